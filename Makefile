@@ -1,0 +1,23 @@
+# Two commands on a fresh machine: `make demo` (offline end-to-end demo) and `make test`.
+# Both build .venv from the project's own pinned files (constraints.txt) first.
+PY ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PY) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade "pip==26.3"
+	$(VENV)/bin/pip install -q -c constraints.txt -e ".[export,dev]"
+	touch $(STAMP)
+
+.PHONY: setup demo test bench
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/yolo-prune demo
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest -q tests
+
+bench: $(STAMP)
+	$(VENV)/bin/python benchmarks/run_all.py

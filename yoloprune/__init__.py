@@ -1,0 +1,36 @@
+"""yoloprune: structured channel pruning for Ultralytics YOLO detectors.
+
+Importing this package has no side effects and imports neither Ultralytics nor any export backend;
+names are resolved on first use.
+"""
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "PruneConfig": "yoloprune.config",
+    "prune_": "yoloprune.engine",
+    "PruneReport": "yoloprune.engine",
+    "prune": "yoloprune.api",
+    "finetune": "yoloprune.finetune",
+    "YOLO": "yoloprune.trainer",
+    "PrunedDetectionTrainer": "yoloprune.trainer",
+    "CRITERIA": "yoloprune.importance",
+    "register_criterion": "yoloprune.importance",
+    "generate_shapes": "yoloprune.data",
+    "resolve_dataset": "yoloprune.data",
+    "YoloPruneError": "yoloprune.errors",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        if _LAZY[name] in {"yoloprune.engine", "yoloprune.api", "yoloprune.finetune", "yoloprune.trainer"}:
+            from . import offline
+
+            offline.configure()  # these import Ultralytics: keep it offline and out of the home config
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'yoloprune' has no attribute {name!r}")

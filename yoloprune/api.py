@@ -1,0 +1,79 @@
+"""Python API mirroring the CLI: ``prune`` a checkpoint or YAML into a run folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import PruneConfig
+
+
+@dataclass
+class PruneResult:
+    run_dir: Path
+    checkpoint: Path
+    report_json: Path
+    report: "object"  # engine.PruneReport
+
+
+def write_json_atomic(obj, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    with os.fdopen(fd, "w") as f:
+        json.dump(obj, f, indent=2, default=str)
+    os.replace(tmp, path)
+    return path
+
+
+def run_dir(project: str | Path, name: str, exist_ok: bool = False) -> Path:
+    """Ultralytics' convention: ``project/name``, or ``name2``, ``name3``... unless ``exist_ok``."""
+    from ultralytics.utils.files import increment_path  # noqa: PLC0415
+
+    return Path(increment_path(Path(project) / name, exist_ok=exist_ok, mkdir=True))
+
+
+def prune(
+    model: str | Path,
+    data: str | Path | None = None,
+    config: PruneConfig | None = None,
+    project: str | Path = "runs/prune",
+    name: str = "exp",
+    exist_ok: bool = False,
+    **options,
+) -> PruneResult:
+    """Prune ``model`` (a ``.pt`` or ``.yaml``) one-shot; write ``pruned.pt`` and ``prune.json`` in the run dir.
+
+    ``options`` are :class:`PruneConfig` fields (``criterion``, ``target``, ``amount``, ...) when
+    ``config`` is not given. ``data`` (a dataset name such as ``shapes`` or a data YAML) feeds the
+    criteria that need real batches.
+    """
+    from . import offline  # noqa: PLC0415
+
+    offline.configure()
+    from .batches import detection_batches  # noqa: PLC0415
+    from .checkpoint import load_model, save_pruned  # noqa: PLC0415
+    from .engine import prune_  # noqa: PLC0415
+    from .importance import CRITERIA  # noqa: PLC0415
+
+    config = config or PruneConfig(**options)
+    config.validate()
+    net, ckpt = load_model(model)
+    batches = None
+    if CRITERIA[config.criterion].needs_gradients:
+        from .errors import ConfigError  # noqa: PLC0415
+
+        if data is None:
+            raise ConfigError(f"criterion {config.criterion!r} needs real data: add data=<dataset name or YAML>")
+        batches = detection_batches(data, imgsz=min(config.imgsz, 320))
+    report = prune_(net, config, batches=batches)
+    out = run_dir(project, name, exist_ok)
+    meta = {"config": config.to_dict(), "report": report.to_dict()}
+    train_args = {k: v for k, v in (ckpt.get("train_args") or {}).items() if k in {"model", "data", "imgsz", "task"}}
+    checkpoint = save_pruned(net, out / "pruned.pt", source=model, meta=meta, train_args=train_args)
+    summary = {**report.to_dict(), "source": str(model), "checkpoint": str(checkpoint)}
+    report_json = write_json_atomic(summary, out / "prune.json")
+    return PruneResult(out, checkpoint, report_json, report)

@@ -1,0 +1,107 @@
+"""Loading models with clear errors, and writing pruned checkpoints atomically in Ultralytics' format.
+
+A pruned checkpoint pickles only Ultralytics and torch classes (the split-block adapters are merged
+back before saving), so it loads with stock Ultralytics, ``yoloprune`` not installed. Its
+``yoloprune`` entry records the pruning config, report and the dense source.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from copy import deepcopy
+from datetime import datetime
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .errors import CheckpointError
+
+
+def load_model(source: str | Path) -> tuple[nn.Module, dict]:
+    """A detection model from a ``.pt`` checkpoint or a model ``.yaml``; returns ``(model, checkpoint dict)``.
+
+    Never downloads: a missing file is an error, not a hub look-up.
+    """
+    from ultralytics.nn.tasks import DetectionModel, guess_model_task, load_checkpoint  # noqa: PLC0415
+
+    path = Path(str(source))
+    suffix = path.suffix.lower()
+    if suffix in {".yaml", ".yml"}:
+        from ultralytics.nn.tasks import yaml_model_load  # noqa: PLC0415
+
+        try:
+            cfg = yaml_model_load(str(source))  # a path, or a bundled name such as yolo11n.yaml (scale n)
+        except FileNotFoundError as e:
+            raise CheckpointError(f"model YAML {source!r} not found: give a path or a bundled name like yolo11n.yaml") from e
+        task = guess_model_task(cfg)
+        if task != "detect":
+            from .errors import UnsupportedModelError  # noqa: PLC0415
+
+            raise UnsupportedModelError(f"{source} is a {task} model; yoloprune prunes detect models (e.g. yolo11n.yaml)")
+        return DetectionModel(cfg, verbose=False), {"train_args": {"model": str(source), "task": "detect"}}
+    if suffix != ".pt":
+        raise CheckpointError(f"model={source!r}: expected an Ultralytics .pt checkpoint or a model .yaml")
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {source} not found: check the path (yoloprune never downloads weights)")
+    try:
+        model, ckpt = load_checkpoint(str(path))
+    except Exception as e:  # torch/pickle raise many types for damaged files; all mean the same to the user
+        raise CheckpointError(
+            f"{source} is not a loadable Ultralytics checkpoint (empty, truncated or corrupted: {type(e).__name__}): "
+            "re-export or re-train it"
+        ) from e
+    if not isinstance(ckpt, dict) or not isinstance(model, nn.Module):
+        raise CheckpointError(f"{source} holds no Ultralytics model: give a checkpoint saved by Ultralytics or yoloprune")
+    return model.float().cpu(), ckpt
+
+
+def atomic_save(obj, path: str | Path) -> Path:
+    """``torch.save`` to a temporary file beside ``path``, fsync, then rename over it (no half-written file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def save_pruned(model: nn.Module, path: str | Path, *, source: str | Path, meta: dict, train_args: dict | None = None) -> Path:
+    """Write ``model`` as an Ultralytics checkpoint at ``path``; refuse to write over ``source``."""
+    from ultralytics import __version__  # noqa: PLC0415
+
+    path = Path(path)
+    if Path(str(source)).exists() and path.resolve() == Path(str(source)).resolve():
+        raise CheckpointError(f"refusing to overwrite the input checkpoint {source}: choose another output path")
+    snapshot = deepcopy(model).float().cpu().eval()
+    snapshot.criterion = None
+    snapshot.yoloprune = meta  # travels with the module through Ultralytics' own checkpoints (EMA deepcopies)
+    for p in snapshot.parameters():
+        p.requires_grad_(True)
+    ckpt = {
+        "date": datetime.now().isoformat(),
+        "version": __version__,
+        "model": snapshot,
+        "ema": None,
+        "optimizer": None,
+        "epoch": -1,
+        "best_fitness": None,
+        "train_args": {**(train_args or {}), "task": "detect"},
+        "yoloprune": {**meta, "source": str(source)},
+    }
+    return atomic_save(ckpt, path)
+
+
+def pruning_meta(model_or_ckpt) -> dict | None:
+    """The ``yoloprune`` record of a checkpoint dict or a model loaded from one (None if dense)."""
+    if isinstance(model_or_ckpt, dict):
+        return model_or_ckpt.get("yoloprune")
+    return getattr(model_or_ckpt, "yoloprune", None)

@@ -1,0 +1,145 @@
+"""``yolo-prune`` command line: Ultralytics-style ``key=value`` arguments, parsed without ``eval``.
+
+    yolo-prune prune model=best.pt data=shapes target=macs amount=0.5 criterion=l2
+    yolo-prune finetune model=runs/prune/exp/pruned.pt data=shapes epochs=10
+    yolo-prune demo
+    yolo-prune help [command]
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+import traceback
+from dataclasses import fields
+
+from .config import PruneConfig
+from .errors import ConfigError, YoloPruneError
+
+ALIASES = {"ratio": "amount", "method": "criterion", "importance": "criterion", "size": "imgsz"}
+COMMON = {"project": "runs/prune", "name": "exp", "exist_ok": False, "debug": False}
+
+
+def _prune_defaults() -> dict:
+    cfg = PruneConfig()
+    return {"model": None, "data": None, **cfg.to_dict(), **COMMON}
+
+
+COMMANDS = {
+    "prune": ("One-shot structured pruning of a .pt/.yaml detector into <project>/<name>/pruned.pt + prune.json.", _prune_defaults),
+    "finetune": (
+        "Fine-tune a pruned checkpoint, keeping its architecture (Ultralytics training).",
+        lambda: {"model": None, "data": "shapes", "epochs": 10, "imgsz": 320, "batch": 8, "workers": 2, **COMMON, "name": "finetune"},
+    ),
+    "demo": (
+        "Offline end-to-end demo: shapes data, dense yolov8n, prune to half the MACs, fine-tune, compare.",
+        lambda: {"model": "yolov8n.yaml", "data": "shapes", "epochs": None, "finetune_epochs": None, "amount": 0.5,
+                 "criterion": "l2", "imgsz": None, **COMMON, "project": "runs/demo", "name": "demo"},
+    ),
+}
+
+
+def parse_value(text: str):
+    """'true'/'false'/'none', ints, floats, comma lists; anything else stays a string (never eval'd)."""
+    low = text.strip().lower()
+    if low in {"true", "false"}:
+        return low == "true"
+    if low in {"none", "null", ""}:
+        return None
+    if "," in text:
+        return tuple(parse_value(part) for part in text.split(",") if part.strip())
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_args(command: str, argv: list[str]) -> dict:
+    """``key=value`` tokens -> dict over the command's defaults; unknown keys get a 'did you mean'."""
+    defaults = COMMANDS[command][1]()
+    args = dict(defaults)
+    for token in argv:
+        key, sep, value = token.partition("=")
+        key = ALIASES.get(key.strip().lstrip("-"), key.strip().lstrip("-"))
+        if not sep:
+            raise ConfigError(f"argument {token!r} must be key=value (e.g. amount=0.5); see 'yolo-prune help {command}'")
+        if key not in defaults:
+            close = difflib.get_close_matches(key, list(defaults), n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise ConfigError(f"unknown key '{key}' for '{command}'.{hint} Valid keys: {', '.join(defaults)}")
+        args[key] = parse_value(value)
+    if "skip" in args and not isinstance(args["skip"], (tuple, list)):
+        args["skip"] = () if args["skip"] is None else (args["skip"],)
+    return args
+
+
+def help_text(command: str | None = None) -> str:
+    if command in COMMANDS:
+        doc, defaults = COMMANDS[command]
+        rows = "\n".join(f"  {k}={v}" for k, v in defaults().items())
+        return f"yolo-prune {command}: {doc}\nkeys (defaults):\n{rows}"
+    rows = "\n".join(f"  {name:<9} {doc}" for name, (doc, _) in COMMANDS.items())
+    return f"usage: yolo-prune <command> key=value ...\ncommands:\n{rows}\n  help      'yolo-prune help <command>' lists its keys"
+
+
+def run(command: str, args: dict) -> str:
+    """Execute a parsed command; return the line saying where its outputs are."""
+    args = {k: v for k, v in args.items() if k != "debug"}
+    if command == "prune":
+        from .api import prune  # noqa: PLC0415
+
+        keys = {f.name for f in fields(PruneConfig)}
+        config = PruneConfig(**{k: v for k, v in args.items() if k in keys})
+        if args["model"] is None:
+            raise ConfigError("prune needs model=<checkpoint.pt or model.yaml>")
+        result = prune(args["model"], data=args["data"], config=config, project=args["project"], name=args["name"],
+                       exist_ok=args["exist_ok"])
+        r = result.report
+        print(f"params {r.dense.params:,} -> {r.pruned.params:,} ({r.params_kept:.1%}); "
+              f"MACs {r.dense.macs:.3f}G -> {r.pruned.macs:.3f}G ({r.macs_kept:.1%}) at imgsz={r.imgsz}")
+        return f"Results saved to {result.run_dir} (pruned.pt, prune.json)"
+    if command == "finetune":
+        from .finetune import finetune  # noqa: PLC0415
+
+        if args["model"] is None:
+            raise ConfigError("finetune needs model=<pruned checkpoint .pt>")
+        model, data, epochs = args.pop("model"), args.pop("data"), args.pop("epochs")
+        best = finetune(model, data, epochs=epochs, **args)
+        return f"Fine-tuned weights saved to {best}"
+    if command == "demo":
+        from .demo import run_demo  # noqa: PLC0415
+
+        out = run_demo(**args)
+        return f"Demo outputs in {out}"
+    raise ConfigError(f"unknown command {command!r}: use one of {', '.join(COMMANDS)} or help")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in {"help", "-h", "--help"}:
+        print(help_text(argv[1] if len(argv) > 1 else None))
+        return 0
+    command, rest = argv[0], argv[1:]
+    debug = any(t.lstrip("-") in {"debug", "debug=true", "debug=True", "verbose=true"} for t in rest)
+    rest = [t for t in rest if t.lstrip("-").split("=")[0] != "debug"]
+    try:
+        if command not in COMMANDS:
+            close = difflib.get_close_matches(command, list(COMMANDS), n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise ConfigError(f"unknown command '{command}'.{hint} Commands: {', '.join(COMMANDS)}, help")
+        print(run(command, parse_args(command, rest)))
+        return 0
+    except YoloPruneError as e:
+        if debug:
+            traceback.print_exc()
+        print(f"yolo-prune {command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"yolo-prune {command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def entrypoint() -> None:
+    sys.exit(main())

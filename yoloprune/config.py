@@ -1,0 +1,105 @@
+"""The one typed config that flows through the pruning engine (and later the callbacks and CLI)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+from .errors import ConfigError
+
+TARGETS = ("ratio", "macs", "params")
+ALLOCATIONS = ("global", "local")
+
+
+@dataclass
+class PruneConfig:
+    """What to prune and how far.
+
+    Attributes:
+        criterion: importance criterion, a name from ``yoloprune.importance.CRITERIA``.
+        target: ``"ratio"`` — ``amount`` is the fraction of channels removed (Torch-Pruning's
+            ``pruning_ratio``); ``"macs"`` / ``"params"`` — ``amount`` is the fraction of the dense
+            model's MACs / parameters to keep (reached within ``tolerance``).
+        amount: see ``target``; strictly between 0 and 1.
+        allocation: ``"global"`` ranks channels of all layers together (layers end up with different
+            widths); ``"local"`` removes the same fraction from every layer.
+        round_to: keep channel counts a multiple of this (hardware-friendly widths); 1 disables.
+        min_channels: never keep fewer channels than this in any layer.
+        max_layer_ratio: never remove more than this fraction of any single layer.
+        skip: layers left untouched: ``model.<i>`` indices (ints) or module-name prefixes.
+        imgsz: image size at which MACs are counted and the graph is traced.
+        tolerance: allowed relative error on a ``macs``/``params`` target (0.03 = ±3 %).
+        taylor_batches: batches of real data the ``taylor`` criterion averages gradients over.
+        seed: seed for the ``random`` criterion and any sampling.
+    """
+
+    criterion: str = "l2"
+    target: str = "macs"
+    amount: float = 0.5
+    allocation: str = "global"
+    round_to: int = 8
+    min_channels: int = 8
+    max_layer_ratio: float = 0.9
+    skip: tuple = field(default_factory=tuple)
+    imgsz: int = 640
+    tolerance: float = 0.03
+    taylor_batches: int = 4
+    seed: int = 0
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self) -> PruneConfig:
+        """Raise :class:`ConfigError` naming the fix for the first invalid option; return self."""
+        from .importance import CRITERIA  # noqa: PLC0415 (registry imports torch-pruning lazily)
+
+        for f in fields(self):  # types first, so messages below can compare numbers safely
+            value = getattr(self, f.name)
+            expected = {"int": int, "float": (int, float), "str": str, "tuple": (tuple, list)}[str(f.type)]
+            if isinstance(value, bool) or not isinstance(value, expected):
+                raise ConfigError(f"{f.name}={value!r} must be of type {f.type}")
+        self.skip = tuple(self.skip)
+        self.amount = float(self.amount)
+        if self.criterion not in CRITERIA:
+            raise ConfigError(f"unknown criterion {self.criterion!r}: use one of {', '.join(CRITERIA)}")
+        if self.target not in TARGETS:
+            raise ConfigError(f"unknown target {self.target!r}: use one of {', '.join(TARGETS)}")
+        if not 0.0 < self.amount < 1.0:
+            raise ConfigError(f"amount={self.amount} must be strictly between 0 and 1 (e.g. amount=0.5)")
+        if self.allocation not in ALLOCATIONS:
+            raise ConfigError(f"unknown allocation {self.allocation!r}: use one of {', '.join(ALLOCATIONS)}")
+        checks = {
+            "round_to": self.round_to >= 1,
+            "min_channels": self.min_channels >= 1,
+            "imgsz": self.imgsz >= 32 and self.imgsz % 32 == 0,
+            "taylor_batches": self.taylor_batches >= 1,
+            "max_layer_ratio": 0.0 < self.max_layer_ratio < 1.0,
+            "tolerance": 0.0 < self.tolerance < 0.5,
+        }
+        hints = {
+            "round_to": ">= 1",
+            "min_channels": ">= 1",
+            "imgsz": "a multiple of 32, >= 32",
+            "taylor_batches": ">= 1",
+            "max_layer_ratio": "strictly between 0 and 1",
+            "tolerance": "between 0 and 0.5",
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise ConfigError(f"{name}={getattr(self, name)} is invalid: must be {hints[name]}")
+        for item in self.skip:
+            if isinstance(item, bool) or not isinstance(item, (int, str)):
+                raise ConfigError(f"skip entries must be layer indices or module names, got {item!r}")
+        return self
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["skip"] = list(self.skip)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> PruneConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ConfigError(f"unknown PruneConfig option(s) {unknown}: valid options are {sorted(known)}")
+        return cls(**d)

@@ -1,0 +1,170 @@
+"""The pruning verb: ``prune_(model, config)`` prunes an Ultralytics detector in place and reports it."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from itertools import islice
+from typing import Iterable
+
+import torch
+import torch_pruning as tp
+from torch import nn
+
+from . import offline
+
+offline.configure()  # before Ultralytics is imported: offline, private config dir
+
+from ultralytics.utils import LOGGER
+
+from .adapters import to_stock
+from .allocation import Allocator, CostModel
+from .config import PruneConfig
+from .errors import ConfigError
+from .graph import build_graph, check_supported
+from .importance import CRITERIA, build_criterion
+
+
+@dataclass
+class ModelStats:
+    params: int
+    macs: float  # in G (10^9 multiply-accumulates) at ``imgsz``
+
+
+@dataclass
+class PruneReport:
+    """What a prune did: dense vs pruned size, per-layer widths, criterion and time taken."""
+
+    config: dict
+    imgsz: int
+    dense: ModelStats
+    pruned: ModelStats
+    layers: list[dict] = field(default_factory=list)  # {"name", "before", "after"} output channels per conv
+    seconds: float = 0.0
+
+    @property
+    def criterion(self) -> str:
+        return self.config["criterion"]
+
+    @property
+    def macs_kept(self) -> float:
+        return self.pruned.macs / self.dense.macs
+
+    @property
+    def params_kept(self) -> float:
+        return self.pruned.params / self.dense.params
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.update(criterion=self.criterion, macs_kept=self.macs_kept, params_kept=self.params_kept)
+        return d
+
+
+def model_stats(model: nn.Module, imgsz: int) -> ModelStats:
+    """Parameters and inference MACs (G) of ``model`` at ``imgsz`` (counted by Torch-Pruning)."""
+    was_training = model.training
+    x = torch.zeros(1, 3, imgsz, imgsz, device=next(model.parameters()).device)
+    macs, params = tp.utils.count_ops_and_params(model.eval(), x)
+    model.train(was_training)
+    return ModelStats(params=int(params), macs=float(macs) / 1e9)
+
+
+def conv_widths(model: nn.Module) -> dict[str, int]:
+    """Output channels of every convolution, by module name."""
+    return {name: m.out_channels for name, m in model.named_modules() if isinstance(m, nn.Conv2d)}
+
+
+def accumulate_gradients(model: nn.Module, batches: Iterable[dict], limit: int) -> int:
+    """Sum loss gradients over ``limit`` preprocessed Ultralytics batches (BN statistics untouched); return count."""
+    from ultralytics.cfg import get_cfg  # noqa: PLC0415
+
+    if not hasattr(getattr(model, "args", None), "box"):  # the loss reads hyper-parameters as attributes
+        model.args = get_cfg(overrides={k: v for k, v in dict(getattr(model, "args", {}) or {}).items() if k != "cfg"})
+    head, was_training = model.model[-1], model.training
+    model.eval()
+    head.training = True  # raw head outputs for the loss; everything else keeps eval-mode BatchNorm
+    model.zero_grad(set_to_none=True)
+    seen = 0
+    try:
+        for batch in islice(batches, limit):
+            loss, _ = model.loss(batch)
+            loss.sum().backward()
+            seen += 1
+    finally:
+        model.criterion = None  # never pickle the loss with the model
+        model.train(was_training)
+    return seen
+
+
+def prune_(model: nn.Module, config: PruneConfig, batches: Iterable[dict] | None = None) -> PruneReport:
+    """Prune ``model`` (a ``DetectionModel`` or ``YOLO``) in place to ``config``'s target; return the report.
+
+    ``batches`` — preprocessed Ultralytics training batches (``img`` float in [0, 1], ``cls``,
+    ``bboxes``, ``batch_idx``) — are required by criteria that need gradients (``taylor``).
+    """
+    from ultralytics.engine.model import Model  # noqa: PLC0415
+
+    if isinstance(model, Model):  # a YOLO(...) object: prune the module it wraps
+        model = model.model
+    if not isinstance(model, nn.Module):
+        raise ConfigError(f"prune_ expects an Ultralytics DetectionModel or YOLO object, got {type(model).__name__}")
+    check_supported(model)
+    config.validate()
+    start = time.perf_counter()
+    dense = model_stats(model, config.imgsz)
+    before = conv_widths(model)
+
+    pg = build_graph(model, skip=config.skip)
+    spec = CRITERIA[config.criterion]
+    if spec.needs_gradients:
+        if batches is None or accumulate_gradients(model, batches, config.taylor_batches) == 0:
+            to_stock(model)
+            raise ConfigError(f"criterion {config.criterion!r} needs real data: pass data=<dataset> (or batches=)")
+    importance = build_criterion(config.criterion)
+    torch.manual_seed(config.seed)
+    scores, groups = [], []
+    for group in pg.groups:
+        score = importance(group)
+        if score is not None:
+            scores.append(score)
+            groups.append(group)
+    if len(groups) != len(pg.groups):  # a criterion may not score some groups (no BN for bn_scale)
+        kept = {id(g): i for i, g in enumerate(groups)}
+        old = {i: kept.get(id(g)) for i, g in enumerate(pg.groups)}
+        pg.pairs = [(old[a], old[b]) for a, b in pg.pairs if old[a] is not None and old[b] is not None]
+    cost = CostModel(model, pg.dg, groups, config.imgsz, dense.macs * 1e9, dense.params)
+    allocator = Allocator(scores, pg.pairs, cost, config)
+    try:
+        keep = allocator.search()
+    except ConfigError:
+        to_stock_unpruned(model)
+        raise
+    for group, idxs in zip(groups, allocator.pruning_indices(keep)):
+        if idxs:
+            root = group[0][0]
+            pg.dg.get_pruning_group(root.target.module, root.handler, idxs).prune()
+    to_stock(model)
+    model.zero_grad(set_to_none=True)
+
+    pruned = model_stats(model, config.imgsz)
+    after = conv_widths(model)
+    report = PruneReport(
+        config=config.to_dict(),
+        imgsz=config.imgsz,
+        dense=dense,
+        pruned=pruned,
+        layers=[{"name": n, "before": before[n], "after": after.get(n, 0)} for n in before],
+        seconds=time.perf_counter() - start,
+    )
+    LOGGER.info(
+        f"yoloprune: {config.criterion} {config.target}={config.amount} -> params {dense.params:,} -> {pruned.params:,} "
+        f"({report.params_kept:.1%}), MACs {dense.macs:.3f}G -> {pruned.macs:.3f}G ({report.macs_kept:.1%}) "
+        f"in {report.seconds:.1f}s"
+    )
+    return report
+
+
+def to_stock_unpruned(model: nn.Module) -> None:
+    """Undo the adapters after a failed search (nothing was pruned, halves are still equal)."""
+    to_stock(model)
+    model.zero_grad(set_to_none=True)

@@ -1,0 +1,52 @@
+"""Keep Ultralytics off the network and out of the user's home config.
+
+Call :func:`configure` before the first ``import ultralytics`` (every yoloprune entry point does).
+It only sets environment defaults (``YOLO_OFFLINE=1``, ``YOLO_CONFIG_DIR``) and, once Ultralytics is
+imported, places a bundled TTF as ``Arial.ttf`` so ``check_font`` never downloads one. Importing
+yoloprune itself does none of this.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+_FONT_NAMES = ("Arial.ttf", "Arial.Unicode.ttf")
+
+
+def yoloprune_home() -> Path:
+    """Folder for yoloprune's caches: generated datasets and Ultralytics' config (``$YOLOPRUNE_HOME``)."""
+    return Path(os.environ.get("YOLOPRUNE_HOME") or Path.home() / ".cache" / "yoloprune").expanduser()
+
+
+def configure() -> Path:
+    """Switch Ultralytics to offline mode with a private config dir; return that config dir.
+
+    Idempotent. Values the user already exported (``YOLO_OFFLINE=0``, their own ``YOLO_CONFIG_DIR``)
+    win over these defaults.
+    """
+    os.environ.setdefault("YOLO_OFFLINE", "1")
+    os.environ.setdefault("YOLO_CONFIG_DIR", str(yoloprune_home() / "ultralytics"))
+    os.environ.setdefault("YOLO_AUTOINSTALL", "false")  # never pip-install at run time
+    from ultralytics.utils import SETTINGS, USER_CONFIG_DIR  # noqa: PLC0415 (after the env is set)
+
+    _place_font(Path(USER_CONFIG_DIR))
+    if SETTINGS.get("sync"):
+        SETTINGS.update(sync=False)  # no analytics events
+    return Path(USER_CONFIG_DIR)
+
+
+def _place_font(config_dir: Path) -> None:
+    """Copy matplotlib's DejaVuSans as the fonts Ultralytics' plotting asks for, if they are missing."""
+    missing = [name for name in _FONT_NAMES if not (config_dir / name).exists()]
+    if not missing:
+        return
+    import matplotlib  # noqa: PLC0415
+
+    source = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    config_dir.mkdir(parents=True, exist_ok=True)
+    for name in missing:
+        tmp = config_dir / f".{name}.tmp"
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, config_dir / name)

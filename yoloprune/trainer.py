@@ -1,0 +1,57 @@
+"""Training that keeps a pruned architecture.
+
+Stock ``model.train()`` rebuilds the model from its YAML and copies matching tensors (a pruned model
+silently becomes dense again — field notes). :class:`PrunedDetectionTrainer` returns the pruned
+module itself; :class:`YOLO` is ``ultralytics.YOLO`` with that trainer for the detect task, so
+``yoloprune.YOLO("pruned.pt").train(...)`` fine-tunes the pruned network. With stock Ultralytics,
+pass ``trainer=yoloprune.PrunedDetectionTrainer`` to ``train``.
+"""
+
+from __future__ import annotations
+
+from copy import deepcopy
+
+from . import offline
+
+offline.configure()  # before Ultralytics is imported: offline, private config dir
+
+from ultralytics import YOLO as _YOLO
+from ultralytics.models.yolo.detect import DetectionTrainer
+from ultralytics.utils import RANK
+
+from .errors import ConfigError
+
+
+def is_pruned(model) -> bool:
+    return getattr(model, "yoloprune", None) is not None
+
+
+class PrunedDetectionTrainer(DetectionTrainer):
+    """A ``DetectionTrainer`` whose ``get_model`` keeps a pruned architecture instead of rebuilding the YAML."""
+
+    def get_model(self, cfg=None, weights=None, verbose=True):
+        source = weights.get("ema") or weights.get("model") if isinstance(weights, dict) else weights
+        if not is_pruned(source):
+            return super().get_model(cfg=cfg, weights=weights, verbose=verbose)
+        head = source.model[-1]
+        if self.data and self.data.get("nc") not in (None, head.nc):
+            raise ConfigError(
+                f"this pruned model predicts {head.nc} classes but the dataset has {self.data['nc']}: "
+                "prune a model trained on this dataset (the class convs are never pruned or resized)"
+            )
+        model = deepcopy(source).float()
+        for p in model.parameters():
+            p.requires_grad_(True)
+        if verbose and RANK in {-1, 0}:
+            model.info()
+        return self.set_model_names_for_load(model)
+
+
+class YOLO(_YOLO):
+    """``ultralytics.YOLO`` whose detect trainer keeps pruned architectures."""
+
+    @property
+    def task_map(self):
+        tasks = dict(super().task_map)
+        tasks["detect"] = {**tasks["detect"], "trainer": PrunedDetectionTrainer}
+        return tasks
