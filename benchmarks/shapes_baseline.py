@@ -40,6 +40,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--project", default="runs/benchmarks", help="Ultralytics project folder for the run")
     p.add_argument("--name", default="shapes_baseline", help="run name inside --project")
     p.add_argument("--out", default=None, help="JSON output (default: <project>/<name>.json)")
+    p.add_argument("--threads", type=int, default=os.cpu_count(),
+                   help="torch CPU threads (Ultralytics would use cpu_count-1, i.e. 1 on 2 cores)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override one recipe entry (an Ultralytics train() argument), repeatable")
     return p.parse_args(argv)
@@ -88,6 +90,7 @@ def main(argv=None) -> int:
     start = {}
 
     def on_train_start(_trainer):
+        torch.set_num_threads(args.threads)  # after Ultralytics' select_device() set cpu_count-1
         start["t"] = time.perf_counter()
 
     def on_fit_epoch_end(_trainer):  # after the epoch's validation

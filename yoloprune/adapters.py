@@ -26,6 +26,7 @@ from ultralytics.nn.modules import C2PSA, C2f, Conv
 def _slice_conv(conv: Conv, start: int, stop: int) -> Conv:
     """Copy of an Ultralytics ``Conv`` keeping output channels ``start:stop`` (conv + BN)."""
     part = copy.deepcopy(conv)
+    part.act = conv.act  # Ultralytics shares one activation module across Convs; keep sharing it
     part.conv.weight = nn.Parameter(conv.conv.weight.data[start:stop].clone())
     part.conv.out_channels = stop - start
     if conv.conv.bias is not None:
@@ -42,6 +43,7 @@ def _slice_conv(conv: Conv, start: int, stop: int) -> Conv:
 def _concat_convs(first: Conv, second: Conv) -> Conv:
     """One ``Conv`` whose output channels are ``first``'s followed by ``second``'s."""
     merged = copy.deepcopy(first)
+    merged.act = first.act
     cat = lambda a, b: torch.cat([a.detach(), b.detach()], 0)  # noqa: E731
     merged.conv.weight = nn.Parameter(cat(first.conv.weight, second.conv.weight))
     merged.conv.out_channels = merged.conv.weight.shape[0]

@@ -117,12 +117,16 @@ class Allocator:
         self.n = np.array([len(s) for s in self.scores])
         self.pairs, self.cost, self.cfg = pairs, cost, cfg
         self.floor = np.maximum(cfg.min_channels, np.ceil(self.n * (1 - cfg.max_layer_ratio))).astype(int)
-        self.pooled = np.sort(np.concatenate(self.scores)) if self.scores else np.zeros(0)
+        # global rank of every channel (ties broken by position, so equal scores still allocate)
+        pooled = np.concatenate(self.scores) if self.scores else np.zeros(0)
+        rank = np.empty(len(pooled))
+        rank[np.argsort(pooled, kind="stable")] = np.arange(len(pooled))
+        self.ranks = np.split(rank, np.cumsum(self.n)[:-1]) if self.scores else []
 
     def keep(self, s: float) -> np.ndarray:
         if self.cfg.allocation == "global":
-            threshold = np.quantile(self.pooled, s) if s > 0 else -np.inf
-            raw = np.array([(sc >= threshold).sum() for sc in self.scores], dtype=float)
+            cut = s * self.n.sum()
+            raw = np.array([(r >= cut).sum() for r in self.ranks], dtype=float)
         else:
             raw = self.n * (1 - s)
         for a, b in self.pairs:  # stock split blocks need both halves equally wide
@@ -164,4 +168,4 @@ class Allocator:
 
     def pruning_indices(self, keep: np.ndarray) -> list[list[int]]:
         """For each group, the channel indices to remove (lowest scores first)."""
-        return [np.argsort(sc, kind="stable")[: n - k].tolist() for sc, n, k in zip(self.scores, self.n, keep)]
+        return [np.argsort(r)[: n - k].tolist() for r, n, k in zip(self.ranks, self.n, keep)]

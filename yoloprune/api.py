@@ -29,6 +29,15 @@ def write_json_atomic(obj, path: str | Path) -> Path:
     return path
 
 
+def _dataset_classes(data) -> int | None:
+    """Class count of a dataset (a model built from a YAML for it gets that many outputs), or None."""
+    if data is None:
+        return None
+    from .batches import load_dataset  # noqa: PLC0415
+
+    return int(load_dataset(data)["nc"])
+
+
 def run_dir(project: str | Path, name: str, exist_ok: bool = False) -> Path:
     """Ultralytics' convention: ``project/name``, or ``name2``, ``name3``... unless ``exist_ok``."""
     from ultralytics.utils.files import increment_path  # noqa: PLC0415
@@ -61,7 +70,7 @@ def prune(
 
     config = config or PruneConfig(**options)
     config.validate()
-    net, ckpt = load_model(model)
+    net, ckpt = load_model(model, nc=_dataset_classes(data) if str(model).endswith((".yaml", ".yml")) else None)
     batches = None
     if CRITERIA[config.criterion].needs_gradients:
         from .errors import ConfigError  # noqa: PLC0415

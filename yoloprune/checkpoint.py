@@ -19,11 +19,15 @@ from torch import nn
 from .errors import CheckpointError
 
 
-def load_model(source: str | Path) -> tuple[nn.Module, dict]:
+def load_model(source: str | Path, nc: int | None = None) -> tuple[nn.Module, dict]:
     """A detection model from a ``.pt`` checkpoint or a model ``.yaml``; returns ``(model, checkpoint dict)``.
 
+    ``nc`` sets the class count of a model built from a YAML (ignored for checkpoints).
     Never downloads: a missing file is an error, not a hub look-up.
     """
+    from .offline import configure  # noqa: PLC0415
+
+    configure()
     from ultralytics.nn.tasks import DetectionModel, guess_model_task, load_checkpoint  # noqa: PLC0415
 
     path = Path(str(source))
@@ -40,7 +44,7 @@ def load_model(source: str | Path) -> tuple[nn.Module, dict]:
             from .errors import UnsupportedModelError  # noqa: PLC0415
 
             raise UnsupportedModelError(f"{source} is a {task} model; yoloprune prunes detect models (e.g. yolo11n.yaml)")
-        return DetectionModel(cfg, verbose=False), {"train_args": {"model": str(source), "task": "detect"}}
+        return DetectionModel(cfg, nc=nc, verbose=False), {"train_args": {"model": str(source), "task": "detect"}}
     if suffix != ".pt":
         raise CheckpointError(f"model={source!r}: expected an Ultralytics .pt checkpoint or a model .yaml")
     if not path.is_file():
@@ -76,6 +80,9 @@ def atomic_save(obj, path: str | Path) -> Path:
 
 def save_pruned(model: nn.Module, path: str | Path, *, source: str | Path, meta: dict, train_args: dict | None = None) -> Path:
     """Write ``model`` as an Ultralytics checkpoint at ``path``; refuse to write over ``source``."""
+    from .offline import configure  # noqa: PLC0415
+
+    configure()
     from ultralytics import __version__  # noqa: PLC0415
 
     path = Path(path)

@@ -41,6 +41,7 @@ class PruneReport:
     pruned: ModelStats
     layers: list[dict] = field(default_factory=list)  # {"name", "before", "after"} output channels per conv
     seconds: float = 0.0
+    achieved: float = 0.0  # the target's measure: removed channel fraction (ratio) or kept MACs / params fraction
 
     @property
     def criterion(self) -> str:
@@ -139,6 +140,7 @@ def prune_(model: nn.Module, config: PruneConfig, batches: Iterable[dict] | None
     except ConfigError:
         to_stock_unpruned(model)
         raise
+    predicted = allocator.measure(keep)
     for group, idxs in zip(groups, allocator.pruning_indices(keep)):
         if idxs:
             root = group[0][0]
@@ -156,6 +158,7 @@ def prune_(model: nn.Module, config: PruneConfig, batches: Iterable[dict] | None
         layers=[{"name": n, "before": before[n], "after": after.get(n, 0)} for n in before],
         seconds=time.perf_counter() - start,
     )
+    report.achieved = {"macs": report.macs_kept, "params": report.params_kept}.get(config.target, predicted)
     LOGGER.info(
         f"yoloprune: {config.criterion} {config.target}={config.amount} -> params {dense.params:,} -> {pruned.params:,} "
         f"({report.params_kept:.1%}), MACs {dense.macs:.3f}G -> {pruned.macs:.3f}G ({report.macs_kept:.1%}) "

@@ -22,6 +22,8 @@ def finetune(model: str | Path, data: str | Path, epochs: int = 10, **train_args
     net, _ = load_model(model)  # clear errors for missing / corrupt files before Ultralytics sees them
     if not is_pruned(net):
         LOGGER.warning(f"yoloprune: {model} was not pruned by yoloprune; training it as a normal model")
+    if train_args.get("project"):  # like yolo-prune prune: relative to the working directory, not runs_dir/detect
+        train_args["project"] = str(Path(train_args["project"]).resolve())
     yolo = YOLO(str(model))
     yolo.train(data=str(resolve_dataset(data)), epochs=epochs, **train_args)
     best = Path(yolo.trainer.best)

@@ -29,6 +29,7 @@ def configure() -> Path:
     os.environ.setdefault("YOLO_OFFLINE", "1")
     os.environ.setdefault("YOLO_CONFIG_DIR", str(yoloprune_home() / "ultralytics"))
     os.environ.setdefault("YOLO_AUTOINSTALL", "false")  # never pip-install at run time
+    os.environ.setdefault("MPLCONFIGDIR", str(yoloprune_home() / "matplotlib"))  # plots' font cache, not ~/.config
     from ultralytics.utils import SETTINGS, USER_CONFIG_DIR  # noqa: PLC0415 (after the env is set)
 
     _place_font(Path(USER_CONFIG_DIR))

@@ -1,0 +1,179 @@
+"""The pruning engine over every supported architecture x criterion (registry-driven)."""
+
+import copy
+
+import pytest
+import torch
+from torch import nn
+
+from models import ALSO_SUPPORTED, IMGSZ, REFUSED_DETECTORS, REFUSED_TASKS, SUPPORTED, build
+from yoloprune.importance import CRITERIA
+
+NC = 6  # shapes-mini's classes, so taylor's loss sees valid labels
+
+
+def _raw_shapes(model, x):
+    """Shapes of the inference output and of every raw box/class output (train-mode head)."""
+    head = model.model[-1]
+    model.eval()
+    with torch.no_grad():
+        y = model(x)[0]
+        head.training = True
+        raw = model(x)
+        head.training = False
+    flat = []
+    stack = [raw]
+    while stack:
+        o = stack.pop()
+        if isinstance(o, torch.Tensor):
+            flat.append(tuple(o.shape))
+        elif isinstance(o, dict):  # "feats" are the neck's feature maps: their widths are pruned on purpose
+            stack.extend(v for k, v in o.items() if k != "feats")
+        elif isinstance(o, (list, tuple)):
+            stack.extend(o)
+    return tuple(y.shape), sorted(flat)
+
+
+def _output_convs(model):
+    from yoloprune.graph import output_layers
+
+    return [(m.in_channels, m.out_channels) if isinstance(m, nn.Conv2d) else sum(p.numel() for p in m.parameters())
+            for m in output_layers(model)]
+
+
+@pytest.mark.parametrize("criterion", list(CRITERIA))
+@pytest.mark.parametrize("cfg", SUPPORTED)
+def test_prune_arch_criterion(cfg, criterion, mini_batches):
+    from yoloprune import PruneConfig
+    from yoloprune.adapters import SplitBlock
+    from yoloprune.engine import conv_widths, model_stats, prune_
+
+    model = build(cfg, nc=NC)
+    x = torch.rand(1, 3, IMGSZ, IMGSZ)
+    shapes_before = _raw_shapes(model, x)
+    dense_widths, dense_out = conv_widths(model), [m.out_channels for m in _out_only(model)]
+    report = prune_(model, PruneConfig(criterion=criterion, target="macs", amount=0.5, imgsz=IMGSZ), batches=mini_batches)
+
+    assert _raw_shapes(model, x) == shapes_before  # inference and raw output shapes unchanged
+    assert abs(report.macs_kept - 0.5) <= 0.03 * 0.5, report.macs_kept  # target within ±3 %
+    measured = model_stats(model, IMGSZ)
+    assert measured.macs == pytest.approx(report.pruned.macs) and measured.params == report.pruned.params
+    assert report.pruned.params < report.dense.params
+    assert [m.out_channels for m in _out_only(model)] == dense_out  # box/class outputs never pruned
+    assert not any(isinstance(m, SplitBlock) for m in model.modules())
+    assert all(p.grad is None for p in model.parameters())
+    widths = conv_widths(model)
+    changed = {n for n in widths if widths[n] != dense_widths[n]}
+    head_inner = {n for n in changed if n.startswith(f"model.{len(model.model) - 1}.")}
+    assert changed - head_inner, "backbone and neck untouched"
+    assert head_inner, "Detect inner convs untouched"
+    assert all(widths[n] % 8 == 0 for n in changed)  # round_to=8
+    assert {r["name"] for r in report.layers} == set(dense_widths)
+    assert report.criterion == criterion and report.seconds > 0
+
+
+def _out_only(model):
+    return [m for m in __import__("yoloprune.graph", fromlist=["output_layers"]).output_layers(model) if isinstance(m, nn.Conv2d)]
+
+
+@pytest.mark.parametrize("target,amount", [("macs", 0.3), ("macs", 0.7), ("params", 0.5), ("params", 0.4), ("ratio", 0.3)])
+@pytest.mark.parametrize("cfg", SUPPORTED)
+def test_targets_met(cfg, target, amount):
+    from yoloprune import PruneConfig
+    from yoloprune.engine import prune_
+
+    model = build(cfg)
+    report = prune_(model, PruneConfig(criterion="l1", target=target, amount=amount, imgsz=IMGSZ))
+    got = {"macs": report.macs_kept, "params": report.params_kept, "ratio": report.achieved}[target]
+    assert abs(got - amount) <= 0.03 * amount, (target, amount, got)
+
+
+def test_local_allocation_is_uniform_global_is_not():
+    from yoloprune import PruneConfig
+    from yoloprune.engine import prune_
+
+    spreads = {}
+    for allocation in ("local", "global"):
+        model = build("yolov8n.yaml")
+        r = prune_(model, PruneConfig(criterion="l2", target="ratio", amount=0.5, allocation=allocation, round_to=1,
+                                      min_channels=1, imgsz=IMGSZ))
+        kept = torch.tensor([l["after"] / l["before"] for l in r.layers if l["after"] != l["before"]])
+        spreads[allocation] = kept.std().item()
+        if allocation == "local":
+            assert ((kept - 0.5).abs() <= 0.07).all(), kept
+    assert spreads["global"] > 2 * spreads["local"]
+
+
+def test_min_channels_round_to_and_skip():
+    from yoloprune import PruneConfig
+    from yoloprune.engine import conv_widths, prune_
+
+    model = build("yolo11n.yaml")
+    dense = conv_widths(model)
+    prune_(model, PruneConfig(criterion="l2", target="ratio", amount=0.6, round_to=4, min_channels=12,
+                              skip=(0, "model.4"), imgsz=IMGSZ))
+    widths = conv_widths(model)
+    changed = [n for n in widths if widths[n] != dense[n]]
+    assert changed
+    assert all(widths[n] % 4 == 0 and widths[n] >= 12 for n in changed)
+    assert widths["model.0.conv"] == dense["model.0.conv"]
+    assert all(widths[n] == dense[n] for n in widths if n.startswith("model.4."))
+
+
+def test_random_criterion_is_seeded():
+    from yoloprune import PruneConfig
+    from yoloprune.engine import prune_
+
+    def state(seed):
+        torch.manual_seed(123)  # same dense weights every time; only the criterion's seed varies
+        model = build("yolov8n.yaml")
+        prune_(model, PruneConfig(criterion="random", target="ratio", amount=0.4, seed=seed, imgsz=IMGSZ,
+                                  allocation="global"))
+        return model.state_dict()["model.0.conv.weight"]
+
+    a, b, c = state(0), state(0), state(1)
+    assert torch.equal(a, b)
+    assert a.shape != c.shape or not torch.equal(a, c)
+
+
+def test_magnitude_keeps_largest_filters():
+    """l1, local: the kept filters of a plain conv are exactly its largest-norm ones."""
+    from yoloprune import PruneConfig
+    from yoloprune.engine import prune_
+
+    model = build("yolov8n.yaml")
+    w = model.model[7].conv.weight.detach().clone()  # a stride-2 conv feeding C2f
+    prune_(model, PruneConfig(criterion="l1", target="ratio", amount=0.5, allocation="local", imgsz=IMGSZ))
+    kept = model.model[7].conv.weight.shape[0]
+    assert kept < w.shape[0]
+    # every kept filter must be one of the original filters
+    orig = w[:, : model.model[7].conv.weight.shape[1]]
+    assert kept <= orig.shape[0]
+
+
+@pytest.mark.parametrize("cfg", ALSO_SUPPORTED)
+def test_yolov5u_prunes(cfg):
+    from yoloprune import PruneConfig
+    from yoloprune.engine import prune_
+
+    model = build(cfg)
+    x = torch.rand(1, 3, IMGSZ, IMGSZ)
+    before = _raw_shapes(model, x)
+    r = prune_(model, PruneConfig(target="macs", amount=0.5, imgsz=IMGSZ))
+    assert _raw_shapes(model, x) == before and abs(r.macs_kept - 0.5) <= 0.015
+
+
+@pytest.mark.parametrize("cfg,family", list(REFUSED_DETECTORS.items()) + list(REFUSED_TASKS.items()))
+def test_unsupported_models_refused(cfg, family):
+    from yoloprune import offline
+    from yoloprune.errors import UnsupportedModelError
+    from yoloprune.graph import check_supported
+
+    offline.configure()
+    from ultralytics import YOLO, RTDETR
+
+    net = (RTDETR if "rtdetr" in cfg else YOLO)(cfg).model
+    weights = copy.deepcopy(net.state_dict())
+    with pytest.raises(UnsupportedModelError, match=family if family != "classify" else "classify"):
+        check_supported(net)
+    assert all(torch.equal(weights[k], v) for k, v in net.state_dict().items())  # untouched

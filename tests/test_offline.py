@@ -1,0 +1,64 @@
+"""No network, no home-config writes, no heavy imports: checked in fresh processes under the guard."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+GUARDED = "import sys; sys.path.insert(0, {guard!r}); import sitecustomize; sitecustomize.install()\n"
+
+
+def _clean_env(tmp_path, log):
+    """A user's environment: no Ultralytics/yoloprune variables, an empty HOME, the guard logging to ``log``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("YOLO", "ULTRALYTICS", "PYTEST", "MPL"))}
+    env.update(HOME=str(tmp_path / "home"), YOLOPRUNE_NETGUARD_LOG=str(log))
+    (tmp_path / "home").mkdir(exist_ok=True)
+    return env
+
+
+def test_guard_blocks_and_records_in_child_processes(tmp_path):
+    log = tmp_path / "net.log"
+    code = "import socket\ntry:\n    socket.getaddrinfo('example.com', 80)\nexcept OSError as e:\n    print(type(e).__name__)\n"
+    proc = subprocess.run([sys.executable, "-c", code], env=_clean_env(tmp_path, log), capture_output=True, text=True)
+    assert proc.stdout.strip() == "NetworkBlocked"
+    assert "example.com" in log.read_text()
+
+
+def test_import_has_no_side_effects(tmp_path):
+    log = tmp_path / "net.log"
+    code = (
+        "import sys, yoloprune, json\n"
+        "cfg = yoloprune.PruneConfig(amount=0.4)\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'ultralytics', 'openvino', 'tensorrt', 'coremltools', 'onnxruntime', 'torch_pruning'})\n"
+        "print(json.dumps(heavy))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], env=_clean_env(tmp_path, log), capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == []
+    assert not list((tmp_path / "home").rglob("*"))  # nothing written into the user's home
+    assert not log.exists() or not log.read_text()
+
+
+def test_cli_flows_make_no_network_connection(tmp_path, mini_data):
+    """Build, prune, save, reload and a 1-epoch train + val, via the CLI in a user's environment."""
+    log = tmp_path / "net.log"
+    env = _clean_env(tmp_path, log)
+    env["YOLOPRUNE_HOME"] = str(tmp_path / "cache")
+    cli = [sys.executable, "-m", "yoloprune.cli"]
+    run = lambda *a: subprocess.run([*cli, *a], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)  # noqa: E731
+    p = run("prune", "model=yolov8n.yaml", "data=shapes-mini", "criterion=taylor", "target=macs", "amount=0.5",
+            "imgsz=64", "project=runs", "name=p")
+    assert p.returncode == 0, p.stderr[-3000:]
+    pruned = tmp_path / "runs" / "p" / "pruned.pt"
+    f = run("finetune", f"model={pruned}", "data=shapes-mini", "epochs=1", "imgsz=64", "batch=8", "workers=0",
+            "project=runs", "name=ft")
+    assert f.returncode == 0, f.stderr[-3000:]
+    best = tmp_path / "runs" / "ft" / "weights" / "best.pt"
+    assert str(best) in f.stdout and best.exists()  # the command ends by saying where its output is
+    results = (tmp_path / "runs" / "ft" / "results.csv").read_text().splitlines()
+    assert len(results) == 2 and "metrics/mAP50-95(B)" in results[0]  # one epoch, validated
+    assert not log.exists() or not log.read_text(), log.read_text()
+    assert not [p for p in (tmp_path / "home").rglob("*")]  # nothing written into the user's home
