@@ -177,3 +177,19 @@ def test_unsupported_models_refused(cfg, family):
     with pytest.raises(UnsupportedModelError, match=family if family != "classify" else "classify"):
         check_supported(net)
     assert all(torch.equal(weights[k], v) for k, v in net.state_dict().items())  # untouched
+
+
+SCALES_CI = ["yolov8s.yaml", "yolo11s.yaml", "yolo26s.yaml"]
+SCALES_SLOW = [f"{a}{s}.yaml" for a in ("yolov8", "yolo11", "yolo26") for s in "mlx"]
+
+
+@pytest.mark.parametrize("cfg", SCALES_CI + [pytest.param(c, marks=pytest.mark.slow) for c in SCALES_SLOW])
+def test_other_scales(cfg):
+    from yoloprune import PruneConfig
+    from yoloprune.engine import prune_
+
+    model = build(cfg)
+    x = torch.rand(1, 3, IMGSZ, IMGSZ)
+    before = _raw_shapes(model, x)
+    r = prune_(model, PruneConfig(target="macs", amount=0.5, imgsz=IMGSZ))
+    assert _raw_shapes(model, x) == before and abs(r.macs_kept - 0.5) <= 0.015

@@ -8,6 +8,8 @@ from .errors import ConfigError
 
 TARGETS = ("ratio", "macs", "params")
 ALLOCATIONS = ("global", "local")
+SPARSITY = ("none", "bn", "group")
+DISTILL = ("none", "logit", "feature", "both")
 
 
 @dataclass
@@ -30,6 +32,20 @@ class PruneConfig:
         tolerance: allowed relative error on a ``macs``/``params`` target (0.03 = ±3 %).
         taylor_batches: batches of real data the ``taylor`` criterion averages gradients over.
         seed: seed for the ``random`` criterion and any sampling.
+
+    Progressive pruning during training (the callbacks; ignored by one-shot ``prune_``):
+
+        schedule: ``agp`` (cubic, Zhu & Gupta), ``linear`` or ``oneshot`` (see ``yoloprune.schedule``).
+        steps: number of pruning steps.
+        start_epoch / end_epoch: first and last pruning epoch (0-based); -1 = automatic (30 % and
+            60 % of the run), leaving the rest as the fine-tune stage.
+        sparsity: regularisation before the last step: ``bn`` (L1 on BatchNorm scales, network
+            slimming) or ``group`` (group lasso on filters), applied as a proximal step.
+        sparsity_weight: its strength (lambda).
+        distill: during the fine-tune stage, learn from a frozen copy of the dense model:
+            ``logit`` (class scores and box distributions), ``feature`` (spatial attention of the
+            neck features, width-independent), ``both``.
+        distill_weight: weight of the distillation term added to the Ultralytics loss.
     """
 
     criterion: str = "l2"
@@ -44,6 +60,14 @@ class PruneConfig:
     tolerance: float = 0.03
     taylor_batches: int = 4
     seed: int = 0
+    schedule: str = "agp"
+    steps: int = 4
+    start_epoch: int = -1
+    end_epoch: int = -1
+    sparsity: str = "none"
+    sparsity_weight: float = 1e-4
+    distill: str = "none"
+    distill_weight: float = 1.0
 
     def __post_init__(self):
         self.validate()
@@ -65,8 +89,14 @@ class PruneConfig:
             raise ConfigError(f"unknown target {self.target!r}: use one of {', '.join(TARGETS)}")
         if not 0.0 < self.amount < 1.0:
             raise ConfigError(f"amount={self.amount} must be strictly between 0 and 1 (e.g. amount=0.5)")
-        if self.allocation not in ALLOCATIONS:
-            raise ConfigError(f"unknown allocation {self.allocation!r}: use one of {', '.join(ALLOCATIONS)}")
+        from .schedule import SCHEDULES  # noqa: PLC0415
+
+        for name, allowed in (("allocation", ALLOCATIONS), ("schedule", tuple(SCHEDULES)), ("sparsity", SPARSITY),
+                              ("distill", DISTILL)):
+            if getattr(self, name) not in allowed:
+                raise ConfigError(f"unknown {name} {getattr(self, name)!r}: use one of {', '.join(allowed)}")
+        if -1 not in (self.start_epoch, self.end_epoch) and self.end_epoch < self.start_epoch:
+            raise ConfigError(f"end_epoch={self.end_epoch} is before start_epoch={self.start_epoch}")
         checks = {
             "round_to": self.round_to >= 1,
             "min_channels": self.min_channels >= 1,
@@ -74,6 +104,11 @@ class PruneConfig:
             "taylor_batches": self.taylor_batches >= 1,
             "max_layer_ratio": 0.0 < self.max_layer_ratio < 1.0,
             "tolerance": 0.0 < self.tolerance < 0.5,
+            "steps": self.steps >= 1,
+            "start_epoch": self.start_epoch >= -1,
+            "end_epoch": self.end_epoch >= -1,
+            "sparsity_weight": self.sparsity_weight >= 0,
+            "distill_weight": self.distill_weight >= 0,
         }
         hints = {
             "round_to": ">= 1",
@@ -82,6 +117,11 @@ class PruneConfig:
             "taylor_batches": ">= 1",
             "max_layer_ratio": "strictly between 0 and 1",
             "tolerance": "between 0 and 0.5",
+            "steps": ">= 1",
+            "start_epoch": ">= 0 (or -1 for automatic)",
+            "end_epoch": ">= 0 (or -1 for automatic)",
+            "sparsity_weight": ">= 0",
+            "distill_weight": ">= 0",
         }
         for name, ok in checks.items():
             if not ok:

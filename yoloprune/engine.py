@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field
 from itertools import islice
-from typing import Iterable
+from typing import Callable, Iterable
 
 import torch
 import torch_pruning as tp
@@ -97,11 +97,18 @@ def accumulate_gradients(model: nn.Module, batches: Iterable[dict], limit: int) 
     return seen
 
 
-def prune_(model: nn.Module, config: PruneConfig, batches: Iterable[dict] | None = None) -> PruneReport:
+def prune_(
+    model: nn.Module,
+    config: PruneConfig,
+    batches: Iterable[dict] | None = None,
+    sync: Callable[[list], list] | None = None,
+) -> PruneReport:
     """Prune ``model`` (a ``DetectionModel`` or ``YOLO``) in place to ``config``'s target; return the report.
 
     ``batches`` — preprocessed Ultralytics training batches (``img`` float in [0, 1], ``cls``,
     ``bboxes``, ``batch_idx``) — are required by criteria that need gradients (``taylor``).
+    ``sync`` maps the chosen per-group channel indices to the ones to apply — under DDP, rank 0's
+    (see ``yoloprune.distributed.broadcast_plan``) so every rank prunes identically.
     """
     from ultralytics.engine.model import Model  # noqa: PLC0415
 
@@ -141,7 +148,10 @@ def prune_(model: nn.Module, config: PruneConfig, batches: Iterable[dict] | None
         to_stock_unpruned(model)
         raise
     predicted = allocator.measure(keep)
-    for group, idxs in zip(groups, allocator.pruning_indices(keep)):
+    plan = allocator.pruning_indices(keep)
+    if sync is not None:
+        plan = sync(plan)
+    for group, idxs in zip(groups, plan):
         if idxs:
             root = group[0][0]
             pg.dg.get_pruning_group(root.target.module, root.handler, idxs).prune()

@@ -1,0 +1,79 @@
+"""Distillation from the frozen dense model during the fine-tune stage, as a wrapper around the loss.
+
+``DistillationLoss`` replaces ``model.criterion`` (an attribute Ultralytics calls from
+``model.loss``), adds ``weight * KD`` to the detection loss and leaves the logged loss items as they
+are. Logit KD: BCE of student class logits against the teacher's probabilities, plus KL between box
+distributions (DFL heads) or L1 between boxes (YOLO26, no DFL). Feature KD: spatial attention
+transfer (Zagoruyko & Komodakis) on the neck features — channel-count independent, so no adapter
+layers are needed between a pruned student and the dense teacher.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def _branches(preds) -> list[dict]:
+    if isinstance(preds, dict) and "one2many" in preds:
+        return [preds["one2many"], preds["one2one"]]
+    return [preds] if isinstance(preds, dict) else []
+
+
+def _attention(f: torch.Tensor) -> torch.Tensor:
+    return F.normalize(f.float().pow(2).mean(1).flatten(1), dim=1)
+
+
+def logit_kd(student: dict, teacher: dict, reg_max: int) -> torch.Tensor:
+    s_cls, t_cls = student["scores"].float(), teacher["scores"].float()
+    loss = F.binary_cross_entropy_with_logits(s_cls, t_cls.sigmoid())
+    s_box, t_box = student["boxes"].float(), teacher["boxes"].float()
+    if reg_max > 1:  # distributions over reg_max bins for each of the 4 sides
+        b, _, a = s_box.shape
+        s_log = F.log_softmax(s_box.view(b, 4, reg_max, a), dim=2)
+        t_prob = F.softmax(t_box.view(b, 4, reg_max, a), dim=2)
+        loss = loss + F.kl_div(s_log, t_prob, reduction="batchmean") / (4 * a)
+    else:
+        loss = loss + F.l1_loss(s_box, t_box)
+    return loss
+
+
+def feature_kd(student: dict, teacher: dict) -> torch.Tensor:
+    return sum(F.mse_loss(_attention(s), _attention(t)) for s, t in zip(student["feats"], teacher["feats"]))
+
+
+class DistillationLoss:
+    """Detection loss + ``weight`` x distillation loss against a frozen teacher."""
+
+    def __init__(self, base, teacher: nn.Module, mode: str, weight: float):
+        self.base, self.teacher, self.mode, self.weight = base, teacher, mode, weight
+        self.last_kd = 0.0
+
+    def __getattr__(self, name):  # e.g. ``update()`` of YOLO26's end-to-end loss
+        if name in {"base", "teacher", "mode", "weight", "last_kd"}:
+            raise AttributeError(name)
+        return getattr(self.base, name)
+
+    def __call__(self, preds, batch):
+        loss, items = self.base(preds, batch)
+        img = batch["img"]
+        teacher = self.teacher.to(img.device)
+        head = teacher.model[-1]
+        with torch.no_grad():
+            teacher.eval()
+            head.training = True  # raw outputs, eval-mode BatchNorm
+            t_preds = teacher(img.to(next(teacher.parameters()).dtype))
+            head.training = False
+        kd = img.new_zeros(())
+        reg_max = getattr(head, "reg_max", 16)
+        for s, t in zip(_branches(preds), _branches(t_preds)):
+            if self.mode in {"logit", "both"}:
+                kd = kd + logit_kd(s, t, reg_max)
+            if self.mode in {"feature", "both"}:
+                kd = kd + feature_kd(s, t)
+        self.last_kd = float(kd.detach())
+        batch_size = img.shape[0]
+        extra = self.weight * kd * batch_size
+        loss = loss + extra / loss.numel() if loss.dim() else loss + extra
+        return loss, items

@@ -1,0 +1,240 @@
+"""Progressive pruning between epochs of a normal Ultralytics training run.
+
+``PruningCallbacks(config).callbacks`` is an Ultralytics-style ``{event: fn}`` dict. The object is
+plain data plus bound methods, so it survives Ultralytics' DDP re-spawn (cloudpickle) and checkpoints
+(its state also travels as ``model.yoloprune`` inside every checkpoint the trainer writes).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from copy import deepcopy
+from itertools import islice
+from pathlib import Path
+
+import torch
+
+from .. import offline
+
+offline.configure()
+
+from ultralytics.utils import LOGGER, RANK  # noqa: E402
+from ultralytics.utils.torch_utils import unwrap_model  # noqa: E402
+
+from ..config import PruneConfig  # noqa: E402
+from ..distributed import broadcast_plan  # noqa: E402
+from ..engine import model_stats, prune_  # noqa: E402
+from ..graph import output_layers  # noqa: E402
+from ..importance import CRITERIA  # noqa: E402
+from ..schedule import SCHEDULES, kept_fraction_at, prune_epochs  # noqa: E402
+from .distill import DistillationLoss  # noqa: E402
+from .sparsity import apply_sparsity  # noqa: E402
+from .trainer_state import rebuild_after_prune, reset_best_tracking  # noqa: E402
+
+OWNER_ATTR = "_yoloprune_owner"  # set on the trainer by the one callbacks object that drives it
+
+
+class PruningCallbacks:
+    """Prunes ``trainer.model`` on a schedule and keeps the trainer consistent after every step."""
+
+    def __init__(self, config: PruneConfig | None = None, **options):
+        self.config = (config or PruneConfig(**options)).validate()
+        self.history: list[dict] = []  # one entry per completed prune step
+        self.dense: dict | None = None  # {"params", "macs"} of the model when the run started
+        self.epochs: list[int] = []
+        self.teacher = None
+        self._resume_ckpt = None
+        self._last_update = -1
+        self.token = id(self)
+
+    # ----------------------------------------------------------------- registration
+    @property
+    def callbacks(self) -> dict:
+        return {
+            "on_pretrain_routine_start": self.on_pretrain_routine_start,
+            "on_pretrain_routine_end": self.on_pretrain_routine_end,
+            "on_train_epoch_start": self.on_train_epoch_start,
+            "on_train_batch_end": self.on_train_batch_end,
+            "on_fit_epoch_end": self.on_fit_epoch_end,
+            "on_train_end": self.on_train_end,
+        }
+
+    def _mine(self, trainer) -> bool:
+        """Claim the trainer for the first callbacks object that sees it; others stay silent (no double pruning)."""
+        owner = getattr(trainer, OWNER_ATTR, None)
+        if owner is None:
+            setattr(trainer, OWNER_ATTR, self.token)
+            return True
+        return owner == self.token
+
+    @property
+    def complete(self) -> bool:
+        return len(self.history) >= self.config.steps
+
+    # ----------------------------------------------------------------- events
+    def on_pretrain_routine_start(self, trainer) -> None:
+        if not self._mine(trainer):
+            LOGGER.warning("yoloprune: a second set of pruning callbacks is registered on this trainer; ignoring it")
+            return
+        from ..checkpoint import load_model  # noqa: PLC0415
+        from ..trainer import is_pruned  # noqa: PLC0415
+
+        source = trainer.args.resume if trainer.resume else trainer.args.model
+        if not str(source).endswith(".pt") or not Path(str(source)).is_file():
+            return
+        net, ckpt = load_model(source)
+        if not is_pruned(net):
+            return
+        # Ultralytics rebuilds the dense YAML here (resume, or YOLO("pruned.pt").train()): hand it the pruned module
+        state = net.yoloprune
+        self.history, self.dense = list(state.get("history", [])), state.get("dense")
+        for p in net.parameters():
+            p.requires_grad_(True)
+        trainer.model = net
+        if trainer.resume:
+            self._resume_ckpt = ckpt  # restored once the optimizer and EMA exist (on_pretrain_routine_end)
+        LOGGER.info(f"yoloprune: training the pruned architecture from {source} ({len(self.history)} steps done)")
+
+    def on_pretrain_routine_end(self, trainer) -> None:
+        if not self._mine(trainer):
+            return
+        if self._resume_ckpt is not None:
+            trainer.resume_training(self._resume_ckpt)
+            trainer.scheduler.last_epoch = trainer.start_epoch - 1
+            self._resume_ckpt = None
+        model = unwrap_model(trainer.model)
+        if self.dense is None:
+            stats = model_stats(model, self.config.imgsz)
+            self.dense = {"params": stats.params, "macs": stats.macs, "channels": _channels(model)}
+        self.epochs = self.plan_epochs(trainer.epochs)
+        if self.config.distill != "none":
+            self.teacher = self._load_teacher(trainer, model)
+        if not self.complete:
+            reset_best_tracking(trainer, schedule_complete=False)
+        LOGGER.info(f"yoloprune: {self.config.steps} prune steps ({self.config.schedule}) at epochs "
+                    f"{[e + 1 for e in self.epochs]} to {self.config.target}={self.config.amount}")
+
+    def on_train_epoch_start(self, trainer) -> None:
+        if not self._mine(trainer) or self.complete:
+            return
+        due = [e for e in self.epochs if e <= trainer.epoch]
+        while len(self.history) < len(due):  # normally one step; several if a resume skipped some
+            self.step(trainer)
+
+    def on_train_batch_end(self, trainer) -> None:
+        if not self._mine(trainer) or self.config.sparsity == "none" or self.complete:
+            return
+        updates = trainer.ema.updates if trainer.ema is not None else None
+        if updates is not None and updates == self._last_update:
+            return  # once per optimizer step (batches accumulate; a duplicate registration changes nothing)
+        self._last_update = updates
+        model = unwrap_model(trainer.model)
+        lr = trainer.optimizer.param_groups[0]["lr"]
+        apply_sparsity(model, self.config.sparsity, self.config.sparsity_weight, lr,
+                       skip={id(m) for m in output_layers(model)})
+
+    def on_fit_epoch_end(self, trainer) -> None:
+        if not self._mine(trainer):
+            return
+        if not self.complete and trainer.epoch + 1 < trainer.epochs:
+            trainer.stop = False  # early stopping may not end the run before the schedule is done
+        kd = getattr(getattr(unwrap_model(trainer.model), "criterion", None), "last_kd", None)
+        if kd is not None:
+            LOGGER.info(f"yoloprune: distillation loss {kd:.4f}")
+
+    def on_train_end(self, trainer) -> None:
+        if self._mine(trainer) and RANK in {-1, 0}:
+            self._write_history(trainer)
+
+    # ----------------------------------------------------------------- the work
+    def plan_epochs(self, total_epochs: int) -> list[int]:
+        """Epochs (0-based) at which the prune steps run, for a run of ``total_epochs``."""
+        cfg = self.config
+        start = cfg.start_epoch if cfg.start_epoch >= 0 else int(0.3 * total_epochs)
+        end = cfg.end_epoch if cfg.end_epoch >= 0 else max(start, int(0.6 * total_epochs))
+        if end >= total_epochs:
+            from ..errors import ConfigError  # noqa: PLC0415
+
+            raise ConfigError(f"end_epoch={end} is not inside the run's {total_epochs} epochs: lower it or train longer")
+        return prune_epochs(start, end, cfg.steps)
+
+    def step(self, trainer) -> dict:
+        """One prune step on the live model, then rebuild optimizer / scheduler / EMA / DDP and log."""
+        cfg, k = self.config, len(self.history) + 1
+        model = unwrap_model(trainer.model)
+        t0 = time.perf_counter()
+        now = model_stats(model, cfg.imgsz)
+        goal = kept_fraction_at(k, cfg.steps, _final_kept(cfg), SCHEDULES[cfg.schedule])
+        current = {"macs": now.macs / self.dense["macs"], "params": now.params / self.dense["params"],
+                   "ratio": _channels(model) / self.dense["channels"]}[cfg.target]
+        relative = min(max(goal / current, 1e-3), 0.999)
+        step_cfg = PruneConfig(**{**cfg.to_dict(), "amount": relative if cfg.target != "ratio" else 1 - relative,
+                                  "tolerance": 0.25 if relative > 0.97 else cfg.tolerance})
+        criterion = model.criterion if hasattr(model, "criterion") else None
+        batches = self._batches(trainer) if CRITERIA[cfg.criterion].needs_gradients else None
+        report = prune_(model, step_cfg, batches=batches, sync=broadcast_plan)
+        model.criterion = criterion  # keep the loss (YOLO26's end-to-end weighting has its own schedule)
+        rebuild_after_prune(trainer, trainer.epoch)
+        entry = {"step": k, "epoch": trainer.epoch + 1, "params": report.pruned.params, "macs": report.pruned.macs,
+                 "macs_kept": report.pruned.macs / self.dense["macs"],
+                 "params_kept": report.pruned.params / self.dense["params"],
+                 "channels": _channels(model), "seconds": time.perf_counter() - t0}
+        self.history.append(entry)
+        if self.complete:
+            reset_best_tracking(trainer, schedule_complete=True)
+            if self.teacher is not None:
+                model.criterion = DistillationLoss(model.criterion or model.init_criterion(), self.teacher,
+                                                   cfg.distill, cfg.distill_weight)
+        self._stamp(trainer)
+        LOGGER.info(f"yoloprune: step {k}/{cfg.steps} at epoch {trainer.epoch + 1}: MACs {report.pruned.macs:.3f}G "
+                    f"({entry['macs_kept']:.1%} of dense), params {report.pruned.params:,} "
+                    f"({entry['params_kept']:.1%}), {entry['channels']} channels, {entry['seconds']:.1f}s")
+        if RANK in {-1, 0}:
+            self._write_history(trainer)
+        return entry
+
+    def _batches(self, trainer):
+        """A few of the trainer's own batches, preprocessed like its training loop does."""
+        return [trainer.preprocess_batch(b) for b in islice(trainer.train_loader, self.config.taylor_batches)]
+
+    def _load_teacher(self, trainer, model):
+        """The frozen dense model: saved once beside the run so a resumed run distils from the same teacher."""
+        path = Path(trainer.save_dir) / "weights" / "dense_teacher.pt"
+        if path.exists():
+            teacher = torch.load(path, map_location="cpu", weights_only=False)
+        else:
+            teacher = deepcopy(model).float().eval()
+            teacher.criterion = None
+            if RANK in {-1, 0}:
+                from ..checkpoint import atomic_save  # noqa: PLC0415
+
+                atomic_save(teacher, path)
+        for p in teacher.parameters():
+            p.requires_grad_(False)
+        return teacher
+
+    def state(self) -> dict:
+        return {"config": self.config.to_dict(), "dense": self.dense, "history": self.history,
+                "epochs": [e + 1 for e in self.epochs], "complete": self.complete}
+
+    def _stamp(self, trainer) -> None:
+        """Record the schedule state on the model and its EMA, so every checkpoint carries it."""
+        state = self.state()
+        unwrap_model(trainer.model).yoloprune = state
+        if trainer.ema is not None:
+            trainer.ema.ema.yoloprune = state
+
+    def _write_history(self, trainer) -> None:
+        from ..api import write_json_atomic  # noqa: PLC0415
+
+        write_json_atomic(self.state(), Path(trainer.save_dir) / "prune_schedule.json")
+
+
+def _final_kept(cfg: PruneConfig) -> float:
+    """The target as a kept fraction (``ratio`` removes ``amount`` of the channels)."""
+    return 1 - cfg.amount if cfg.target == "ratio" else cfg.amount
+
+
+def _channels(model) -> int:
+    return sum(m.out_channels for m in model.modules() if isinstance(m, torch.nn.Conv2d))
