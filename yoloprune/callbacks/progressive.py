@@ -25,6 +25,7 @@ from ultralytics.utils.torch_utils import unwrap_model  # noqa: E402
 from ..config import PruneConfig  # noqa: E402
 from ..distributed import broadcast_plan  # noqa: E402
 from ..engine import model_stats, prune_  # noqa: E402
+from ..errors import ConfigError  # noqa: E402
 from ..graph import output_layers  # noqa: E402
 from ..importance import CRITERIA  # noqa: E402
 from ..schedule import SCHEDULES, kept_fraction_at, prune_epochs  # noqa: E402
@@ -44,7 +45,6 @@ class PruningCallbacks:
         self.dense: dict | None = None  # {"params", "macs"} of the model when the run started
         self.epochs: list[int] = []
         self.teacher = None
-        self._resume_ckpt = None
         self._last_update = -1
         self.token = id(self)
 
@@ -74,42 +74,40 @@ class PruningCallbacks:
 
     # ----------------------------------------------------------------- events
     def on_pretrain_routine_start(self, trainer) -> None:
+        """Refuse, with the fix, a run that would silently train the dense YAML instead of a pruned checkpoint."""
         if not self._mine(trainer):
             LOGGER.warning("yoloprune: a second set of pruning callbacks is registered on this trainer; ignoring it")
             return
         from ..checkpoint import load_model  # noqa: PLC0415
-        from ..trainer import is_pruned  # noqa: PLC0415
+        from ..errors import YoloPruneError  # noqa: PLC0415
+        from ..trainer import PrunedDetectionTrainer, is_pruned  # noqa: PLC0415
 
         source = trainer.args.resume if trainer.resume else trainer.args.model
-        if not str(source).endswith(".pt") or not Path(str(source)).is_file():
+        if isinstance(trainer, PrunedDetectionTrainer) or not str(source).endswith(".pt") or not Path(str(source)).is_file():
             return
-        net, ckpt = load_model(source)
-        if not is_pruned(net):
-            return
-        # Ultralytics rebuilds the dense YAML here (resume, or YOLO("pruned.pt").train()): hand it the pruned module
-        state = net.yoloprune
-        self.history, self.dense = list(state.get("history", [])), state.get("dense")
-        for p in net.parameters():
-            p.requires_grad_(True)
-        trainer.model = net
-        if trainer.resume:
-            self._resume_ckpt = ckpt  # restored once the optimizer and EMA exist (on_pretrain_routine_end)
-        LOGGER.info(f"yoloprune: training the pruned architecture from {source} ({len(self.history)} steps done)")
+        if is_pruned(load_model(source)[0]):
+            raise YoloPruneError(
+                f"{source} is pruned, and Ultralytics' stock trainer would rebuild the dense model from its YAML: "
+                "use yoloprune.YOLO(...) instead of ultralytics.YOLO, or pass trainer=yoloprune.PrunedDetectionTrainer"
+            )
 
     def on_pretrain_routine_end(self, trainer) -> None:
         if not self._mine(trainer):
             return
-        if self._resume_ckpt is not None:
-            trainer.resume_training(self._resume_ckpt)
-            trainer.scheduler.last_epoch = trainer.start_epoch - 1
-            self._resume_ckpt = None
         model = unwrap_model(trainer.model)
+        state = getattr(model, "yoloprune", None) or {}
+        if "history" in state and not self.history:  # resumed (or continued) run: pick the schedule up where it was
+            self.history, self.dense = list(state["history"]), state.get("dense")
+            LOGGER.info(f"yoloprune: continuing the schedule after {len(self.history)} completed steps")
         if self.dense is None:
             stats = model_stats(model, self.config.imgsz)
             self.dense = {"params": stats.params, "macs": stats.macs, "channels": _channels(model)}
         self.epochs = self.plan_epochs(trainer.epochs)
         if self.config.distill != "none":
             self.teacher = self._load_teacher(trainer, model)
+            if self.complete and not isinstance(model.criterion, DistillationLoss):
+                model.criterion = DistillationLoss(model.criterion or model.init_criterion(), self.teacher,
+                                                   self.config.distill, self.config.distill_weight)
         if not self.complete:
             reset_best_tracking(trainer, schedule_complete=False)
         LOGGER.info(f"yoloprune: {self.config.steps} prune steps ({self.config.schedule}) at epochs "
@@ -154,8 +152,6 @@ class PruningCallbacks:
         start = cfg.start_epoch if cfg.start_epoch >= 0 else int(0.3 * total_epochs)
         end = cfg.end_epoch if cfg.end_epoch >= 0 else max(start, int(0.6 * total_epochs))
         if end >= total_epochs:
-            from ..errors import ConfigError  # noqa: PLC0415
-
             raise ConfigError(f"end_epoch={end} is not inside the run's {total_epochs} epochs: lower it or train longer")
         return prune_epochs(start, end, cfg.steps)
 
@@ -169,11 +165,17 @@ class PruningCallbacks:
         current = {"macs": now.macs / self.dense["macs"], "params": now.params / self.dense["params"],
                    "ratio": _channels(model) / self.dense["channels"]}[cfg.target]
         relative = min(max(goal / current, 1e-3), 0.999)
+        final = k == cfg.steps  # intermediate steps only need to move toward the goal; the last one must hit it
         step_cfg = PruneConfig(**{**cfg.to_dict(), "amount": relative if cfg.target != "ratio" else 1 - relative,
-                                  "tolerance": 0.25 if relative > 0.97 else cfg.tolerance})
+                                  "tolerance": cfg.tolerance if final else 0.49})
         criterion = model.criterion if hasattr(model, "criterion") else None
         batches = self._batches(trainer) if CRITERIA[cfg.criterion].needs_gradients else None
-        report = prune_(model, step_cfg, batches=batches, sync=broadcast_plan)
+        try:
+            report = prune_(model, step_cfg, batches=batches, sync=broadcast_plan)
+        except ConfigError as e:  # a long run should not die at its last step over granularity: take the closest
+            LOGGER.warning(f"yoloprune: {e}; using the closest reachable width instead")
+            step_cfg.tolerance = 0.49
+            report = prune_(model, step_cfg, batches=batches, sync=broadcast_plan)
         model.criterion = criterion  # keep the loss (YOLO26's end-to-end weighting has its own schedule)
         rebuild_after_prune(trainer, trainer.epoch)
         entry = {"step": k, "epoch": trainer.epoch + 1, "params": report.pruned.params, "macs": report.pruned.macs,

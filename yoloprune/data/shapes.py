@@ -36,8 +36,18 @@ YAML_NAME = "shapes.yaml"
 SPLITS = ("train", "val")
 _SPLIT_ID = {"train": 0, "val": 1}
 
-MIN_SIZE, MAX_SIZE = 0.04, 0.40  # object diameter as a fraction of the image side
-MAX_HIDDEN = 0.60  # an object may lose at most this fraction of its area (occlusion + border)
+# How hard the pictures are (changing any value changes the pictures: bump GENERATOR_VERSION).
+STYLE = {
+    "size": (0.04, 0.40),  # object diameter as a fraction of the image side (log-uniform)
+    "objects": (1, 8),  # objects tried per image
+    "max_hidden": 0.60,  # an object may lose at most this fraction of its area (occlusion + border)
+    "contrast": 70.0,  # min BGR distance between an object's colour and what it covers
+    "outline": 0.3,  # probability of an outline in another colour
+    "stripes": 0.4,  # probability of a stripe texture in the background
+    "blobs": 3, "arcs": 3, "lines": 5, "top_lines": 2,  # max distractors of each kind
+    "blur": 0.6, "blur_sigma": (0.4, 1.2),  # probability and strength of a Gaussian blur
+    "noise": 10.0,  # max std of the pixel noise
+}
 _SUB = 16  # cv2 fixed-point shift=4: sub-pixel vertex precision
 
 
@@ -97,22 +107,22 @@ def _background(rng: np.random.Generator, size: int) -> np.ndarray:
     img = cv2.resize(noise, (size, size), interpolation=cv2.INTER_LINEAR)
     img += c1
     img += (c2 - c1) * t[..., None]
-    if rng.random() < 0.4:  # stripe texture
+    if rng.random() < STYLE["stripes"]:  # stripe texture
         b, f = rng.uniform(0, 2 * np.pi), rng.uniform(6, 40)
         stripes = np.sin(2 * np.pi * f * (np.cos(b) * x[None, :] + np.sin(b) * x[:, None]))
         img += rng.uniform(8, 35) * stripes[..., None]
     img = np.clip(img, 0, 255)
-    for _ in range(int(rng.integers(0, 4))):  # blobs
-        radius = rng.uniform(MIN_SIZE, 0.3) * size / 2
+    for _ in range(int(rng.integers(0, STYLE["blobs"] + 1))):  # blobs
+        radius = rng.uniform(STYLE["size"][0], 0.3) * size / 2
         pts = _place(_blob_polygon(rng), rng.uniform(0, size, 2), radius, rng.uniform(0, 6.3), 1.0)
         cv2.fillPoly(img, [pts], _random_colour(rng).tolist(), cv2.LINE_AA, shift=4)
-    for _ in range(int(rng.integers(0, 4))):  # elliptic arcs
+    for _ in range(int(rng.integers(0, STYLE["arcs"] + 1))):  # elliptic arcs
         axes = tuple(int(v) for v in rng.uniform(0.05, 0.4, 2) * size)
         start = float(rng.uniform(0, 360))
         cv2.ellipse(img, tuple(int(v) for v in rng.uniform(0, size, 2)), axes, float(rng.uniform(0, 180)),
                     start, start + float(rng.uniform(60, 270)), _random_colour(rng).tolist(),
                     int(rng.integers(1, 5)), cv2.LINE_AA)
-    _lines(img, rng, int(rng.integers(0, 6)), thickness=(1, 6))
+    _lines(img, rng, int(rng.integers(0, STYLE["lines"] + 1)), thickness=(1, 6))
     return img
 
 
@@ -139,10 +149,12 @@ def render_image(rng: np.random.Generator, size: int) -> tuple[np.ndarray, list[
     areas: list[float] = []  # full polygon area of each kept object, in pixels
     visible: list[int] = []  # pixels of it still visible
     classes: list[int] = []
-    for _ in range(int(rng.integers(1, 9))):
+    lo, hi = STYLE["objects"]
+    keep = 1 - STYLE["max_hidden"]
+    for _ in range(int(rng.integers(lo, hi + 1))):
         cls = int(rng.integers(len(CLASS_NAMES)))
         unit = _unit_polygon(cls, rng)
-        radius = math.exp(rng.uniform(math.log(MIN_SIZE), math.log(MAX_SIZE))) * size / 2
+        radius = math.exp(rng.uniform(*np.log(STYLE["size"]))) * size / 2
         stretch = math.exp(rng.uniform(-0.2, 0.2))
         for _attempt in range(12):
             pts = _place(unit, rng.uniform(0, size, 2), radius, rng.uniform(0, 2 * np.pi), stretch)
@@ -154,11 +166,11 @@ def render_image(rng: np.random.Generator, size: int) -> tuple[np.ndarray, list[
             cv2.fillPoly(mask, [pts], 255, cv2.LINE_AA, shift=4, offset=(-x0 * _SUB, -y0 * _SUB))
             inside = mask >= 128
             area = max(cv2.contourArea(pts.astype(np.float32) / _SUB), 1.0)
-            if inside.sum() < (1 - MAX_HIDDEN) * area:
+            if inside.sum() < keep * area:
                 continue  # mostly outside the image
             below = owner[y0:y1, x0:x1][inside]
             lost = np.bincount(below[below >= 0], minlength=len(areas))
-            if len(areas) and np.any(np.asarray(visible) - lost < (1 - MAX_HIDDEN) * np.asarray(areas)):
+            if len(areas) and np.any(np.asarray(visible) - lost < keep * np.asarray(areas)):
                 continue  # would hide too much of an earlier object
             break
         else:
@@ -168,12 +180,12 @@ def render_image(rng: np.random.Generator, size: int) -> tuple[np.ndarray, list[
         areas.append(area)
         classes.append(cls)
         _paint(img[y0:y1, x0:x1], mask, rng)
-    _lines(img, rng, int(rng.integers(0, 3)), thickness=(1, 3))  # clutter over the objects
-    if rng.random() < 0.6:
-        img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.4, 1.2))
+    _lines(img, rng, int(rng.integers(0, STYLE["top_lines"] + 1)), thickness=(1, 3))  # over the objects
+    if rng.random() < STYLE["blur"]:
+        img = cv2.GaussianBlur(img, (0, 0), rng.uniform(*STYLE["blur_sigma"]))
     noise = np.frombuffer(rng.bytes(img.size), np.uint8).reshape(img.shape).astype(np.float32)
     noise -= 127.5
-    noise *= np.float32(rng.uniform(0, 10) / 73.9)  # uniform pixel noise, std 0-10
+    noise *= np.float32(rng.uniform(0, STYLE["noise"]) / 73.9)  # uniform pixel noise
     img += noise
     labels = []
     for i, cls in enumerate(classes):
@@ -189,14 +201,14 @@ def _paint(region: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> No
     under = region[mask >= 128].mean(0)
     for _ in range(20):  # a colour that stands out from what it covers
         colour = _random_colour(rng)
-        if np.linalg.norm(colour - under) >= 70:
+        if np.linalg.norm(colour - under) >= STYLE["contrast"]:
             break
     a = rng.uniform(0, 2 * np.pi)
     ramp = (np.cos(a) * np.arange(w, dtype=np.float32)[None, :]
             + np.sin(a) * np.arange(h, dtype=np.float32)[:, None]) / max(w, h)
     shade = 1 - rng.uniform(0, 0.4) * (ramp - ramp.min())
     region[:] = region * (1 - alpha) + colour * shade[..., None] * alpha
-    if rng.random() < 0.3:  # outline in another colour, drawn inside the shape's edge
+    if rng.random() < STYLE["outline"]:  # outline in another colour, drawn inside the shape's edge
         edge = cv2.morphologyEx(mask, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
         beta = np.minimum(edge, mask)[..., None].astype(np.float32) / 255
         region[:] = region * (1 - beta) + _random_colour(rng) * beta
@@ -254,8 +266,10 @@ def generate_shapes(root: str | Path, *, n_train: int = 512, n_val: int = 128, i
     params = {"n_train": n_train, "n_val": n_val, "imgsz": imgsz, "seed": int(seed)}
     counts = {"train": n_train, "val": n_val}
     yaml_path = root / YAML_NAME
+    style = json.loads(json.dumps(STYLE))
     old = _read_marker(root) or {}
     if (not overwrite and old.get("complete") and old.get("version") == GENERATOR_VERSION
+            and old.get("style") == style
             and old.get("params") == params and yaml_path.exists()
             and all((root / p).exists() for s in SPLITS for pair in _file_names(s, counts[s]) for p in pair)):
         return yaml_path
@@ -263,7 +277,8 @@ def generate_shapes(root: str | Path, *, n_train: int = 512, n_val: int = 128, i
     root.mkdir(parents=True, exist_ok=True)
     _check_foreign(root, owned)
     owned = {s: max(owned[s], counts[s]) for s in SPLITS}
-    marker = {"generator": "yoloprune.data.shapes", "version": GENERATOR_VERSION, "params": params}
+    marker = {"generator": "yoloprune.data.shapes", "version": GENERATOR_VERSION, "params": params,
+              "style": style}
     _write_atomic(root / MARKER, json.dumps({**marker, "complete": False, "owned": owned}).encode())
 
     staging = Path(tempfile.mkdtemp(prefix=".shapes-staging-", dir=root))

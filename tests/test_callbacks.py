@@ -1,0 +1,150 @@
+"""Callbacks in a real Ultralytics training run: every trainer-consistency trap from the field notes."""
+
+import json
+
+import pytest
+import torch
+
+IMGSZ = 64
+
+
+def _widths(model):
+    return [m.out_channels for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+
+
+class Probe:
+    """Records the trainer's state at each epoch start, after the pruning callback ran."""
+
+    def __init__(self):
+        self.rows = []
+
+    def on_train_epoch_start(self, trainer):
+        from ultralytics.utils.torch_utils import unwrap_model
+
+        model = unwrap_model(trainer.model)
+        in_optimizer = {id(p) for g in trainer.optimizer.param_groups for p in g["params"]}
+        trainable = {id(p) for p in model.parameters() if p.requires_grad}
+        dfl = [p for n, p in model.named_parameters() if ".dfl" in n]
+        self.rows.append({
+            "epoch": trainer.epoch,
+            "widths": _widths(model),
+            "ema_widths": _widths(trainer.ema.ema),
+            "optimizer_covers_model": trainable <= in_optimizer,
+            "optimizer_stale": len(in_optimizer - {id(p) for p in model.parameters()}),
+            "dfl_frozen": bool(dfl) and all(not p.requires_grad for p in dfl),
+            "scheduler_ok": trainer.scheduler.optimizer is trainer.optimizer,
+            "best_fitness": trainer.best_fitness,
+        })
+
+
+@pytest.fixture(scope="module")
+def progressive_run(mini_data, tmp_path_factory):
+    from ultralytics import YOLO
+
+    from yoloprune.callbacks import add_pruning_callbacks, pruning_callbacks
+
+    out = tmp_path_factory.mktemp("cb")
+    model = YOLO("yolov8n.yaml")
+    cb = add_pruning_callbacks(model, target="macs", amount=0.5, steps=3, start_epoch=1, end_epoch=3, imgsz=IMGSZ,
+                               criterion="taylor", sparsity="bn", distill="both")
+    add_pruning_callbacks(model, target="macs", amount=0.5, steps=3, start_epoch=1, end_epoch=3, imgsz=IMGSZ,
+                          criterion="taylor", sparsity="bn", distill="both")  # helper: replaces, never doubles
+    cb = next(f.__self__ for f in model.callbacks["on_train_epoch_start"] if hasattr(f, "__self__") and
+              type(f.__self__).__name__ == "PruningCallbacks")
+    for event, fn in pruning_callbacks(steps=3).items():  # a second, different set by hand: must stay inert
+        model.add_callback(event, fn)
+    for event, fn in cb.callbacks.items():  # the same set twice by hand: still one step per epoch
+        model.add_callback(event, fn)
+    probe = Probe()
+    model.add_callback("on_train_epoch_start", probe.on_train_epoch_start)
+    model.train(data=str(mini_data), epochs=6, imgsz=IMGSZ, batch=8, workers=0, plots=False, project=str(out),
+                name="run", exist_ok=True, amp=False, patience=1)  # patience=1 would stop early if allowed
+    return model, cb, probe
+
+
+def test_schedule_runs_exactly_once_per_step(progressive_run):
+    _, cb, probe = progressive_run
+    assert [h["epoch"] for h in cb.history] == [2, 3, 4] and cb.complete
+    kept = [h["macs_kept"] for h in cb.history]
+    assert kept == sorted(kept, reverse=True) and abs(kept[-1] - 0.5) <= 0.015
+    assert len(probe.rows) == 6  # early stopping (patience=1) did not end the run before the schedule
+
+
+def test_trainer_consistent_after_every_step(progressive_run):
+    _, _, probe = progressive_run
+    for row in probe.rows:
+        assert row["widths"] == row["ema_widths"], row["epoch"]
+        assert row["optimizer_covers_model"] and row["optimizer_stale"] == 0, row["epoch"]
+        assert row["dfl_frozen"] and row["scheduler_ok"], row["epoch"]
+    assert probe.rows[0]["widths"] != probe.rows[-1]["widths"]
+
+
+def test_checkpoints_and_returned_model_are_pruned(progressive_run):
+    from ultralytics import YOLO
+
+    model, cb, probe = progressive_run
+    final = probe.rows[-1]["widths"]
+    best, last = model.trainer.best, model.trainer.last
+    for ckpt in (best, last):
+        reloaded = YOLO(str(ckpt))
+        assert _widths(reloaded.model) == final
+        assert reloaded.model.yoloprune["history"] == cb.history
+    assert _widths(model.model) == final  # the model train() hands back
+    # every step changes the widths, so best.pt having the final widths means it postdates the final step
+    assert len({tuple(r["widths"]) for r in probe.rows}) == 1 + len(cb.history)
+    saved = json.loads((model.trainer.save_dir / "prune_schedule.json").read_text())
+    assert saved["complete"] and len(saved["history"]) == 3
+    assert (model.trainer.save_dir / "weights" / "dense_teacher.pt").exists()
+
+
+def test_best_fitness_blocked_until_final_step(progressive_run):
+    _, cb, probe = progressive_run
+    final_epoch0 = cb.history[-1]["epoch"] - 1
+    for row in probe.rows:
+        if 0 < row["epoch"] < final_epoch0:
+            assert row["best_fitness"] == float("inf")
+
+
+def test_resume_mid_schedule_matches_uninterrupted(mini_data, tmp_path):
+    from ultralytics import YOLO
+
+    from yoloprune.callbacks import add_pruning_callbacks
+
+    opts = dict(target="macs", amount=0.5, steps=3, start_epoch=1, end_epoch=3, imgsz=IMGSZ, allocation="local", round_to=1, min_channels=1)
+    train = dict(data=str(mini_data), epochs=5, imgsz=IMGSZ, batch=8, workers=0, plots=False, project=str(tmp_path),
+                 exist_ok=True, amp=False)
+
+    full = YOLO("yolov8n.yaml")
+    add_pruning_callbacks(full, **opts)
+    full.train(name="full", **train)
+
+    class Interrupt(Exception):
+        pass
+
+    def stop_after_step_two(trainer):
+        if trainer.epoch == 2:  # last.pt of epoch 3 is on disk, schedule has 2 of 3 steps
+            raise Interrupt
+
+    cut = YOLO("yolov8n.yaml")
+    add_pruning_callbacks(cut, **opts)
+    cut.add_callback("on_fit_epoch_end", stop_after_step_two)
+    with pytest.raises(Interrupt):
+        cut.train(name="cut", **train)
+    last = tmp_path / "cut" / "weights" / "last.pt"
+    assert len(torch.load(last, weights_only=False)["ema"].yoloprune["history"]) == 2
+
+    from yoloprune import YOLO as PrunedYOLO
+    from yoloprune.errors import YoloPruneError
+
+    stock = YOLO(str(last))  # stock Ultralytics would rebuild the dense YAML: refused with the fix
+    add_pruning_callbacks(stock, **opts)
+    with pytest.raises(YoloPruneError, match="yoloprune.YOLO"):
+        stock.train(resume=True)
+
+    resumed = PrunedYOLO(str(last))
+    cb = add_pruning_callbacks(resumed, **opts)
+    resumed.train(resume=True)
+    assert [h["step"] for h in cb.history] == [1, 2, 3]
+    assert _widths(YOLO(str(resumed.trainer.last)).model) == _widths(YOLO(str(full.trainer.last)).model)
+    results = (tmp_path / "cut" / "results.csv").read_text().splitlines()
+    assert len(results) == 1 + 5  # epochs 1-3 before the interruption, 4-5 after resuming

@@ -1,0 +1,32 @@
+"""Schedules are plain callables; prune epochs and per-step targets follow from them."""
+
+import pytest
+
+from yoloprune.schedule import SCHEDULES, agp, kept_fraction_at, linear, oneshot, prune_epochs
+
+
+def test_schedule_values():
+    assert [linear(t) for t in (0, 0.25, 1)] == [0, 0.25, 1]
+    assert agp(0) == 0 and agp(1) == 1 and agp(0.5) == pytest.approx(0.875)
+    assert oneshot(0.01) == 1 and oneshot(0) == 0
+    for fn in SCHEDULES.values():  # monotone from 0 to 1
+        values = [fn(i / 10) for i in range(11)]
+        assert values == sorted(values) and values[-1] == 1
+
+
+def test_prune_epochs_and_targets():
+    assert prune_epochs(3, 9, 4) == [3, 5, 7, 9]
+    assert prune_epochs(5, 5, 1) == [5]
+    kept = [kept_fraction_at(k, 4, 0.5, agp) for k in range(1, 5)]
+    assert kept[-1] == pytest.approx(0.5) and kept == sorted(kept, reverse=True)
+    assert kept[0] < kept_fraction_at(1, 4, 0.5, linear)  # AGP prunes most at the start
+
+
+def test_plan_epochs_validation():
+    from yoloprune.callbacks.progressive import PruningCallbacks
+    from yoloprune.errors import ConfigError
+
+    cb = PruningCallbacks(steps=3)
+    assert cb.plan_epochs(20) == [6, 9, 12]
+    with pytest.raises(ConfigError, match="inside the run"):
+        PruningCallbacks(start_epoch=2, end_epoch=10).plan_epochs(5)
