@@ -75,3 +75,16 @@ def test_cli_user_errors_exit_nonzero_without_traceback(args, needle, tmp_path):
 def test_cli_debug_shows_traceback(tmp_path):
     p = _cli("prune", "model=missing.pt", "debug=true", cwd=tmp_path)
     assert p.returncode == 2 and "Traceback" in p.stderr
+
+
+def test_cli_prune_while_training(tmp_path):
+    p = _cli("prune", "model=yolov8n.yaml", "data=shapes-mini", "target=macs", "amount=0.5", "epochs=3", "steps=2",
+             "start_epoch=0", "end_epoch=1", "imgsz=64", "batch=8", "project=out", "name=prog", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr[-3000:]
+    run = tmp_path / "out" / "prog"
+    assert (run / "weights" / "best.pt").exists() and (run / "weights" / "last.pt").exists()
+    d = json.loads((run / "prune.json").read_text())
+    assert [h["step"] for h in d["history"]] == [1, 2]
+    assert abs(d["pruned"]["macs"] / d["dense"]["macs"] - 0.5) <= 0.015
+    schedule = json.loads((run / "prune_schedule.json").read_text())
+    assert schedule["complete"] and schedule["epochs"] == [1, 2]

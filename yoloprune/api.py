@@ -52,9 +52,15 @@ def prune(
     project: str | Path = "runs/prune",
     name: str = "exp",
     exist_ok: bool = False,
+    epochs: int = 0,
+    train_args: dict | None = None,
     **options,
 ) -> PruneResult:
-    """Prune ``model`` (a ``.pt`` or ``.yaml``) one-shot; write ``pruned.pt`` and ``prune.json`` in the run dir.
+    """Prune ``model`` (a ``.pt`` or ``.yaml``); write ``pruned.pt`` (or ``weights/best.pt``) and ``prune.json``.
+
+    ``epochs=0`` prunes one-shot. ``epochs > 0`` trains with the pruning callbacks: the schedule in
+    ``config`` (``steps``, ``schedule``, ``start_epoch``, ...) prunes between epochs and the rest is
+    the fine-tune stage; ``train_args`` go to Ultralytics' ``train`` (``batch``, ``lr0``, ...).
 
     ``options`` are :class:`PruneConfig` fields (``criterion``, ``target``, ``amount``, ...) when
     ``config`` is not given. ``data`` (a dataset name such as ``shapes`` or a data YAML) feeds the
@@ -70,6 +76,8 @@ def prune(
 
     config = config or PruneConfig(**options)
     config.validate()
+    if epochs > 0:
+        return _prune_while_training(model, data, config, project, name, exist_ok, epochs, train_args or {})
     net, ckpt = load_model(model, nc=_dataset_classes(data) if str(model).endswith((".yaml", ".yml")) else None)
     batches = None
     if CRITERIA[config.criterion].needs_gradients:
@@ -86,3 +94,31 @@ def prune(
     summary = {**report.to_dict(), "source": str(model), "checkpoint": str(checkpoint)}
     report_json = write_json_atomic(summary, out / "prune.json")
     return PruneResult(out, checkpoint, report_json, report)
+
+
+def _prune_while_training(model, data, config, project, name, exist_ok, epochs, train_args) -> PruneResult:
+    from .callbacks import add_pruning_callbacks  # noqa: PLC0415
+    from .checkpoint import load_model  # noqa: PLC0415
+    from .data import resolve_dataset  # noqa: PLC0415
+    from .errors import ConfigError  # noqa: PLC0415
+    from .trainer import YOLO  # noqa: PLC0415
+
+    if data is None:
+        raise ConfigError("pruning while training (epochs > 0) needs data=<dataset name or data YAML>")
+    load_model(model)  # clear errors for a missing / corrupt / unsupported model before training starts
+    yolo = YOLO(str(model))
+    callbacks = add_pruning_callbacks(yolo, config)
+    out = Path(project).resolve()  # relative to the working directory, like one-shot runs
+    yolo.train(data=str(resolve_dataset(data)), epochs=epochs, imgsz=config.imgsz, project=str(out), name=name,
+               exist_ok=exist_ok, **train_args)
+    run = Path(yolo.trainer.save_dir)
+    best = Path(yolo.trainer.best) if Path(yolo.trainer.best).exists() else Path(yolo.trainer.last)
+    final = callbacks.history[-1] if callbacks.history else {"params": None, "macs": None}
+    summary = {
+        "dense": {"params": callbacks.dense["params"], "macs": callbacks.dense["macs"]},
+        "pruned": {"params": final["params"], "macs": final["macs"]},
+        "criterion": config.criterion, "config": config.to_dict(), "imgsz": config.imgsz, "epochs": epochs,
+        "history": callbacks.history, "source": str(model), "checkpoint": str(best),
+    }
+    report_json = write_json_atomic(summary, run / "prune.json")
+    return PruneResult(run, best, report_json, summary)

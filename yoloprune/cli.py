@@ -22,11 +22,13 @@ COMMON = {"project": "runs/prune", "name": "exp", "exist_ok": False, "debug": Fa
 
 def _prune_defaults() -> dict:
     cfg = PruneConfig()
-    return {"model": None, "data": None, **cfg.to_dict(), **COMMON}
+    return {"model": None, "data": None, **cfg.to_dict(), "epochs": 0, "batch": 16, "workers": 0, **COMMON}
 
 
 COMMANDS = {
-    "prune": ("One-shot structured pruning of a .pt/.yaml detector into <project>/<name>/pruned.pt + prune.json.", _prune_defaults),
+    "prune": ("Prune a .pt/.yaml detector: one-shot (epochs=0) into <project>/<name>/pruned.pt + prune.json, or "
+              "progressively while training (epochs=N, schedule/steps/start_epoch/end_epoch) into weights/best.pt.",
+              _prune_defaults),
     "finetune": (
         "Fine-tune a pruned checkpoint, keeping its architecture (Ultralytics training).",
         lambda: {"model": None, "data": "shapes", "epochs": 10, "imgsz": 320, "batch": 8, "workers": 2, **COMMON, "name": "finetune"},
@@ -95,7 +97,13 @@ def run(command: str, args: dict) -> str:
         if args["model"] is None:
             raise ConfigError("prune needs model=<checkpoint.pt or model.yaml>")
         result = prune(args["model"], data=args["data"], config=config, project=args["project"], name=args["name"],
-                       exist_ok=args["exist_ok"])
+                       exist_ok=args["exist_ok"], epochs=args["epochs"],
+                       train_args={"batch": args["batch"], "workers": args["workers"]})
+        if args["epochs"] > 0:
+            d = result.report
+            print(f"params {d['dense']['params']:,} -> {d['pruned']['params']:,}; "
+                  f"MACs {d['dense']['macs']:.3f}G -> {d['pruned']['macs']:.3f}G at imgsz={config.imgsz}")
+            return f"Results saved to {result.run_dir} (weights/best.pt, weights/last.pt, prune.json, prune_schedule.json)"
         r = result.report
         print(f"params {r.dense.params:,} -> {r.pruned.params:,} ({r.params_kept:.1%}); "
               f"MACs {r.dense.macs:.3f}G -> {r.pruned.macs:.3f}G ({r.macs_kept:.1%}) at imgsz={r.imgsz}")
