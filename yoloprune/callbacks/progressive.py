@@ -103,7 +103,7 @@ class PruningCallbacks:
             stats = model_stats(model, self.config.imgsz)
             self.dense = {"params": stats.params, "macs": stats.macs, "channels": _channels(model)}
         self.epochs = self.plan_epochs(trainer.epochs)
-        if self.config.distill != "none":
+        if self.config.distill != "none" and self.history:  # resumed after the teacher was saved at step 1
             self.teacher = self._load_teacher(trainer, model)
             if self.complete and not isinstance(model.criterion, DistillationLoss):
                 model.criterion = DistillationLoss(model.criterion or model.init_criterion(), self.teacher,
@@ -168,6 +168,8 @@ class PruningCallbacks:
         final = k == cfg.steps  # intermediate steps only need to move toward the goal; the last one must hit it
         step_cfg = PruneConfig(**{**cfg.to_dict(), "amount": relative if cfg.target != "ratio" else 1 - relative,
                                   "tolerance": cfg.tolerance if final else 0.49})
+        if cfg.distill != "none" and self.teacher is None:  # the dense model as trained so far teaches
+            self.teacher = self._load_teacher(trainer, model)
         criterion = model.criterion if hasattr(model, "criterion") else None
         batches = self._batches(trainer) if CRITERIA[cfg.criterion].needs_gradients else None
         try:
@@ -201,7 +203,7 @@ class PruningCallbacks:
         return [trainer.preprocess_batch(b) for b in islice(trainer.train_loader, self.config.taylor_batches)]
 
     def _load_teacher(self, trainer, model):
-        """The frozen dense model: saved once beside the run so a resumed run distils from the same teacher."""
+        """The frozen dense model (as it is at the first prune step), saved beside the run for resumes."""
         path = Path(trainer.save_dir) / "weights" / "dense_teacher.pt"
         if path.exists():
             teacher = torch.load(path, map_location="cpu", weights_only=False)
