@@ -48,3 +48,36 @@ def test_ranks_agree_on_the_plan(sync, tmp_path):
         assert r0 == r1  # same architecture and the same surviving weights on both ranks
     else:
         assert r0["checksum"] != r1["checksum"]  # the control: unsynchronised ranks diverge
+
+
+def test_ddp_state_survives_cloudpickle_in_a_fresh_process(pruned_run, tmp_path):
+    """Ultralytics' DDP launcher cloudpickles trainer class, model and callbacks; a worker unpickles them."""
+    import subprocess
+
+    import cloudpickle
+    from ultralytics import YOLO
+
+    from yoloprune import PrunedDetectionTrainer
+    from yoloprune.callbacks.progressive import PruningCallbacks
+
+    cb = PruningCallbacks(target="macs", amount=0.4, steps=2, imgsz=64)
+    cb.history = [{"step": 1}]
+    model = YOLO(str(pruned_run.checkpoint)).model
+    state = {"trainer": PrunedDetectionTrainer, "model": model,
+             "callbacks": {e: [f] for e, f in cb.callbacks.items()}}
+    path = tmp_path / "ddp_state.pt"
+    torch.save(state, path, pickle_module=cloudpickle)
+    code = (
+        "import torch, json\n"
+        f"s = torch.load({str(path)!r}, weights_only=False)\n"
+        "cb = s['callbacks']['on_train_epoch_start'][0].__self__\n"
+        "widths = [m.out_channels for m in s['model'].modules() if isinstance(m, torch.nn.Conv2d)]\n"
+        "print(json.dumps({'trainer': s['trainer'].__name__, 'history': cb.history, 'amount': cb.config.amount,\n"
+        "                  'same': all(f.__self__ is cb for fs in s['callbacks'].values() for f in fs), 'widths': widths}))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["trainer"] == "PrunedDetectionTrainer" and got["history"] == [{"step": 1}] and got["amount"] == 0.4
+    assert got["same"]  # one callbacks object behind every event, as before pickling
+    assert got["widths"] == [m.out_channels for m in model.modules() if isinstance(m, torch.nn.Conv2d)]

@@ -17,6 +17,7 @@ def test_schedule_values():
 def test_prune_epochs_and_targets():
     assert prune_epochs(3, 9, 4) == [3, 5, 7, 9]
     assert prune_epochs(5, 5, 1) == [5]
+    assert prune_epochs(1, 2, 4) == [1, 1, 2, 2]  # more steps than epochs: several steps share an epoch
     kept = [kept_fraction_at(k, 4, 0.5, agp) for k in range(1, 5)]
     assert kept[-1] == pytest.approx(0.5) and kept == sorted(kept, reverse=True)
     assert kept[0] < kept_fraction_at(1, 4, 0.5, linear)  # AGP prunes most at the start

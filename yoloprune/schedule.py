@@ -28,11 +28,11 @@ SCHEDULES: dict[str, Callable[[float], float]] = {"linear": linear, "agp": agp, 
 
 
 def prune_epochs(start_epoch: int, end_epoch: int, steps: int) -> list[int]:
-    """The epochs (0-based, at their start) at which the ``steps`` pruning steps happen."""
+    """The epochs (0-based, at their start) of the ``steps`` pruning steps; a short span repeats epochs."""
     if steps == 1:
         return [start_epoch]
     span = end_epoch - start_epoch
-    return sorted({start_epoch + round(i * span / (steps - 1)) for i in range(steps)})
+    return [start_epoch + round(i * span / (steps - 1)) for i in range(steps)]
 
 
 def kept_fraction_at(step: int, steps: int, final_kept: float, schedule: Callable[[float], float]) -> float:

@@ -1,0 +1,106 @@
+"""Issue 3 benchmark: dense vs progressive callbacks vs one-shot + fine-tune vs progressive + distillation.
+
+Every arm trains the same total number of epochs from scratch on `shapes` and targets half the dense
+MACs. Reports mAP50-95 (best.pt on the val split), params, MACs at --imgsz, wall time, and the
+pruning overhead (time inside prune steps / total training time).
+
+    .venv/bin/python benchmarks/progressive_vs_oneshot.py --models yolov8n.yaml,yolo11n.yaml --epochs 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def _val(weights, data, imgsz):
+    from ultralytics import YOLO
+
+    return float(YOLO(str(weights)).val(data=str(data), imgsz=imgsz, batch=16, plots=False, verbose=False).box.map)
+
+
+def run_arm(arm: str, model: str, data: Path, epochs: int, imgsz: int, out: Path, train: dict) -> dict:
+    from ultralytics import YOLO
+
+    from yoloprune import PruneConfig
+    from yoloprune import YOLO as PrunedYOLO
+    from yoloprune.api import prune
+    from yoloprune.callbacks import add_pruning_callbacks
+    from yoloprune.checkpoint import load_model
+    from yoloprune.engine import model_stats
+
+    common = dict(data=str(data), imgsz=imgsz, project=str(out), exist_ok=True, **train)
+    cfg = PruneConfig(target="macs", amount=0.5, imgsz=imgsz, steps=4, schedule="agp",
+                      distill="both" if arm == "progressive+distill" else "none")
+    t0 = time.perf_counter()
+    overhead = 0.0
+    if arm == "dense":
+        yolo = YOLO(model)
+        yolo.train(epochs=epochs, name=f"{Path(model).stem}-dense", **common)
+        best = yolo.trainer.best
+    elif arm.startswith("progressive"):
+        yolo = YOLO(model)
+        cb = add_pruning_callbacks(yolo, cfg)
+        yolo.train(epochs=epochs, name=f"{Path(model).stem}-{arm}", **common)
+        best, overhead = yolo.trainer.best, sum(h["seconds"] for h in cb.history)
+    else:  # one-shot: dense for half the epochs, prune, fine-tune the other half (Torch-Pruning's example recipe)
+        half = epochs // 2
+        yolo = YOLO(model)
+        yolo.train(epochs=half, name=f"{Path(model).stem}-oneshot-dense", **common)
+        t1 = time.perf_counter()
+        result = prune(yolo.trainer.best, config=cfg, project=out, name=f"{Path(model).stem}-oneshot-pruned",
+                       exist_ok=True)
+        overhead = time.perf_counter() - t1
+        tuned = PrunedYOLO(str(result.checkpoint))
+        tuned.train(epochs=epochs - half, name=f"{Path(model).stem}-oneshot-ft", **common)
+        best = tuned.trainer.best
+    wall = time.perf_counter() - t0
+    net, _ = load_model(best)
+    stats = model_stats(net, imgsz)
+    return {"model": model, "arm": arm, "map50_95": _val(best, data, imgsz), "params": stats.params,
+            "macs_g": stats.macs, "wall_s": round(wall, 1), "prune_overhead": round(overhead / wall, 4),
+            "weights": str(best)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", default="yolov8n.yaml,yolo11n.yaml")
+    ap.add_argument("--arms", default="dense,progressive,oneshot,progressive+distill")
+    ap.add_argument("--data", default="shapes")
+    ap.add_argument("--epochs", type=int, default=None, help="default: the dataset recipe's epochs")
+    ap.add_argument("--out", default="benchmarks/results/progressive_vs_oneshot")
+    args = ap.parse_args()
+
+    from yoloprune import offline
+
+    offline.configure()
+    from yoloprune.data import dataset_recipe, resolve_dataset
+
+    recipe = dataset_recipe(args.data)
+    epochs = args.epochs or recipe.get("epochs", 30)
+    imgsz = recipe.get("imgsz", 320)
+    train = {k: v for k, v in recipe.items() if k not in {"model", "epochs", "imgsz"}}
+    train.update(plots=False, verbose=False)
+    data = resolve_dataset(args.data)
+    out = Path(args.out).resolve()
+    rows = []
+    for model in args.models.split(","):
+        for arm in args.arms.split(","):
+            rows.append(run_arm(arm, model, data, epochs, imgsz, out / "runs", train))
+            print(json.dumps(rows[-1]), flush=True)
+            (out / "results.json").parent.mkdir(parents=True, exist_ok=True)
+            (out / "results.json").write_text(json.dumps({"epochs": epochs, "imgsz": imgsz, "rows": rows}, indent=2))
+    print(f"\n| model | arm | mAP50-95 | params | GMACs@{imgsz} | wall s | prune overhead |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['model']} | {r['arm']} | {r['map50_95']:.3f} | {r['params']:,} | {r['macs_g']:.3f} | "
+              f"{r['wall_s']:.0f} | {r['prune_overhead']:.1%} |")
+
+
+if __name__ == "__main__":
+    main()
