@@ -1,0 +1,172 @@
+"""Export a (pruned) checkpoint to every requested (format, precision), each checked against PyTorch.
+
+Ultralytics' exporter does the conversion (ONNX, OpenVINO with NNCF INT8 calibration on ``data``,
+CoreML with coremltools' weight quantisation, TensorRT); we rename each result to a
+precision-tagged name, embed the pruning record, and measure parity. One failing format never sinks
+the others: every attempt yields an :class:`ExportResult` with its error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .formats import QUANTIZE, ExportFormat, parse_formats
+
+# max abs error allowed on raw outputs (boxes normalised by imgsz, class scores in [0, 1]) per precision
+TOLERANCE = {"fp32": 1e-3, "fp16": 2e-2, "int8": 0.25}
+
+
+@dataclass
+class ExportResult:
+    format: str
+    precision: str
+    ok: bool = False
+    file: str | None = None
+    size_mb: float | None = None
+    seconds: float = 0.0
+    error: str | None = None
+    parity: dict = field(default_factory=dict)  # {"max_abs_error", "tolerance", "passed"} or {"skipped": why}
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def size_mb(path: Path) -> float:
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    return round(sum(p.stat().st_size for p in files) / 2**20, 3)
+
+
+def tagged_path(exported: Path, precision: str) -> Path:
+    """``best.onnx`` -> ``best_fp32.onnx``; ``best_int8_openvino_model`` -> ``best_int8_openvino_model``."""
+    name = exported.name.replace("_int8", "")
+    stem, suffix = (name[: -len("_openvino_model")], "_openvino_model") if name.endswith("_openvino_model") else (
+        exported.stem.replace("_int8", ""), exported.suffix)
+    return exported.with_name(f"{stem}_{precision}{suffix}")
+
+
+def _replace(src: Path, dst: Path) -> Path:
+    if src == dst:
+        return dst
+    if dst.is_dir():
+        shutil.rmtree(dst)
+    elif dst.exists():
+        dst.unlink()
+    os.replace(src, dst)
+    return dst
+
+
+def embed_metadata(path: Path, fmt: ExportFormat, record: dict) -> None:
+    """Write the pruning record beside the export, and inside it where the format has a metadata slot."""
+    text = json.dumps(record, default=str)
+    sidecar = (path / "yoloprune.json") if path.is_dir() else path.with_name(path.name + ".yoloprune.json")
+    sidecar.write_text(text)
+    if fmt.name == "onnx":
+        import onnx  # noqa: PLC0415
+
+        model = onnx.load(str(path))
+        props = [p for p in model.metadata_props if p.key != "yoloprune"]
+        del model.metadata_props[:]
+        model.metadata_props.extend(props)
+        model.metadata_props.add(key="yoloprune", value=text)
+        tmp = path.with_name(f".{path.name}.tmp")
+        onnx.save(model, str(tmp))
+        os.replace(tmp, path)
+    elif fmt.name == "coreml":
+        import coremltools as ct  # noqa: PLC0415
+
+        model = ct.models.MLModel(str(path), skip_model_load=True)
+        model.user_defined_metadata["yoloprune"] = text
+        tmp = path.with_name(f"tmp-{path.name}")  # saving over the package it was read from deletes its weights
+        model.save(str(tmp))
+        _replace(tmp, path)
+
+
+def pruning_record(checkpoint: Path) -> dict:
+    """The pruning config/report a checkpoint carries, plus class names and imgsz (for export metadata)."""
+    from ..checkpoint import load_model  # noqa: PLC0415
+
+    model, ckpt = load_model(checkpoint)
+    meta = getattr(model, "yoloprune", None) or {}
+    return {"yoloprune": meta, "names": getattr(model, "names", None),
+            "imgsz": (ckpt.get("train_args") or {}).get("imgsz"), "source": str(checkpoint)}
+
+
+def export_all(checkpoint, formats="onnx", data=None, imgsz: int = 640, parity: bool = True) -> list[ExportResult]:
+    """Export ``checkpoint`` to each (format, precision) in ``formats``; files land beside the checkpoint."""
+    from .. import offline  # noqa: PLC0415
+
+    offline.configure()
+    from ultralytics import YOLO  # noqa: PLC0415
+    from ultralytics.utils import LOGGER  # noqa: PLC0415
+
+    from ..data import resolve_dataset  # noqa: PLC0415
+    from ..errors import ConfigError  # noqa: PLC0415
+
+    checkpoint = Path(checkpoint)
+    record = pruning_record(checkpoint)
+    record["imgsz"] = imgsz
+    data_yaml = str(resolve_dataset(data)) if data is not None else None
+    results = []
+    for fmt, precision in parse_formats(formats):
+        result, t0 = ExportResult(fmt.name, precision), time.perf_counter()
+        try:
+            fmt.check_backend()
+            if precision == "int8" and fmt.name != "coreml" and data_yaml is None:
+                raise ConfigError(f"{fmt.name} int8 is calibrated on real images: add data=<dataset name or YAML>")
+            kwargs = {"format": fmt.name, "imgsz": imgsz, "quantize": QUANTIZE[precision]}
+            if precision == "int8" and data_yaml and fmt.name != "coreml":  # CoreML int8 quantises weights only
+                kwargs["data"] = data_yaml
+            exported = Path(YOLO(str(checkpoint)).export(**kwargs))
+            path = _replace(exported, tagged_path(exported, precision))
+            embed_metadata(path, fmt, {**record, "format": fmt.name, "precision": precision})
+            result.file, result.size_mb = str(path), size_mb(path)
+            if parity:
+                result.parity = check_parity(checkpoint, path, fmt, precision, imgsz, data_yaml)
+            result.ok = result.parity.get("passed", True)
+            if not result.ok:
+                result.error = f"parity failed: max abs error {result.parity['max_abs_error']:.4g} > {result.parity['tolerance']}"
+        except Exception as e:  # one failing backend never sinks the others
+            result.error = f"{type(e).__name__}: {e}".strip()
+            LOGGER.warning(f"yoloprune: export {fmt.name}:{precision} failed: {result.error}")
+        result.seconds = round(time.perf_counter() - t0, 2)
+        results.append(result)
+    return results
+
+
+def check_parity(checkpoint: Path, exported: Path, fmt: ExportFormat, precision: str, imgsz: int, data_yaml) -> dict:
+    """Max abs error between PyTorch and the exported model on the same inputs (or why it cannot run here)."""
+    why = fmt.why_not_runnable()
+    if why:
+        spec = coreml_spec(exported) if fmt.name == "coreml" else {}
+        return {"skipped": why, **spec}
+    from .parity import max_abs_error  # noqa: PLC0415
+
+    err = max_abs_error(checkpoint, exported, imgsz, data_yaml)
+    return {"max_abs_error": err, "tolerance": TOLERANCE[precision], "passed": err <= TOLERANCE[precision]}
+
+
+def coreml_spec(path: Path) -> dict:
+    """What can be checked of a CoreML model without macOS: input shape, weight precision, op set."""
+    import coremltools as ct  # noqa: PLC0415
+
+    model = ct.models.MLModel(str(path), skip_model_load=True)
+    spec = model.get_spec()
+    image = spec.description.input[0]
+    shape = [image.type.imageType.height, image.type.imageType.width] if image.type.HasField("imageType") else []
+    ops, dtypes = set(), set()
+    if spec.WhichOneof("Type") == "mlProgram":
+        for fn in spec.mlProgram.functions.values():
+            for block in fn.block_specializations.values():
+                for op in block.operations:
+                    ops.add(op.type)
+                    if op.type == "const":
+                        for v in op.attributes.values():
+                            if v.HasField("immediateValue") or v.HasField("blobFileValue"):
+                                dtypes.add(int(v.type.tensorType.dataType))
+    return {"input": image.name, "input_hw": shape, "ops": sorted(ops), "n_ops": len(ops),
+            "spec_version": spec.specificationVersion, "const_dtypes": sorted(dtypes)}
