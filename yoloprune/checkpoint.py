@@ -90,6 +90,7 @@ def save_pruned(model: nn.Module, path: str | Path, *, source: str | Path, meta:
         raise CheckpointError(f"refusing to overwrite the input checkpoint {source}: choose another output path")
     snapshot = deepcopy(model).float().cpu().eval()
     snapshot.criterion = None
+    meta = {**meta, "source": str(source)}
     snapshot.yoloprune = meta  # travels with the module through Ultralytics' own checkpoints (EMA deepcopies)
     for p in snapshot.parameters():
         p.requires_grad_(True)
@@ -102,7 +103,7 @@ def save_pruned(model: nn.Module, path: str | Path, *, source: str | Path, meta:
         "epoch": -1,
         "best_fitness": None,
         "train_args": {**(train_args or {}), "task": "detect"},
-        "yoloprune": {**meta, "source": str(source)},
+        "yoloprune": meta,
     }
     return atomic_save(ckpt, path)
 
