@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import sys
+from pathlib import Path
 import traceback
 from dataclasses import fields
 
@@ -32,6 +33,17 @@ COMMANDS = {
     "finetune": (
         "Fine-tune a pruned checkpoint, keeping its architecture (Ultralytics training).",
         lambda: {"model": None, "data": "shapes", "epochs": 10, "imgsz": 320, "batch": 8, "workers": 2, **COMMON, "name": "finetune"},
+    ),
+    "export": (
+        "Export a checkpoint to formats/precisions (onnx, openvino[:fp32|fp16|int8], coreml[:fp16|int8], "
+        "engine[:fp16|int8]) beside it, each checked against PyTorch.",
+        lambda: {"model": None, "format": "onnx", "data": None, "imgsz": 640, "parity": True, "debug": False},
+    ),
+    "benchmark": (
+        "Dense vs pruned side by side on a target (intel-cpu measured here; jetson/iphone via a device bundle).",
+        lambda: {"model": None, "dense": None, "target": "intel-cpu", "format": "openvino", "data": None, "imgsz": 640,
+                 "threads": 2, "runs": 50, "warmup": 10, "merge": None, **COMMON, "project": "runs/benchmark",
+                 "name": "exp"},
     ),
     "demo": (
         "Offline end-to-end demo: shapes data, dense yolov8n, prune to half the MACs, fine-tune, compare.",
@@ -116,6 +128,47 @@ def run(command: str, args: dict) -> str:
         model, data, epochs = args.pop("model"), args.pop("data"), args.pop("epochs")
         best = finetune(model, data, epochs=epochs, **args)
         return f"Fine-tuned weights saved to {best}"
+    if command == "export":
+        from .export.exporter import export_all  # noqa: PLC0415
+
+        if args["model"] is None:
+            raise ConfigError("export needs model=<checkpoint .pt>")
+        fmt = ",".join(args["format"]) if isinstance(args["format"], tuple) else args["format"]
+        from .export.formats import parse_formats  # noqa: PLC0415
+
+        parse_formats(fmt)  # unknown formats are a user error before anything is exported
+        results = export_all(args["model"], fmt, data=args["data"], imgsz=args["imgsz"], parity=args["parity"])
+        for r in results:
+            status = "ok" if r.ok else f"FAILED: {r.error}"
+            note = r.parity.get("skipped") or (f"max abs err {r.parity['max_abs_error']:.2e}" if "max_abs_error" in r.parity else "")
+            print(f"{r.format:>9}:{r.precision:<5} {status:<8} {r.size_mb or 0:8.2f} MB {r.seconds:6.1f}s  {r.file or ''}  {note}")
+        if not any(r.ok for r in results):
+            raise YoloPruneError("no format exported successfully (see the errors above)")
+        return f"Exports saved beside {args['model']}"
+    if command == "benchmark":
+        from .api import run_dir  # noqa: PLC0415
+        from .export.benchmark import benchmark, import_device_results, markdown_table, write_outputs  # noqa: PLC0415
+
+        if args["merge"]:  # device results (from a bundle's run_benchmark.py) into an existing run's report
+            out = Path(args["project"]) / args["name"]
+            if not (out / "benchmark.json").exists():
+                raise ConfigError(f"no benchmark.json in {out}: give the project= and name= of the benchmark run")
+            write_outputs(import_device_results(out / "benchmark.json", args["merge"]), out)
+            return f"Merged {args['merge']} into {out / 'benchmark.json'}"
+        if args["model"] is None:
+            raise ConfigError("benchmark needs model=<pruned checkpoint .pt>")
+        fmt = ",".join(args["format"]) if isinstance(args["format"], tuple) else args["format"]
+        from .export.formats import TARGETS, parse_formats  # noqa: PLC0415
+
+        parse_formats(fmt)
+        if args["target"] not in TARGETS:
+            raise ConfigError(f"unknown target {args['target']!r}: use one of {', '.join(TARGETS)}")
+        out = run_dir(args["project"], args["name"], args["exist_ok"])
+        report = benchmark(args["model"], dense=args["dense"], target=args["target"], formats=fmt, imgsz=args["imgsz"],
+                           data=args["data"], threads=args["threads"], warmup=args["warmup"], runs=args["runs"],
+                           out_dir=out)
+        print(markdown_table(report) if report["benchmarks"] else f"Device bundle: {report['bundle']} (see its README.txt)")
+        return f"Results saved to {out} (benchmark.json, benchmark.md, pareto.png)"
     if command == "demo":
         from .demo import run_demo  # noqa: PLC0415
 

@@ -102,6 +102,16 @@ def benchmark(pruned, dense=None, target: str = "intel-cpu", formats="openvino",
     if dense.suffix in {".yaml", ".yml"}:  # a YAML reference: materialise it once so every format exports the same weights
         dense = _materialise(dense, Path(out_dir or pruned.parent))
     data_yaml = str(resolve_dataset(data)) if data else None
+    if target != "intel-cpu":  # not this machine: ship the models and a benchmark script to the device
+        from .bundle import make_bundle  # noqa: PLC0415
+
+        bundle = make_bundle({"dense": dense, "pruned": pruned}, target, imgsz, Path(out_dir or pruned.parent))
+        report = {"target": target, "imgsz": imgsz, "threads": threads, "batch": 1, "warmup": warmup, "runs": runs,
+                  "machine": {"cpu": _cpu_name(), "system": platform.platform()}, "dense": str(dense),
+                  "pruned": str(pruned), "bundle": str(bundle), "benchmarks": [], "summary": {}}
+        if out_dir:
+            write_outputs(report, Path(out_dir))
+        return report
     rows = []
     for label, ckpt in (("dense", dense), ("pruned", pruned)):
         rows.append(_measure(ckpt, "pytorch", "fp32", target, label, imgsz, threads, warmup, runs, data_yaml))
