@@ -45,6 +45,10 @@ COMMANDS = {
                  "threads": 2, "runs": 50, "warmup": 10, "merge": None, **COMMON, "project": "runs/benchmark",
                  "name": "exp"},
     ),
+    "report": (
+        "Rebuild a run's report.md, report.json and plots from the files in its folder.",
+        lambda: {"run": None, "debug": False},
+    ),
     "demo": (
         "Offline end-to-end demo: shapes data, dense yolov8n, prune to half the MACs, fine-tune, compare.",
         lambda: {"model": "yolov8n.yaml", "data": "shapes", "epochs": None, "finetune_epochs": None, "amount": 0.5,
@@ -169,6 +173,12 @@ def run(command: str, args: dict) -> str:
                            out_dir=out)
         print(markdown_table(report) if report["benchmarks"] else f"Device bundle: {report['bundle']} (see its README.txt)")
         return f"Results saved to {out} (benchmark.json, benchmark.md, pareto.png)"
+    if command == "report":
+        from .report import build_report  # noqa: PLC0415
+
+        if args["run"] is None:
+            raise ConfigError("report needs run=<project>/<name> folder of a yolo-prune run")
+        return f"Report written to {build_report(args['run'])}"
     if command == "demo":
         from .demo import run_demo  # noqa: PLC0415
 

@@ -1,0 +1,158 @@
+"""The run report: ``report.md`` (readable on GitHub), ``report.json`` and PNG plots, rebuilt from a run's files.
+
+A run folder may hold any of: ``prune.json`` (one-shot or progressive), ``prune_schedule.json`` and
+Ultralytics' ``results.csv`` (training), ``benchmark/benchmark.json`` (or ``benchmark.json``), and
+``demo.json``. ``build_report(run_dir)`` reads what is there and writes what it can.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+
+def _load(path: Path):
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _find(run: Path, name: str) -> Path | None:
+    hits = sorted(run.rglob(name), key=lambda p: len(p.parts))
+    return hits[0] if hits else None
+
+
+def collect(run: Path) -> dict:
+    """Everything the report needs, from the files in ``run``."""
+    from .errors import YoloPruneError  # noqa: PLC0415
+
+    if not run.is_dir():
+        raise YoloPruneError(f"run folder {run} not found: give the <project>/<name> folder of a yolo-prune run")
+    prune = _load(_find(run, "prune.json") or run / "-")
+    demo = _load(run / "demo.json")
+    bench = _load(_find(run, "benchmark.json") or run / "-")
+    if prune is None and demo is None and bench is None:
+        raise YoloPruneError(f"{run} holds no prune.json, demo.json or benchmark.json: is it a yolo-prune run folder?")
+    schedule = _load(_find(run, "prune_schedule.json") or run / "-")
+    results_csv = _find(run / "finetune", "results.csv") if (run / "finetune").is_dir() else _find(run, "results.csv")
+    curve = _read_curve(results_csv) if results_csv else []
+    if demo:
+        prune = prune or demo.get("prune")
+    dense_map = pruned_map = None
+    if demo:
+        dense_map, pruned_map = demo["rows"][0]["map50_95"], demo["rows"][-1]["map50_95"]
+    return {"prune": prune, "schedule": schedule, "curve": curve, "benchmark": bench, "demo": demo,
+            "dense_map": dense_map, "pruned_map": pruned_map}
+
+
+def _read_curve(path: Path) -> list[dict]:
+    with open(path) as f:
+        rows = list(csv.DictReader(f))
+    out = []
+    for r in rows:
+        r = {k.strip(): v for k, v in r.items()}
+        out.append({"epoch": int(float(r["epoch"])), "map50_95": float(r.get("metrics/mAP50-95(B)", 0) or 0)})
+    return out
+
+
+def report_json(info: dict) -> dict:
+    prune = info["prune"] or {}
+    dense, pruned = prune.get("dense", {}), prune.get("pruned", {})
+    bench = info["benchmark"] or {}
+    return {
+        "dense": {"params": dense.get("params"), "macs": dense.get("macs"), "map50_95": info["dense_map"]},
+        "pruned": {"params": pruned.get("params"), "macs": pruned.get("macs"), "map50_95": info["pruned_map"]},
+        "criterion": prune.get("criterion"), "config": prune.get("config"), "imgsz": prune.get("imgsz"),
+        "schedule": (info["schedule"] or {}).get("history") or prune.get("history"),
+        "benchmarks": bench.get("benchmarks", []), "benchmark_summary": bench.get("summary", {}),
+        "machine": bench.get("machine"), "curve": info["curve"],
+    }
+
+
+def plot_layers(layers: list[dict], path: Path) -> None:
+    import matplotlib  # noqa: PLC0415
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    names = [layer["name"].replace("model.", "").replace(".conv", "") for layer in layers]
+    fig, ax = plt.subplots(figsize=(max(8, len(layers) * 0.12), 4))
+    x = range(len(layers))
+    ax.bar(x, [layer["before"] for layer in layers], color="#bbb", label="dense")
+    ax.bar(x, [layer["after"] for layer in layers], color="#1f77b4", label="pruned")
+    ax.set_xticks(list(x)[:: max(1, len(layers) // 40)])
+    ax.set_xticklabels(names[:: max(1, len(layers) // 40)], rotation=90, fontsize=6)
+    ax.set_ylabel("output channels")
+    ax.set_title("channels per conv layer, dense vs pruned")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_curve(curve: list[dict], steps: list[dict] | None, path: Path) -> None:
+    import matplotlib  # noqa: PLC0415
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot([c["epoch"] for c in curve], [c["map50_95"] for c in curve], marker=".", label="mAP50-95 (val)")
+    for i, s in enumerate(steps or []):
+        ax.axvline(s["epoch"], color="red", alpha=0.4, linestyle="--", label="prune step" if i == 0 else None)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("mAP50-95")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def markdown(rep: dict, plots: list[str]) -> str:
+    d, p = rep["dense"], rep["pruned"]
+    fmt = lambda v, spec: "n/a" if v is None else format(v, spec)  # noqa: E731
+    lines = ["# yoloprune run report", "",
+             f"Criterion `{rep['criterion']}`, MACs counted at imgsz={rep['imgsz']}.", "",
+             "| model | params | MACs (G) | mAP50-95 |", "|---|---:|---:|---:|",
+             f"| dense | {fmt(d['params'], ',')} | {fmt(d['macs'], '.3f')} | {fmt(d['map50_95'], '.3f')} |",
+             f"| pruned | {fmt(p['params'], ',')} | {fmt(p['macs'], '.3f')} | {fmt(p['map50_95'], '.3f')} |", ""]
+    if rep["schedule"]:
+        lines += ["## Prune steps", "", "| step | epoch | MACs kept | params kept | seconds |", "|---:|---:|---:|---:|---:|"]
+        lines += [f"| {s['step']} | {s['epoch']} | {s['macs_kept']:.1%} | {s['params_kept']:.1%} | {s['seconds']:.1f} |"
+                  for s in rep["schedule"]] + [""]
+    if rep["benchmarks"]:
+        from .export.benchmark import markdown_table  # noqa: PLC0415
+
+        lines += ["## Benchmarks", "", markdown_table({"target": rep["benchmarks"][0]["target"],
+                                                       "machine": rep["machine"] or {"cpu": "?"},
+                                                       "imgsz": rep["imgsz"], "threads": rep["benchmarks"][0].get("threads"),
+                                                       "runs": "n", "warmup": "n", "benchmarks": rep["benchmarks"],
+                                                       "summary": rep["benchmark_summary"]}), ""]
+    lines += [f"![{name}]({name})" for name in plots]
+    return "\n".join(lines) + "\n"
+
+
+def build_report(run) -> Path:
+    """Write ``report.md``, ``report.json`` and the plots into ``run``; return the markdown path."""
+    from .api import write_json_atomic  # noqa: PLC0415
+
+    run = Path(run)
+    info = collect(run)
+    rep = report_json(info)
+    plots = []
+    layers = (info["prune"] or {}).get("layers")
+    if layers:
+        plot_layers(layers, run / "channels_per_layer.png")
+        plots.append("channels_per_layer.png")
+    if info["curve"]:
+        plot_curve(info["curve"], rep["schedule"], run / "map_over_epochs.png")
+        plots.append("map_over_epochs.png")
+    if rep["benchmarks"] and any(r.get("latency_ms_median") for r in rep["benchmarks"]):
+        from .export.benchmark import pareto_plot  # noqa: PLC0415
+
+        pareto_plot(rep["benchmarks"], run / "pareto.png")
+        plots.append("pareto.png")
+    write_json_atomic(rep, run / "report.json")
+    md = run / "report.md"
+    md.write_text(markdown(rep, plots))
+    return md
