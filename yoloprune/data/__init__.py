@@ -17,11 +17,13 @@ __all__ = ["CLASS_NAMES", "UnknownDatasetError", "dataset_recipe", "generate_sha
            "resolve_dataset"]
 
 LOGGER = logging.getLogger(__name__)
+from ..errors import YoloPruneError  # noqa: E402
+
 REGISTRY_FILE = Path(__file__).parent / "datasets.yaml"
 _GENERATORS = {"shapes": generate_shapes}
 
 
-class UnknownDatasetError(FileNotFoundError, ValueError):
+class UnknownDatasetError(YoloPruneError, FileNotFoundError, ValueError):
     """A dataset name that is not in the registry, or a data YAML path that does not exist."""
 
 
