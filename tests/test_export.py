@@ -41,6 +41,7 @@ def test_runnable_exports_have_parity(exports, key):
     assert r.ok, r.error
     assert r.parity["passed"] and r.parity["max_abs_error"] <= r.parity["tolerance"]
     assert r.size_mb > 0 and r.seconds > 0
+    assert r.map50_95 is not None and r.map50_95_pytorch - r.map50_95 <= 0.015  # Ultralytics' validator on shapes-mini
 
 
 def test_quantised_exports_are_smaller(exports):

@@ -19,6 +19,8 @@ from .formats import QUANTIZE, ExportFormat, parse_formats
 
 # max abs error allowed on raw outputs (boxes normalised by imgsz, class scores in [0, 1]) per precision
 TOLERANCE = {"fp32": 1e-3, "fp16": 2e-2, "int8": 0.25}
+# mAP50-95 the export may lose against the PyTorch checkpoint on the same validation split
+MAP_TOLERANCE = {"fp32": 0.005, "fp16": 0.01, "int8": 0.015}
 
 
 @dataclass
@@ -31,6 +33,8 @@ class ExportResult:
     seconds: float = 0.0
     error: str | None = None
     parity: dict = field(default_factory=dict)  # {"max_abs_error", "tolerance", "passed"} or {"skipped": why}
+    map50_95: float | None = None  # Ultralytics' validator on the export (when data is given and it runs here)
+    map50_95_pytorch: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -111,7 +115,7 @@ def export_all(checkpoint, formats="onnx", data=None, imgsz: int = 640, parity: 
     record = pruning_record(checkpoint)
     record["imgsz"] = imgsz
     data_yaml = str(resolve_dataset(data)) if data is not None else None
-    results = []
+    results, reference = [], {}
     for fmt, precision in parse_formats(formats):
         result, t0 = ExportResult(fmt.name, precision), time.perf_counter()
         try:
@@ -130,12 +134,27 @@ def export_all(checkpoint, formats="onnx", data=None, imgsz: int = 640, parity: 
             result.ok = result.parity.get("passed", True)
             if not result.ok:
                 result.error = f"parity failed: max abs error {result.parity['max_abs_error']:.4g} > {result.parity['tolerance']}"
+            elif parity and data_yaml and "skipped" not in result.parity:
+                if "map" not in reference:
+                    reference["map"] = validate_map(checkpoint, data_yaml, imgsz)
+                result.map50_95_pytorch, result.map50_95 = reference["map"], validate_map(path, data_yaml, imgsz)
+                lost = result.map50_95_pytorch - result.map50_95
+                if lost > MAP_TOLERANCE[precision]:
+                    result.ok, result.error = False, f"mAP50-95 {lost:.4f} below PyTorch (> {MAP_TOLERANCE[precision]})"
         except Exception as e:  # one failing backend never sinks the others
             result.error = f"{type(e).__name__}: {e}".strip()
             LOGGER.warning(f"yoloprune: export {fmt.name}:{precision} failed: {result.error}")
         result.seconds = round(time.perf_counter() - t0, 2)
         results.append(result)
     return results
+
+
+def validate_map(weights, data_yaml, imgsz: int) -> float:
+    """mAP50-95 of any Ultralytics-loadable model on the dataset's validation split."""
+    from ultralytics import YOLO  # noqa: PLC0415
+
+    metrics = YOLO(str(weights), task="detect").val(data=data_yaml, imgsz=imgsz, batch=1, plots=False, verbose=False)
+    return float(metrics.box.map)
 
 
 def check_parity(checkpoint: Path, exported: Path, fmt: ExportFormat, precision: str, imgsz: int, data_yaml) -> dict:
