@@ -1,7 +1,8 @@
 """Issue 3 benchmark: dense vs progressive callbacks vs one-shot + fine-tune vs progressive + distillation.
 
-Every arm trains the same total number of epochs from scratch on `shapes` and targets half the dense
-MACs. Reports mAP50-95 (best.pt on the val split), params, MACs at --imgsz, wall time, and the
+Every arm trains the same total number of epochs on `shapes` and targets half the dense MACs, either
+from scratch or — with --start (a trained dense checkpoint, e.g. the demo's) — from the same trained
+dense model: dense keeps training, progressive prunes during the first third, one-shot prunes at once. Reports mAP50-95 (best.pt on the val split), params, MACs at --imgsz, wall time, and the
 pruning overhead (time inside prune steps / total training time).
 
     .venv/bin/python benchmarks/progressive_vs_oneshot.py --models yolov8n.yaml,yolo11n.yaml --epochs 30
@@ -24,7 +25,7 @@ def _val(weights, data, imgsz):
     return float(YOLO(str(weights)).val(data=str(data), imgsz=imgsz, batch=16, plots=False, verbose=False).box.map)
 
 
-def run_arm(arm: str, model: str, data: Path, epochs: int, imgsz: int, out: Path, train: dict) -> dict:
+def run_arm(arm: str, model: str, data: Path, epochs: int, imgsz: int, out: Path, train: dict, start=None) -> dict:
     from ultralytics import YOLO
 
     from yoloprune import PruneConfig
@@ -35,25 +36,30 @@ def run_arm(arm: str, model: str, data: Path, epochs: int, imgsz: int, out: Path
     from yoloprune.engine import model_stats
 
     common = dict(data=str(data), imgsz=imgsz, project=str(out), exist_ok=True, **train)
-    cfg = PruneConfig(target="macs", amount=0.5, imgsz=imgsz, steps=4, schedule="agp",
+    schedule = {"start_epoch": 0, "end_epoch": max(epochs // 3, 1)} if start else {}
+    cfg = PruneConfig(target="macs", amount=0.5, imgsz=imgsz, steps=4, schedule="agp", **schedule,
                       distill="both" if arm == "progressive+distill" else "none")
+    source = str(start) if start else model
     t0 = time.perf_counter()
     overhead = 0.0
     if arm == "dense":
-        yolo = YOLO(model)
+        yolo = YOLO(source)
         yolo.train(epochs=epochs, name=f"{Path(model).stem}-dense", **common)
         best = yolo.trainer.best
     elif arm.startswith("progressive"):
-        yolo = YOLO(model)
+        yolo = YOLO(source)
         cb = add_pruning_callbacks(yolo, cfg)
         yolo.train(epochs=epochs, name=f"{Path(model).stem}-{arm}", **common)
         best, overhead = yolo.trainer.best, sum(h["seconds"] for h in cb.history)
     else:  # one-shot: dense for half the epochs, prune, fine-tune the other half (Torch-Pruning's example recipe)
-        half = epochs // 2
-        yolo = YOLO(model)
-        yolo.train(epochs=half, name=f"{Path(model).stem}-oneshot-dense", **common)
+        half = 0 if start else epochs // 2
+        dense_pt = start
+        if not start:
+            yolo = YOLO(model)
+            yolo.train(epochs=half, name=f"{Path(model).stem}-oneshot-dense", **common)
+            dense_pt = yolo.trainer.best
         t1 = time.perf_counter()
-        result = prune(yolo.trainer.best, config=cfg, project=out, name=f"{Path(model).stem}-oneshot-pruned",
+        result = prune(dense_pt, config=cfg, project=out, name=f"{Path(model).stem}-oneshot-pruned",
                        exist_ok=True)
         overhead = time.perf_counter() - t1
         tuned = PrunedYOLO(str(result.checkpoint))
@@ -74,6 +80,7 @@ def main() -> None:
     ap.add_argument("--data", default="shapes")
     ap.add_argument("--epochs", type=int, default=None, help="default: the dataset recipe's epochs")
     ap.add_argument("--out", default="benchmarks/results/progressive_vs_oneshot")
+    ap.add_argument("--start", default=None, help="trained dense checkpoint every arm starts from (one model)")
     args = ap.parse_args()
 
     from yoloprune import offline
@@ -91,10 +98,11 @@ def main() -> None:
     rows = []
     for model in args.models.split(","):
         for arm in args.arms.split(","):
-            rows.append(run_arm(arm, model, data, epochs, imgsz, out / "runs", train))
+            rows.append(run_arm(arm, model, data, epochs, imgsz, out / "runs", train, args.start))
             print(json.dumps(rows[-1]), flush=True)
             (out / "results.json").parent.mkdir(parents=True, exist_ok=True)
-            (out / "results.json").write_text(json.dumps({"epochs": epochs, "imgsz": imgsz, "rows": rows}, indent=2))
+            (out / "results.json").write_text(json.dumps({"epochs": epochs, "imgsz": imgsz, "start": args.start,
+                                                          "rows": rows}, indent=2))
     print(f"\n| model | arm | mAP50-95 | params | GMACs@{imgsz} | wall s | prune overhead |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for r in rows:
