@@ -18,7 +18,7 @@ from pathlib import Path
 from .formats import QUANTIZE, ExportFormat, parse_formats
 
 # max abs error allowed on raw outputs (boxes normalised by imgsz, class scores in [0, 1]) per precision
-TOLERANCE = {"fp32": 1e-3, "fp16": 2e-2, "int8": 0.25}
+TOLERANCE = {"fp32": 1e-3, "fp16": 2e-2, "int8": 1.0}  # INT8: gross errors only; its real gate is mAP
 # mAP50-95 the export may lose against the PyTorch checkpoint on the same validation split
 MAP_TOLERANCE = {"fp32": 0.005, "fp16": 0.01, "int8": 0.015}
 
