@@ -245,7 +245,8 @@ def pareto_plot(rows: list[dict], path: Path) -> None:
         for r, y in zip(pts, ys):
             ax.annotate(f"{r['format']}:{r['precision']}", (r["latency_ms_median"], y), fontsize=7,
                         xytext=(3, 3), textcoords="offset points")
-    ax.set_xlabel("latency, median ms (batch 1)")
+    ax.set_xscale("log")  # runtimes differ by orders of magnitude
+    ax.set_xlabel("latency, median ms (batch 1, log scale)")
     ax.set_ylabel("mAP50-95" if have_map else "model size, MB")
     ax.set_title("accuracy vs latency" if have_map else "size vs latency")
     ax.grid(alpha=0.3)
