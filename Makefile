@@ -20,4 +20,6 @@ test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q tests
 
 bench: $(STAMP)
-	$(VENV)/bin/python benchmarks/run_all.py
+	$(VENV)/bin/python benchmarks/shapes_baseline.py
+	$(VENV)/bin/python benchmarks/prune_table.py
+	$(VENV)/bin/python benchmarks/progressive_vs_oneshot.py --models yolov8n.yaml,yolo11n.yaml
