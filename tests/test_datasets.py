@@ -76,7 +76,7 @@ def test_classes_balanced_and_scales_varied(objects):
     assert len(objects) > 400
     assert counts.min() > 0.6 * counts.mean() and counts.max() < 1.4 * counts.mean()
     sides = np.array([max(w, h) for _, (_, _, w, h), *_ in objects])
-    assert sides.min() < 0.1 and sides.max() > 0.3  # small and large objects (diameters 8-45 % of the side)
+    assert sides.min() < 0.12 and sides.max() > 0.35  # small and large objects (diameters 10-45 % of the side)
     assert np.mean(sides < 0.15) > 0.2  # plenty of small ones
 
 
@@ -149,7 +149,15 @@ def test_resolve_ultralytics_names_and_paths(tmp_path):
     assert resolve_dataset("VOC.yaml") == Path("VOC.yaml")
     own = tmp_path / "mine.yaml"
     own.write_text("path: .\ntrain: a\nval: b\nnames: {0: x}\n")
+    with pytest.raises(UnknownDatasetError, match="train images not found"):
+        resolve_dataset(own)  # its folders do not exist yet
+    for split in ("a", "b"):
+        (tmp_path / split / "sub").mkdir(parents=True)
+        (tmp_path / split / "sub" / "0.jpg").write_bytes(b"\xff\xd8")
     assert resolve_dataset(own) == own and resolve_dataset(str(own)) == own
+    (tmp_path / "b" / "sub" / "0.jpg").unlink()
+    with pytest.raises(UnknownDatasetError, match=r"val images not found \(no images in"):
+        resolve_dataset(own)
 
 
 def test_resolve_errors_name_the_fix(tmp_path):

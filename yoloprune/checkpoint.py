@@ -7,6 +7,7 @@ back before saving), so it loads with stock Ultralytics, ``yoloprune`` not insta
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from copy import deepcopy
@@ -65,15 +66,21 @@ def atomic_save(obj, path: str | Path) -> Path:
     """``torch.save`` to a temporary file beside ``path``, fsync, then rename over it (no half-written file)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)  # serialise first: torch's writer reports a full disk as an opaque RuntimeError
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
+            f.write(buffer.getbuffer())
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError) and not isinstance(e, FileNotFoundError):
+            from .errors import OutputWriteError  # noqa: PLC0415
+
+            raise OutputWriteError.wrap(path, e) from e
         raise
     return path
 

@@ -23,16 +23,20 @@ COMMON = {"project": "runs/prune", "name": "exp", "exist_ok": False, "debug": Fa
 
 def _prune_defaults() -> dict:
     cfg = PruneConfig()
-    return {"model": None, "data": None, **cfg.to_dict(), "epochs": 0, "batch": 16, "workers": 0, **COMMON}
+    return {"model": None, "data": None, **cfg.to_dict(), "epochs": 0, "batch": 16, "workers": 0, "resume": False,
+            **COMMON}
 
 
 COMMANDS = {
     "prune": ("Prune a .pt/.yaml detector: one-shot (epochs=0) into <project>/<name>/pruned.pt + prune.json, or "
-              "progressively while training (epochs=N, schedule/steps/start_epoch/end_epoch) into weights/best.pt.",
+              "progressively while training (epochs=N, schedule/steps/start_epoch/end_epoch) into weights/best.pt; "
+              "resume=<run>/weights/last.pt continues an interrupted run.",
               _prune_defaults),
     "finetune": (
-        "Fine-tune a pruned checkpoint, keeping its architecture (Ultralytics training).",
-        lambda: {"model": None, "data": "shapes", "epochs": 10, "imgsz": 320, "batch": 8, "workers": 2, **COMMON, "name": "finetune"},
+        "Fine-tune a pruned checkpoint, keeping its architecture (Ultralytics training); teacher=<dense.pt> "
+        "distill=logit|feature|both distils the dense model into it.",
+        lambda: {"model": None, "data": "shapes", "epochs": 10, "imgsz": 320, "batch": 8, "workers": 0, "teacher": None,
+                 "distill": "none", "distill_weight": 1.0, **COMMON, "name": "finetune"},
     ),
     "export": (
         "Export a checkpoint to formats/precisions (onnx, openvino[:fp32|fp16|int8], coreml[:fp16|int8], "
@@ -50,9 +54,11 @@ COMMANDS = {
         lambda: {"run": None, "debug": False},
     ),
     "demo": (
-        "Offline end-to-end demo: shapes data, dense yolov8n, prune to half the MACs, fine-tune, compare.",
-        lambda: {"model": "yolov8n.yaml", "data": "shapes", "epochs": None, "finetune_epochs": None, "amount": 0.5,
-                 "criterion": "l2", "imgsz": None, **COMMON, "project": "runs/demo", "name": "demo"},
+        "Offline end-to-end demo: shapes data, dense yolov8n, progressive pruning to half the MACs with the "
+        "callbacks + fine-tune, export (ONNX, OpenVINO FP32/INT8, CoreML), CPU benchmark, run report.",
+        lambda: {"model": "yolov8n.yaml", "data": "shapes", "epochs": None, "prune_epochs": None, "amount": 0.5,
+                 "criterion": "l2", "steps": 3, "imgsz": None, "formats": "onnx,openvino:fp32,openvino:int8,coreml:fp16",
+                 "runs": 30, **COMMON, "project": "runs/demo", "name": "demo"},
     ),
 }
 
@@ -108,6 +114,12 @@ def run(command: str, args: dict) -> str:
     if command == "prune":
         from .api import prune  # noqa: PLC0415
 
+        if args["resume"]:  # resume=<last.pt>, or resume=true with model=<last.pt>
+            last = args["model"] if args["resume"] is True else args["resume"]
+            if last is None:
+                raise ConfigError("resume needs the interrupted run's checkpoint: resume=<run>/weights/last.pt")
+            result = prune(last, resume=True)
+            return f"Results saved to {result.run_dir} (weights/best.pt, weights/last.pt, prune.json, prune_schedule.json)"
         keys = {f.name for f in fields(PruneConfig)}
         config = PruneConfig(**{k: v for k, v in args.items() if k in keys})
         if args["model"] is None:
@@ -182,8 +194,13 @@ def run(command: str, args: dict) -> str:
     if command == "demo":
         from .demo import run_demo  # noqa: PLC0415
 
+        if isinstance(args["formats"], tuple):
+            args["formats"] = ",".join(args["formats"])
+        from .export.formats import parse_formats  # noqa: PLC0415
+
+        parse_formats(args["formats"])
         out = run_demo(**args)
-        return f"Demo outputs in {out}"
+        return f"Demo outputs in {out} (report.md, report.json, plots, weights, benchmark/)"
     raise ConfigError(f"unknown command {command!r}: use one of {', '.join(COMMANDS)} or help")
 
 

@@ -15,3 +15,13 @@ class UnsupportedModelError(YoloPruneError):
 
 class CheckpointError(YoloPruneError):
     """A checkpoint is missing, truncated or not an Ultralytics checkpoint."""
+
+
+class OutputWriteError(YoloPruneError, OSError):
+    """An output file could not be written (disk full, quota, read-only folder); the previous file is intact."""
+
+    @classmethod
+    def wrap(cls, path, error: OSError) -> "OutputWriteError":
+        reason = error.strerror or str(error)
+        return cls(f"could not write {path}: {reason}. Nothing was replaced (any previous file is intact): "
+                   "free disk space or choose another project= folder, then run again")

@@ -30,6 +30,9 @@ def configure() -> Path:
     os.environ.setdefault("YOLO_CONFIG_DIR", str(yoloprune_home() / "ultralytics"))
     os.environ.setdefault("YOLO_AUTOINSTALL", "false")  # never pip-install at run time
     os.environ.setdefault("MPLCONFIGDIR", str(yoloprune_home() / "matplotlib"))  # plots' font cache, not ~/.config
+    # NNCF (OpenVINO INT8 calibration) posts usage telemetry to Google Analytics unless ~/intel holds an opt-out
+    # file; NNCF_CI is its own switch to a no-op telemetry stub (it changes nothing else in NNCF 3.x)
+    os.environ.setdefault("NNCF_CI", "1")
     from ultralytics.utils import SETTINGS, USER_CONFIG_DIR  # noqa: PLC0415 (after the env is set)
 
     _place_font(Path(USER_CONFIG_DIR))
@@ -48,6 +51,6 @@ def _place_font(config_dir: Path) -> None:
     source = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
     config_dir.mkdir(parents=True, exist_ok=True)
     for name in missing:
-        tmp = config_dir / f".{name}.tmp"
+        tmp = config_dir / f".{name}.{os.getpid()}.tmp"  # concurrent processes (DDP ranks) each use their own
         shutil.copyfile(source, tmp)
         os.replace(tmp, config_dir / name)

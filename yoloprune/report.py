@@ -33,7 +33,7 @@ def collect(run: Path) -> dict:
     if prune is None and demo is None and bench is None:
         raise YoloPruneError(f"{run} holds no prune.json, demo.json or benchmark.json: is it a yolo-prune run folder?")
     schedule = _load(_find(run, "prune_schedule.json") or run / "-")
-    results_csv = _find(run / "finetune", "results.csv") if (run / "finetune").is_dir() else _find(run, "results.csv")
+    results_csv = _training_curve_file(run, schedule_path=_find(run, "prune_schedule.json"))
     curve = _read_curve(results_csv) if results_csv else []
     if demo:
         prune = prune or demo.get("prune")
@@ -42,6 +42,15 @@ def collect(run: Path) -> dict:
         dense_map, pruned_map = demo["rows"][0]["map50_95"], demo["rows"][-1]["map50_95"]
     return {"prune": prune, "schedule": schedule, "curve": curve, "benchmark": bench, "demo": demo,
             "dense_map": dense_map, "pruned_map": pruned_map}
+
+
+def _training_curve_file(run: Path, schedule_path: Path | None) -> Path | None:
+    """The ``results.csv`` of the training that pruned (beside its schedule), else of a fine-tune, else any."""
+    if schedule_path is not None and (schedule_path.parent / "results.csv").exists():
+        return schedule_path.parent / "results.csv"
+    if (run / "finetune").is_dir() and _find(run / "finetune", "results.csv"):
+        return _find(run / "finetune", "results.csv")
+    return _find(run, "results.csv")
 
 
 def _read_curve(path: Path) -> list[dict]:

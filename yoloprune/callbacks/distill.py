@@ -77,3 +77,36 @@ class DistillationLoss:
         extra = self.weight * kd * batch_size
         loss = loss + extra / loss.numel() if loss.dim() else loss + extra
         return loss, items
+
+
+class DistillCallbacks:
+    """Ultralytics callbacks that distil a frozen ``teacher`` (a dense checkpoint) into the model being trained."""
+
+    def __init__(self, teacher: nn.Module, mode: str = "both", weight: float = 1.0):
+        if mode not in {"logit", "feature", "both"}:
+            from ..errors import ConfigError  # noqa: PLC0415
+
+            raise ConfigError(f"distill={mode!r}: use logit, feature or both")
+        self.teacher, self.mode, self.weight = teacher.float().eval(), mode, float(weight)
+        for p in self.teacher.parameters():
+            p.requires_grad_(False)
+
+    @property
+    def callbacks(self) -> dict:
+        return {"on_train_start": self.on_train_start, "on_fit_epoch_end": self.on_fit_epoch_end}
+
+    def on_train_start(self, trainer) -> None:
+        from ultralytics.utils.torch_utils import unwrap_model  # noqa: PLC0415
+
+        model = unwrap_model(trainer.model)
+        base = getattr(model, "criterion", None)
+        if not isinstance(base, DistillationLoss):
+            model.criterion = DistillationLoss(base or model.init_criterion(), self.teacher, self.mode, self.weight)
+
+    def on_fit_epoch_end(self, trainer) -> None:
+        from ultralytics.utils import LOGGER  # noqa: PLC0415
+        from ultralytics.utils.torch_utils import unwrap_model  # noqa: PLC0415
+
+        kd = getattr(getattr(unwrap_model(trainer.model), "criterion", None), "last_kd", None)
+        if kd is not None:
+            LOGGER.info(f"yoloprune: distillation loss {kd:.4f}")

@@ -24,12 +24,13 @@ from ultralytics.utils.torch_utils import unwrap_model  # noqa: E402
 
 from ..config import PruneConfig  # noqa: E402
 from ..distributed import broadcast_plan  # noqa: E402
-from ..engine import model_stats, prune_  # noqa: E402
+from ..engine import conv_widths, model_stats, prune_  # noqa: E402
 from ..errors import ConfigError  # noqa: E402
 from ..graph import output_layers  # noqa: E402
 from ..importance import CRITERIA  # noqa: E402
 from ..schedule import SCHEDULES, kept_fraction_at, prune_epochs  # noqa: E402
 from .distill import DistillationLoss  # noqa: E402
+from .interrupt import InterruptGuard  # noqa: E402
 from .sparsity import apply_sparsity  # noqa: E402
 from .trainer_state import rebuild_after_prune, reset_best_tracking  # noqa: E402
 
@@ -47,6 +48,7 @@ class PruningCallbacks:
         self.teacher = None
         self._last_update = -1
         self.token = id(self)
+        self.guard = InterruptGuard()  # Ctrl-C waits until the epoch's checkpoint is written
 
     # ----------------------------------------------------------------- registration
     @property
@@ -56,6 +58,8 @@ class PruningCallbacks:
             "on_pretrain_routine_end": self.on_pretrain_routine_end,
             "on_train_epoch_start": self.on_train_epoch_start,
             "on_train_batch_end": self.on_train_batch_end,
+            "on_train_epoch_end": self.on_train_epoch_end,
+            "on_model_save": self.on_model_save,
             "on_fit_epoch_end": self.on_fit_epoch_end,
             "on_train_end": self.on_train_end,
         }
@@ -101,7 +105,8 @@ class PruningCallbacks:
             LOGGER.info(f"yoloprune: continuing the schedule after {len(self.history)} completed steps")
         if self.dense is None:
             stats = model_stats(model, self.config.imgsz)
-            self.dense = {"params": stats.params, "macs": stats.macs, "channels": _channels(model)}
+            self.dense = {"params": stats.params, "macs": stats.macs, "channels": _channels(model),
+                          "widths": conv_widths(model)}
         self.epochs = self.plan_epochs(trainer.epochs)
         if self.config.distill != "none" and self.history:  # resumed after the teacher was saved at step 1
             self.teacher = self._load_teacher(trainer, model)
@@ -132,9 +137,18 @@ class PruningCallbacks:
         apply_sparsity(model, self.config.sparsity, self.config.sparsity_weight, lr,
                        skip={id(m) for m in output_layers(model)})
 
+    def on_train_epoch_end(self, trainer) -> None:
+        if self._mine(trainer):
+            self.guard.start()  # validation + checkpoint write follow
+
+    def on_model_save(self, trainer) -> None:
+        if self._mine(trainer):
+            self.guard.finish()
+
     def on_fit_epoch_end(self, trainer) -> None:
         if not self._mine(trainer):
             return
+        self.guard.finish()  # epochs that saved nothing
         if not self.complete and trainer.epoch + 1 < trainer.epochs:
             trainer.stop = False  # early stopping may not end the run before the schedule is done
         kd = getattr(getattr(unwrap_model(trainer.model), "criterion", None), "last_kd", None)

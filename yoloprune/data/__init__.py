@@ -93,7 +93,53 @@ def resolve_dataset(data: str | Path, root: str | Path | None = None) -> Path:
     path = Path(text).expanduser()
     if path.suffix.lower() in (".yaml", ".yml"):
         if path.is_file():
+            check_images(path)
             return Path(data)
         raise UnknownDatasetError(f"data YAML not found: {text!r} (no such file); pass an existing data "
                                   f"YAML or one of the known datasets: {', '.join(registry)}")
     raise UnknownDatasetError(_unknown_message(data, registry))
+
+
+IMAGE_SUFFIXES = {".bmp", ".dng", ".jpeg", ".jpg", ".mpo", ".png", ".tif", ".tiff", ".webp", ".pfm", ".heic"}
+
+
+def _split_sources(data_yaml: Path) -> tuple[dict, Path | None]:
+    import yaml  # noqa: PLC0415
+
+    try:
+        info = yaml.safe_load(data_yaml.read_text()) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise UnknownDatasetError(f"data YAML {data_yaml} is not readable YAML ({e}): fix or regenerate it") from e
+    if not isinstance(info, dict) or not info.get("train") or not info.get("val"):
+        raise UnknownDatasetError(f"data YAML {data_yaml} needs 'train:' and 'val:' entries (Ultralytics format)")
+    if "path" not in info:
+        return info, data_yaml.parent
+    root = Path(str(info["path"])).expanduser()
+    if root.is_absolute():
+        return info, root
+    local = data_yaml.parent / root
+    return info, local if local.exists() else None  # else Ultralytics' datasets_dir: not ours to judge
+
+
+def check_images(data_yaml: Path) -> None:
+    """Raise :class:`UnknownDatasetError` naming the split when a local data YAML's images are missing."""
+    info, root = _split_sources(Path(data_yaml))
+    if root is None or info.get("download"):
+        return
+    for split in ("train", "val"):
+        for entry in info[split] if isinstance(info[split], (list, tuple)) else [info[split]]:
+            source = Path(str(entry)).expanduser()
+            source = source if source.is_absolute() else root / source
+            if source.is_dir():
+                found = any(p.suffix.lower() in IMAGE_SUFFIXES for p in source.rglob("*"))
+                missing = [] if found else [f"no images in {source}"]
+            elif source.suffix == ".txt" and source.is_file():  # a list of image paths
+                listed = [line.strip() for line in source.read_text().splitlines() if line.strip()]
+                missing = [p for p in listed if not (Path(p) if Path(p).is_absolute() else source.parent / p).exists()]
+                missing = [f"{len(missing)} of {len(listed)} listed images missing, e.g. {missing[0]}"] if missing else []
+                missing = missing or ([] if listed else [f"{source} lists no images"])
+            else:
+                missing = [f"{source} does not exist"]
+            if missing:
+                raise UnknownDatasetError(f"data YAML {data_yaml}: {split} images not found ({missing[0]}): "
+                                          f"restore the images or fix the '{split}:' entry (and 'path:') in the YAML")
