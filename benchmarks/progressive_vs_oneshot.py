@@ -37,7 +37,7 @@ def run_arm(arm: str, model: str, data: Path, epochs: int, imgsz: int, out: Path
 
     common = dict(data=str(data), imgsz=imgsz, project=str(out), exist_ok=True, **train)
     schedule = {"start_epoch": 0, "end_epoch": max(epochs // 3, 1)} if start else {}
-    cfg = PruneConfig(target="macs", amount=0.5, imgsz=imgsz, steps=4, schedule="agp", **schedule,
+    cfg = PruneConfig(target="macs", amount=0.5, imgsz=imgsz, steps=3, schedule="agp", **schedule,
                       distill="both" if arm == "progressive+distill" else "none")
     source = str(start) if start else model
     t0 = time.perf_counter()
@@ -73,6 +73,22 @@ def run_arm(arm: str, model: str, data: Path, epochs: int, imgsz: int, out: Path
             "weights": str(best)}
 
 
+def yaml_value(text: str):
+    import yaml
+
+    return yaml.safe_load(text)
+
+
+def pretrain(model: str, data: Path, epochs: int, imgsz: int, out: Path, train: dict) -> str:
+    """The shared trained dense start of every arm (counts for no arm's epochs)."""
+    from ultralytics import YOLO
+
+    yolo = YOLO(model)
+    yolo.train(data=str(data), epochs=epochs, imgsz=imgsz, project=str(out), name=f"{Path(model).stem}-pretrain",
+               exist_ok=True, **train)
+    return str(yolo.trainer.best)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", default="yolov8n.yaml,yolo11n.yaml")
@@ -80,7 +96,13 @@ def main() -> None:
     ap.add_argument("--data", default="shapes")
     ap.add_argument("--epochs", type=int, default=None, help="default: the dataset recipe's epochs")
     ap.add_argument("--out", default="benchmarks/results/progressive_vs_oneshot")
-    ap.add_argument("--start", default=None, help="trained dense checkpoint every arm starts from (one model)")
+    ap.add_argument("--start", default=None,
+                    help="trained dense checkpoints every arm starts from, one per model (comma-separated)")
+    ap.add_argument("--pretrain", type=int, default=0,
+                    help="train each model dense for this many epochs first and start every arm from it")
+    ap.add_argument("--imgsz", type=int, default=None, help="default: the dataset recipe's imgsz")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override one training argument for every arm (e.g. --set lr0=0.001), repeatable")
     args = ap.parse_args()
 
     from yoloprune import offline
@@ -90,18 +112,29 @@ def main() -> None:
 
     recipe = dataset_recipe(args.data)
     epochs = args.epochs or recipe.get("epochs", 30)
-    imgsz = recipe.get("imgsz", 320)
+    imgsz = args.imgsz or recipe.get("imgsz", 320)
     train = {k: v for k, v in recipe.items() if k not in {"model", "epochs", "imgsz"}}
     train.update(plots=False, verbose=False)
     data = resolve_dataset(args.data)
     out = Path(args.out).resolve()
+    models = args.models.split(",")
+    starts = args.start.split(",") if args.start else [None] * len(models)
+    if len(starts) != len(models):
+        ap.error("--start needs one checkpoint per model in --models")
     rows = []
-    for model in args.models.split(","):
+    for model, start in zip(models, starts):
+        if args.pretrain and not start:
+            start = pretrain(model, data, args.pretrain, imgsz, out / "runs", train)
+        arm_train = dict(train)
+        if start:  # fine-tuning a trained model: Ultralytics' warm-up (bias LR 0.1) would first undo its training
+            arm_train["warmup_epochs"] = 0
+        arm_train.update({k: yaml_value(v) for k, v in (kv.split("=", 1) for kv in args.set)})
         for arm in args.arms.split(","):
-            rows.append(run_arm(arm, model, data, epochs, imgsz, out / "runs", train, args.start))
+            rows.append(run_arm(arm, model, data, epochs, imgsz, out / "runs", arm_train, start))
             print(json.dumps(rows[-1]), flush=True)
             (out / "results.json").parent.mkdir(parents=True, exist_ok=True)
             (out / "results.json").write_text(json.dumps({"epochs": epochs, "imgsz": imgsz, "start": args.start,
+                                                          "pretrain": args.pretrain, "train": arm_train,
                                                           "rows": rows}, indent=2))
     print(f"\n| model | arm | mAP50-95 | params | GMACs@{imgsz} | wall s | prune overhead |")
     print("|---|---|---:|---:|---:|---:|---:|")

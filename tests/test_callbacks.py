@@ -148,3 +148,25 @@ def test_resume_mid_schedule_matches_uninterrupted(mini_data, tmp_path):
     assert _widths(YOLO(str(resumed.trainer.last)).model) == _widths(YOLO(str(full.trainer.last)).model)
     results = (tmp_path / "cut" / "results.csv").read_text().splitlines()
     assert len(results) == 1 + 5  # epochs 1-3 before the interruption, 4-5 after resuming
+
+
+def test_learning_rate_rewarms_after_a_prune_step():
+    from types import SimpleNamespace
+
+    from yoloprune.callbacks.progressive import PruningCallbacks
+
+    cb = PruningCallbacks(rewarm_epochs=0.5)
+    opt = torch.optim.AdamW([{"params": [torch.nn.Parameter(torch.zeros(2))], "lr": 0.01},
+                             {"params": [torch.nn.Parameter(torch.zeros(2))], "lr": 0.02}])
+    trainer = SimpleNamespace(optimizer=opt, epoch=3)
+    cb.start_rewarm(batches_per_epoch=8)  # what a prune step does: ramp over 4 batches
+    seen = []
+    for _ in range(6):
+        cb.on_train_batch_start(trainer)
+        seen.append([g["lr"] for g in opt.param_groups])
+    assert seen[:4] == [[pytest.approx(0.01 * k / 4), pytest.approx(0.02 * k / 4)] for k in (1, 2, 3, 4)]
+    assert seen[4] == seen[5] == [0.01, 0.02]  # back on the schedule, then left alone
+    off = PruningCallbacks(rewarm_epochs=0)
+    off.start_rewarm(8)
+    off.on_train_batch_start(SimpleNamespace(optimizer=opt, epoch=3))
+    assert [g["lr"] for g in opt.param_groups] == [0.01, 0.02]

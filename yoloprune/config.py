@@ -46,6 +46,9 @@ class PruneConfig:
             ``logit`` (class scores and box distributions), ``feature`` (spatial attention of the
             neck features, width-independent), ``both``.
         distill_weight: weight of the distillation term added to the Ultralytics loss.
+        rewarm_epochs: after each prune step the learning rate ramps linearly from 0 back to the
+            schedule's value over this many epochs (fresh optimizer moments otherwise take full-size
+            steps on the just-pruned weights); 0 disables.
     """
 
     criterion: str = "l2"
@@ -68,6 +71,7 @@ class PruneConfig:
     sparsity_weight: float = 1e-4
     distill: str = "none"
     distill_weight: float = 1.0
+    rewarm_epochs: float = 0.5
 
     def __post_init__(self):
         self.validate()
@@ -109,6 +113,7 @@ class PruneConfig:
             "end_epoch": self.end_epoch >= -1,
             "sparsity_weight": self.sparsity_weight >= 0,
             "distill_weight": self.distill_weight >= 0,
+            "rewarm_epochs": self.rewarm_epochs >= 0,
         }
         hints = {
             "round_to": ">= 1",
@@ -122,6 +127,7 @@ class PruneConfig:
             "end_epoch": ">= 0 (or -1 for automatic)",
             "sparsity_weight": ">= 0",
             "distill_weight": ">= 0",
+            "rewarm_epochs": ">= 0 (0 disables)",
         }
         for name, ok in checks.items():
             if not ok:

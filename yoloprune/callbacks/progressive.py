@@ -49,6 +49,7 @@ class PruningCallbacks:
         self._last_update = -1
         self.token = id(self)
         self.guard = InterruptGuard()  # Ctrl-C waits until the epoch's checkpoint is written
+        self._rewarm: dict | None = None  # learning-rate ramp after the latest prune step
 
     # ----------------------------------------------------------------- registration
     @property
@@ -57,6 +58,7 @@ class PruningCallbacks:
             "on_pretrain_routine_start": self.on_pretrain_routine_start,
             "on_pretrain_routine_end": self.on_pretrain_routine_end,
             "on_train_epoch_start": self.on_train_epoch_start,
+            "on_train_batch_start": self.on_train_batch_start,
             "on_train_batch_end": self.on_train_batch_end,
             "on_train_epoch_end": self.on_train_epoch_end,
             "on_model_save": self.on_model_save,
@@ -124,6 +126,24 @@ class PruningCallbacks:
         due = [e for e in self.epochs if e <= trainer.epoch]
         while len(self.history) < len(due):  # normally one step; several if a resume skipped some
             self.step(trainer)
+
+    def start_rewarm(self, batches_per_epoch: int) -> None:
+        iters = round(self.config.rewarm_epochs * batches_per_epoch)
+        self._rewarm = {"iters": iters, "done": 0, "epoch": None, "lrs": None} if iters > 0 else None
+
+    def on_train_batch_start(self, trainer) -> None:
+        """Ramp the learning rate back up after a prune step (scaling the scheduler's value of this epoch)."""
+        ramp = self._rewarm
+        if ramp is None or not self._mine(trainer):
+            return
+        if ramp["epoch"] != trainer.epoch:  # the scheduler set this epoch's rates: ramp from those
+            ramp["epoch"], ramp["lrs"] = trainer.epoch, [g["lr"] for g in trainer.optimizer.param_groups]
+        ramp["done"] += 1
+        factor = min(ramp["done"] / ramp["iters"], 1.0)
+        for g, lr in zip(trainer.optimizer.param_groups, ramp["lrs"]):
+            g["lr"] = lr * factor
+        if factor >= 1.0:
+            self._rewarm = None
 
     def on_train_batch_end(self, trainer) -> None:
         if not self._mine(trainer) or self.config.sparsity == "none" or self.complete:
@@ -194,6 +214,7 @@ class PruningCallbacks:
             report = prune_(model, step_cfg, batches=batches, sync=broadcast_plan)
         model.criterion = criterion  # keep the loss (YOLO26's end-to-end weighting has its own schedule)
         rebuild_after_prune(trainer, trainer.epoch)
+        self.start_rewarm(len(trainer.train_loader))
         entry = {"step": k, "epoch": trainer.epoch + 1, "params": report.pruned.params, "macs": report.pruned.macs,
                  "macs_kept": report.pruned.macs / self.dense["macs"],
                  "params_kept": report.pruned.params / self.dense["params"],
