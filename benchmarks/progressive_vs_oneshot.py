@@ -2,7 +2,9 @@
 
 Every arm trains the same total number of epochs on `shapes` and targets half the dense MACs, either
 from scratch or — with --start (a trained dense checkpoint, e.g. the demo's) — from the same trained
-dense model: dense keeps training, progressive prunes during the first third, one-shot prunes at once. Reports mAP50-95 (best.pt on the val split), params, MACs at --imgsz, wall time, and the
+dense model: dense keeps training, progressive prunes in 3 AGP steps during the first quarter (the LR
+re-warms after each), one-shot prunes at once and fine-tunes (Torch-Pruning's example recipe); with
+--pretrain P each model is first trained dense for P epochs and that checkpoint is the shared start. Reports mAP50-95 (best.pt on the val split), params, MACs at --imgsz, wall time, and the
 pruning overhead (time inside prune steps / total training time).
 
     .venv/bin/python benchmarks/progressive_vs_oneshot.py --models yolov8n.yaml,yolo11n.yaml --epochs 30
@@ -36,7 +38,8 @@ def run_arm(arm: str, model: str, data: Path, epochs: int, imgsz: int, out: Path
     from yoloprune.engine import model_stats
 
     common = dict(data=str(data), imgsz=imgsz, project=str(out), exist_ok=True, **train)
-    schedule = {"start_epoch": 0, "end_epoch": max(epochs // 3, 1)} if start else {}
+    # from a trained start the steps come early (epochs 1..N/4), so the final width gets most of the fine-tune
+    schedule = {"start_epoch": 0, "end_epoch": max(epochs // 4, 1)} if start else {}
     cfg = PruneConfig(target="macs", amount=0.5, imgsz=imgsz, steps=3, schedule="agp", **schedule,
                       distill="both" if arm == "progressive+distill" else "none")
     source = str(start) if start else model
@@ -118,7 +121,7 @@ def main() -> None:
     data = resolve_dataset(args.data)
     out = Path(args.out).resolve()
     models = args.models.split(",")
-    starts = args.start.split(",") if args.start else [None] * len(models)
+    starts = [s or None for s in args.start.split(",")] if args.start else [None] * len(models)  # "a.pt," = pretrain 2nd
     if len(starts) != len(models):
         ap.error("--start needs one checkpoint per model in --models")
     rows = []

@@ -77,7 +77,7 @@ def run_demo(
     recipe = dataset_recipe(data) if not str(data).endswith((".yaml", ".yml")) else {}
     imgsz = imgsz or recipe.get("imgsz", 320)
     epochs = epochs or recipe.get("epochs", 30)
-    prune_epochs = prune_epochs or max(epochs, steps + 1)
+    prune_epochs = prune_epochs or max(epochs * 3 // 4, steps + 1)  # the pruned model starts trained: fewer epochs
     train_args = {k: v for k, v in recipe.items() if k not in {"model", "epochs"}} | {"imgsz": imgsz}
     out = run_dir(project, name, exist_ok).resolve()  # absolute: Ultralytics puts relative projects under runs_dir
     data_yaml = resolve_dataset(data)
@@ -85,7 +85,7 @@ def run_demo(
     LOGGER.info(f"yoloprune demo [1/5] training dense {model} for {epochs} epochs on {data} at {imgsz} px")
     dense_pt = _train_dense(model, data_yaml, out, train_args, epochs)
 
-    end_epoch = max(min(prune_epochs // 3, prune_epochs - 2), 0)
+    end_epoch = min(max(prune_epochs // 4, 1), prune_epochs - 1)  # steps early: the final width gets most epochs
     config = PruneConfig(criterion=criterion, target="macs", amount=amount, imgsz=imgsz, schedule="agp",
                          steps=steps, start_epoch=0, end_epoch=end_epoch)
     LOGGER.info(f"yoloprune demo [2/5] pruning to {amount:.0%} of the MACs with the callbacks: {steps} agp steps "

@@ -3,11 +3,11 @@
 Six classes of filled shapes (circle, square, triangle, star, cross, hexagon) drawn with
 anti-aliased OpenCV polygons on cluttered backgrounds. What makes it a real detection problem:
 
-* scale: object diameters are log-uniform between 10% and 45% of the image side;
+* scale: object diameters are log-uniform between 8% and 28% of the image side;
 * rotation and mild anisotropic stretch per object; random colour per object (HSV uniform, only
   constrained to differ from what is under it), so colour carries no class information;
-* 1-8 objects per image, overlapping: a placement is kept only if no object (earlier ones or the
-  new one, counting the part cut off by the image border) ends up more than 60% hidden; otherwise it
+* 8-16 objects tried per image, overlapping: a placement is kept only if no object (earlier ones or the
+  new one, counting the part cut off by the image border) ends up more than 50% hidden; otherwise it
   is retried elsewhere and finally dropped. Boxes are tight around the *visible* pixels;
 * backgrounds are colour gradients + smooth colour noise + optional stripe textures, with distractors
   that are not objects (irregular blobs, elliptic arcs, straight lines, some over the objects);
@@ -33,7 +33,7 @@ import cv2
 import numpy as np
 
 CLASS_NAMES = ("circle", "square", "triangle", "star", "cross", "hexagon")
-GENERATOR_VERSION = 3  # bump when the pictures change: existing datasets are then regenerated
+GENERATOR_VERSION = 4  # bump when the pictures change: existing datasets are then regenerated
 MARKER = ".shapes.json"
 YAML_NAME = "shapes.yaml"
 SPLITS = ("train", "val")
@@ -41,9 +41,9 @@ _SPLIT_ID = {"train": 0, "val": 1}
 
 # How hard the pictures are (changing any value changes the pictures: bump GENERATOR_VERSION).
 STYLE = {
-    "size": (0.10, 0.45),  # object diameter as a fraction of the image side (log-uniform)
-    "objects": (1, 8),  # objects tried per image
-    "max_hidden": 0.60,  # an object may lose at most this fraction of its area (occlusion + border)
+    "size": (0.08, 0.28),  # object diameter as a fraction of the image side (log-uniform)
+    "objects": (8, 16),  # objects tried per image
+    "max_hidden": 0.50,  # an object may lose at most this fraction of its area (occlusion + border)
     "contrast": 90.0,  # min BGR distance between an object's colour and what it covers
     "outline": 0.3,  # probability of an outline in another colour
     "stripes": 0.25,  # probability of a stripe texture in the background
@@ -217,6 +217,16 @@ def _paint(region: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> No
         region[:] = region * (1 - beta) + _random_colour(rng) * beta
 
 
+def _progress(items, total: int, desc: str):
+    """Ultralytics' progress bar over ``items`` (after yoloprune's offline setup: no settings in $HOME)."""
+    from ..offline import configure  # noqa: PLC0415
+
+    configure()
+    from ultralytics.utils import TQDM  # noqa: PLC0415
+
+    return TQDM(items, total=total, desc=desc)
+
+
 def _file_names(split: str, n: int, start: int = 0):
     """Relative (image, label) paths of images ``start..n-1`` of ``split``."""
     for i in range(start, n):
@@ -290,7 +300,8 @@ def generate_shapes(root: str | Path, *, n_train: int = 512, n_val: int = 128, i
             for kind in ("images", "labels"):
                 (staging / kind / split).mkdir(parents=True)
                 (root / kind / split).mkdir(parents=True, exist_ok=True)
-            for i, (im_rel, lb_rel) in enumerate(_file_names(split, counts[split])):
+            for i, (im_rel, lb_rel) in enumerate(_progress(_file_names(split, counts[split]), counts[split],
+                                                           f"shapes {split}")):
                 rng = np.random.default_rng([int(seed), _SPLIT_ID[split], i])
                 img, labels = render_image(rng, imgsz)
                 quality = int(rng.integers(75, 96))

@@ -21,11 +21,13 @@ ROW_KEYS = ("format", "precision", "target", "model", "latency_ms_median", "late
             "size_mb", "map50_95", "runtime_precision", "threads", "error")
 
 
-def _timeit(fn, warmup: int, runs: int) -> tuple[float, float]:
+def _timeit(fn, warmup: int, runs: int, desc: str = "timing") -> tuple[float, float]:
+    from ultralytics.utils import TQDM  # noqa: PLC0415
+
     for _ in range(warmup):
         fn()
     times = []
-    for _ in range(runs):
+    for _ in TQDM(range(runs), desc=desc, total=runs):
         t = time.perf_counter()
         fn()
         times.append((time.perf_counter() - t) * 1000)
@@ -145,7 +147,7 @@ def _measure(path, fmt, precision, target, label, imgsz, threads, warmup, runs, 
            "threads": threads, "size_mb": size if size is not None else size_mb(Path(path))}
     try:
         run, row["runtime_precision"] = make_runner(Path(path), fmt, precision, imgsz, threads)
-        row["latency_ms_median"], row["latency_ms_p90"] = _timeit(run, warmup, runs)
+        row["latency_ms_median"], row["latency_ms_p90"] = _timeit(run, warmup, runs, f"{label} {fmt}:{precision}")
         row["throughput_fps"] = 1000.0 / row["latency_ms_median"]
         row["map50_95"] = _map(path, data_yaml, imgsz)
     except Exception as e:  # a broken runtime is one row's error, not the run's end
