@@ -73,6 +73,7 @@ def report_json(info: dict) -> dict:
         "criterion": prune.get("criterion"), "config": prune.get("config"), "imgsz": prune.get("imgsz"),
         "schedule": (info["schedule"] or {}).get("history") or prune.get("history"),
         "benchmarks": bench.get("benchmarks", []), "benchmark_summary": bench.get("summary", {}),
+        "benchmark_settings": {k: bench.get(k) for k in ("target", "imgsz", "batch", "threads", "warmup", "runs")},
         "machine": bench.get("machine"), "curve": info["curve"],
     }
 
@@ -98,7 +99,7 @@ def plot_layers(layers: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
-def plot_curve(curve: list[dict], steps: list[dict] | None, path: Path) -> None:
+def plot_curve(curve: list[dict], steps: list[dict] | None, path: Path, dense_map: float | None = None) -> None:
     import matplotlib  # noqa: PLC0415
 
     matplotlib.use("Agg")
@@ -106,6 +107,8 @@ def plot_curve(curve: list[dict], steps: list[dict] | None, path: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.plot([c["epoch"] for c in curve], [c["map50_95"] for c in curve], marker=".", label="mAP50-95 (val)")
+    if dense_map is not None:
+        ax.axhline(dense_map, color="grey", linestyle=":", label=f"dense model ({dense_map:.3f})")
     for i, s in enumerate(steps or []):
         ax.axvline(s["epoch"], color="red", alpha=0.4, linestyle="--", label="prune step" if i == 0 else None)
     ax.set_xlabel("epoch")
@@ -132,10 +135,12 @@ def markdown(rep: dict, plots: list[str]) -> str:
     if rep["benchmarks"]:
         from .export.benchmark import markdown_table  # noqa: PLC0415
 
-        lines += ["## Benchmarks", "", markdown_table({"target": rep["benchmarks"][0]["target"],
+        settings = {k: v for k, v in (rep.get("benchmark_settings") or {}).items() if v is not None}
+        lines += ["## Benchmarks", "", markdown_table({"target": rep["benchmarks"][0]["target"], "imgsz": rep["imgsz"],
+                                                       "threads": rep["benchmarks"][0].get("threads"), "runs": "?",
+                                                       "warmup": "?", **settings,
                                                        "machine": rep["machine"] or {"cpu": "?"},
-                                                       "imgsz": rep["imgsz"], "threads": rep["benchmarks"][0].get("threads"),
-                                                       "runs": "n", "warmup": "n", "benchmarks": rep["benchmarks"],
+                                                       "benchmarks": rep["benchmarks"],
                                                        "summary": rep["benchmark_summary"]}), ""]
     lines += [f"![{name}]({name})" for name in plots]
     return "\n".join(lines) + "\n"
@@ -154,7 +159,7 @@ def build_report(run) -> Path:
         plot_layers(layers, run / "channels_per_layer.png")
         plots.append("channels_per_layer.png")
     if info["curve"]:
-        plot_curve(info["curve"], rep["schedule"], run / "map_over_epochs.png")
+        plot_curve(info["curve"], rep["schedule"], run / "map_over_epochs.png", rep["dense"]["map50_95"])
         plots.append("map_over_epochs.png")
     if rep["benchmarks"] and any(r.get("latency_ms_median") for r in rep["benchmarks"]):
         from .export.benchmark import pareto_plot  # noqa: PLC0415
