@@ -170,3 +170,38 @@ def test_learning_rate_rewarms_after_a_prune_step():
     off.start_rewarm(8)
     off.on_train_batch_start(SimpleNamespace(optimizer=opt, epoch=3))
     assert [g["lr"] for g in opt.param_groups] == [0.01, 0.02]
+
+
+def test_interrupt_guard_holds_ctrl_c_until_the_checkpoint_is_written():
+    import os
+    import signal
+    import time
+
+    from yoloprune.callbacks.interrupt import InterruptGuard
+
+    previous = signal.getsignal(signal.SIGINT)
+    guard = InterruptGuard()
+    try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        guard.start()  # end of an epoch's training: validation and the checkpoint write follow
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+        assert guard.pending  # held, not raised
+        with pytest.raises(KeyboardInterrupt):
+            guard.finish()  # checkpoint written: now it goes through
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler and not guard.active
+
+        guard.start()
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+        with pytest.raises(KeyboardInterrupt):  # a second Ctrl-C aborts at once
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+        guard.pending = False
+        guard.finish()
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a process told to ignore Ctrl-C keeps ignoring it
+        guard.start()
+        assert not guard.active and signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)

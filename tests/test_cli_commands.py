@@ -126,8 +126,10 @@ def test_export_and_benchmark_commands(demo_run):
 def test_ctrl_c_keeps_last_checkpoint_and_resume_finishes(mini_data, tmp_path):
     args = ["prune", "model=yolov8n.yaml", "data=shapes-mini", "target=macs", "amount=0.5", "epochs=4", "steps=2",
             "start_epoch=0", "end_epoch=2", f"imgsz={IMGSZ}", "batch=8", "project=out", "name=cut"]
+    # a shell's background jobs (e.g. CI runners) inherit an ignored SIGINT: give the run a terminal's default
+    restore = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)  # noqa: E731
     proc = subprocess.Popen([sys.executable, "-m", "yoloprune.cli", *args], cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=restore)
     last = tmp_path / "out" / "cut" / "weights" / "last.pt"
     deadline = time.time() + 600
     while not last.exists() and proc.poll() is None and time.time() < deadline:

@@ -23,7 +23,7 @@ class InterruptGuard:
         if self.active or threading.current_thread() is not threading.main_thread():
             return
         previous = signal.getsignal(signal.SIGINT)
-        if previous is None:  # a handler installed outside Python: leave it alone
+        if previous is None or previous == signal.SIG_IGN:  # set outside Python, or Ctrl-C ignored: leave it
             return
         self._previous, self.pending, self.active = previous, False, True
         signal.signal(signal.SIGINT, self._handle)
