@@ -22,4 +22,4 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/shapes_baseline.py
 	$(VENV)/bin/python benchmarks/prune_table.py
-	$(VENV)/bin/python benchmarks/progressive_vs_oneshot.py --models yolov8n.yaml,yolo11n.yaml
+	$(VENV)/bin/python benchmarks/progressive_vs_oneshot.py --models yolov8n.yaml,yolo11n.yaml --epochs 6 --pretrain 8
