@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,21 +18,9 @@ class PruneResult:
 
 
 def write_json_atomic(obj, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=2, default=str)
-        os.replace(tmp, path)
-    except BaseException as e:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            from .errors import OutputWriteError  # noqa: PLC0415
+    from .atomic import write_bytes_atomic  # noqa: PLC0415
 
-            raise OutputWriteError.wrap(path, e) from e
-        raise
-    return path
+    return write_bytes_atomic(json.dumps(obj, indent=2, default=str).encode(), path)
 
 
 def _dataset_classes(data) -> int | None:

@@ -8,8 +8,6 @@ back before saving), so it loads with stock Ultralytics, ``yoloprune`` not insta
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from copy import deepcopy
 from datetime import datetime
 from pathlib import Path
@@ -63,26 +61,12 @@ def load_model(source: str | Path, nc: int | None = None) -> tuple[nn.Module, di
 
 
 def atomic_save(obj, path: str | Path) -> Path:
-    """``torch.save`` to a temporary file beside ``path``, fsync, then rename over it (no half-written file)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """``torch.save`` ``obj`` to ``path`` atomically (see :mod:`yoloprune.atomic`)."""
+    from .atomic import write_bytes_atomic  # noqa: PLC0415
+
     buffer = io.BytesIO()
     torch.save(obj, buffer)  # serialise first: torch's writer reports a full disk as an opaque RuntimeError
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(buffer.getbuffer())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as e:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError) and not isinstance(e, FileNotFoundError):
-            from .errors import OutputWriteError  # noqa: PLC0415
-
-            raise OutputWriteError.wrap(path, e) from e
-        raise
-    return path
+    return write_bytes_atomic(buffer.getbuffer(), path)
 
 
 def save_pruned(model: nn.Module, path: str | Path, *, source: str | Path, meta: dict, train_args: dict | None = None) -> Path:

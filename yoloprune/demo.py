@@ -22,14 +22,6 @@ def _train_dense(model: str, data_yaml: Path, out: Path, train_args: dict, epoch
     return Path(yolo.trainer.best)
 
 
-def _evaluate(weights: Path, data_yaml: Path, imgsz: int) -> float:
-    from ultralytics import YOLO  # noqa: PLC0415
-
-    metrics = YOLO(str(weights)).val(data=str(data_yaml), imgsz=imgsz, batch=16, plots=False, verbose=False,
-                                     workers=0)
-    return float(metrics.box.map)
-
-
 def format_table(rows: list[dict]) -> str:
     """Markdown table of model rows with params, MACs, mAP50-95 and, when measured, OpenVINO latency."""
     lines = ["| model | params | MACs (G) | mAP50-95 | OpenVINO FP32 ms | OpenVINO INT8 ms |", "|---|---:|---:|---:|---:|---:|"]
@@ -74,6 +66,7 @@ def run_demo(
     from .data import dataset_recipe, resolve_dataset  # noqa: PLC0415
     from .engine import model_stats  # noqa: PLC0415
     from .export.benchmark import benchmark  # noqa: PLC0415
+    from .export.exporter import validate_map  # noqa: PLC0415
     from .report import build_report  # noqa: PLC0415
 
     recipe = dataset_recipe(data) if not str(data).endswith((".yaml", ".yml")) else {}
@@ -104,7 +97,7 @@ def run_demo(
         net, _ = load_model(weights)
         stats = model_stats(net, imgsz)
         rows.append({"model": label, "weights": str(weights), "params": stats.params, "macs": stats.macs,
-                     "map50_95": _evaluate(weights, data_yaml, imgsz)})
+                     "map50_95": validate_map(weights, data_yaml, imgsz, batch=16)})
 
     LOGGER.info(f"yoloprune demo [4/5] exporting ({formats}) and benchmarking dense vs pruned on this CPU")
     bench = benchmark(pruned_pt, dense=dense_pt, target="intel-cpu", formats=formats, imgsz=imgsz, data=data_yaml,

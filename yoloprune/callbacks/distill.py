@@ -79,6 +79,23 @@ class DistillationLoss:
         return loss, items
 
 
+def attach_distillation(model: nn.Module, teacher: nn.Module, mode: str, weight: float) -> None:
+    """Wrap ``model``'s Ultralytics loss in :class:`DistillationLoss` (once; a wrapped loss is left as it is)."""
+    base = getattr(model, "criterion", None)
+    if not isinstance(base, DistillationLoss):
+        model.criterion = DistillationLoss(base or model.init_criterion(), teacher, mode, weight)
+
+
+def log_distillation(trainer) -> None:
+    """Log the last batch's distillation loss, if the trainer's model is distilling."""
+    from ultralytics.utils import LOGGER  # noqa: PLC0415
+    from ultralytics.utils.torch_utils import unwrap_model  # noqa: PLC0415
+
+    kd = getattr(getattr(unwrap_model(trainer.model), "criterion", None), "last_kd", None)
+    if kd is not None:
+        LOGGER.info(f"yoloprune: distillation loss {kd:.4f}")
+
+
 class DistillCallbacks:
     """Ultralytics callbacks that distil a frozen ``teacher`` (a dense checkpoint) into the model being trained."""
 
@@ -98,15 +115,7 @@ class DistillCallbacks:
     def on_train_start(self, trainer) -> None:
         from ultralytics.utils.torch_utils import unwrap_model  # noqa: PLC0415
 
-        model = unwrap_model(trainer.model)
-        base = getattr(model, "criterion", None)
-        if not isinstance(base, DistillationLoss):
-            model.criterion = DistillationLoss(base or model.init_criterion(), self.teacher, self.mode, self.weight)
+        attach_distillation(unwrap_model(trainer.model), self.teacher, self.mode, self.weight)
 
     def on_fit_epoch_end(self, trainer) -> None:
-        from ultralytics.utils import LOGGER  # noqa: PLC0415
-        from ultralytics.utils.torch_utils import unwrap_model  # noqa: PLC0415
-
-        kd = getattr(getattr(unwrap_model(trainer.model), "criterion", None), "last_kd", None)
-        if kd is not None:
-            LOGGER.info(f"yoloprune: distillation loss {kd:.4f}")
+        log_distillation(trainer)

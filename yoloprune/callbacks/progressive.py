@@ -29,7 +29,7 @@ from ..errors import ConfigError  # noqa: E402
 from ..graph import output_layers  # noqa: E402
 from ..importance import CRITERIA  # noqa: E402
 from ..schedule import SCHEDULES, kept_fraction_at, prune_epochs  # noqa: E402
-from .distill import DistillationLoss  # noqa: E402
+from .distill import attach_distillation, log_distillation  # noqa: E402
 from .interrupt import InterruptGuard  # noqa: E402
 from .sparsity import apply_sparsity  # noqa: E402
 from .trainer_state import rebuild_after_prune, reset_best_tracking  # noqa: E402
@@ -112,9 +112,8 @@ class PruningCallbacks:
         self.epochs = self.plan_epochs(trainer.epochs)
         if self.config.distill != "none" and self.history:  # resumed after the teacher was saved at step 1
             self.teacher = self._load_teacher(trainer, model)
-            if self.complete and not isinstance(model.criterion, DistillationLoss):
-                model.criterion = DistillationLoss(model.criterion or model.init_criterion(), self.teacher,
-                                                   self.config.distill, self.config.distill_weight)
+            if self.complete:
+                attach_distillation(model, self.teacher, self.config.distill, self.config.distill_weight)
         if not self.complete:
             reset_best_tracking(trainer, schedule_complete=False)
         LOGGER.info(f"yoloprune: {self.config.steps} prune steps ({self.config.schedule}) at epochs "
@@ -171,9 +170,7 @@ class PruningCallbacks:
         self.guard.finish()  # epochs that saved nothing
         if not self.complete and trainer.epoch + 1 < trainer.epochs:
             trainer.stop = False  # early stopping may not end the run before the schedule is done
-        kd = getattr(getattr(unwrap_model(trainer.model), "criterion", None), "last_kd", None)
-        if kd is not None:
-            LOGGER.info(f"yoloprune: distillation loss {kd:.4f}")
+        log_distillation(trainer)
 
     def on_train_end(self, trainer) -> None:
         if self._mine(trainer) and RANK in {-1, 0}:
@@ -223,8 +220,7 @@ class PruningCallbacks:
         if self.complete:
             reset_best_tracking(trainer, schedule_complete=True)
             if self.teacher is not None:
-                model.criterion = DistillationLoss(model.criterion or model.init_criterion(), self.teacher,
-                                                   cfg.distill, cfg.distill_weight)
+                attach_distillation(model, self.teacher, cfg.distill, cfg.distill_weight)
         self._stamp(trainer)
         LOGGER.info(f"yoloprune: step {k}/{cfg.steps} at epoch {trainer.epoch + 1}: MACs {report.pruned.macs:.3f}G "
                     f"({entry['macs_kept']:.1%} of dense), params {report.pruned.params:,} "

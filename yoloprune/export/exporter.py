@@ -149,11 +149,12 @@ def export_all(checkpoint, formats="onnx", data=None, imgsz: int = 640, parity: 
     return results
 
 
-def validate_map(weights, data_yaml, imgsz: int) -> float:
-    """mAP50-95 of any Ultralytics-loadable model on the dataset's validation split."""
+def validate_map(weights, data_yaml, imgsz: int, batch: int = 1) -> float:
+    """mAP50-95 of any Ultralytics-loadable model on the dataset's validation split (exports need batch=1)."""
     from ultralytics import YOLO  # noqa: PLC0415
 
-    metrics = YOLO(str(weights), task="detect").val(data=data_yaml, imgsz=imgsz, batch=1, plots=False, verbose=False)
+    metrics = YOLO(str(weights), task="detect").val(data=str(data_yaml), imgsz=imgsz, batch=batch, plots=False,
+                                                    verbose=False, workers=0)
     return float(metrics.box.map)
 
 

@@ -1,0 +1,31 @@
+"""One way to write an output file: to a temporary file beside it, fsync, rename over it.
+
+A failed write (full disk, quota, read-only folder) leaves any previous file untouched and no
+temporary file behind, and surfaces as :class:`~yoloprune.errors.OutputWriteError` naming the fix.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_bytes_atomic(data: bytes | memoryview, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException as e:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError) and not isinstance(e, FileNotFoundError):
+            from .errors import OutputWriteError  # noqa: PLC0415
+
+            raise OutputWriteError.wrap(path, e) from e
+        raise
+    return path
