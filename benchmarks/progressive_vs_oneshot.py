@@ -27,9 +27,19 @@ def _val(weights, data, imgsz):
     return float(YOLO(str(weights)).val(data=str(data), imgsz=imgsz, batch=16, plots=False, verbose=False).box.map)
 
 
-def run_arm(arm: str, model: str, data: Path, epochs: int, imgsz: int, out: Path, train: dict, start=None) -> dict:
+def _stock_yolo(source: str):
+    """``ultralytics.YOLO`` with yoloprune's CPU speed callbacks, so every arm trains at the same speed settings."""
     from ultralytics import YOLO
 
+    from yoloprune.callbacks.speed import add_cpu_training_speed
+
+    yolo = YOLO(source)
+    add_cpu_training_speed(yolo)
+    return yolo
+
+
+def run_arm(arm: str, model: str, data: Path, epochs: int, imgsz: int, out: Path, train: dict, start=None,
+            prune_options: dict | None = None) -> dict:
     from yoloprune import PruneConfig
     from yoloprune import YOLO as PrunedYOLO
     from yoloprune.api import prune
@@ -40,17 +50,17 @@ def run_arm(arm: str, model: str, data: Path, epochs: int, imgsz: int, out: Path
     common = dict(data=str(data), imgsz=imgsz, project=str(out), exist_ok=True, **train)
     # from a trained start the steps come early (epochs 1..N/4), so the final width gets most of the fine-tune
     schedule = {"start_epoch": 0, "end_epoch": max(epochs // 4, 1)} if start else {}
-    cfg = PruneConfig(target="macs", amount=0.5, imgsz=imgsz, steps=3, schedule="agp", **schedule,
-                      distill="both" if arm == "progressive+distill" else "none")
+    cfg = PruneConfig(**{"target": "macs", "amount": 0.5, "imgsz": imgsz, "steps": 3, "schedule": "agp", **schedule,
+                         "distill": "both" if arm == "progressive+distill" else "none", **(prune_options or {})})
     source = str(start) if start else model
     t0 = time.perf_counter()
     overhead = 0.0
     if arm == "dense":
-        yolo = YOLO(source)
+        yolo = _stock_yolo(source)
         yolo.train(epochs=epochs, name=f"{Path(model).stem}-dense", **common)
         best = yolo.trainer.best
     elif arm.startswith("progressive"):
-        yolo = YOLO(source)
+        yolo = _stock_yolo(source)
         cb = add_pruning_callbacks(yolo, cfg)
         yolo.train(epochs=epochs, name=f"{Path(model).stem}-{arm}", **common)
         best, overhead = yolo.trainer.best, sum(h["seconds"] for h in cb.history)
@@ -58,7 +68,7 @@ def run_arm(arm: str, model: str, data: Path, epochs: int, imgsz: int, out: Path
         half = 0 if start else epochs // 2
         dense_pt = start
         if not start:
-            yolo = YOLO(model)
+            yolo = _stock_yolo(model)
             yolo.train(epochs=half, name=f"{Path(model).stem}-oneshot-dense", **common)
             dense_pt = yolo.trainer.best
         t1 = time.perf_counter()
@@ -86,7 +96,7 @@ def pretrain(model: str, data: Path, epochs: int, imgsz: int, out: Path, train: 
     """The shared trained dense start of every arm (counts for no arm's epochs)."""
     from ultralytics import YOLO
 
-    yolo = YOLO(model)
+    yolo = _stock_yolo(model)
     yolo.train(data=str(data), epochs=epochs, imgsz=imgsz, project=str(out), name=f"{Path(model).stem}-pretrain",
                exist_ok=True, **train)
     return str(yolo.trainer.best)
@@ -106,6 +116,8 @@ def main() -> None:
     ap.add_argument("--imgsz", type=int, default=None, help="default: the dataset recipe's imgsz")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="override one training argument for every arm (e.g. --set lr0=0.001), repeatable")
+    ap.add_argument("--prune", action="append", default=[], metavar="KEY=VALUE",
+                    help="override one PruneConfig option for every pruned arm (e.g. --prune schedule=linear)")
     args = ap.parse_args()
 
     from yoloprune import offline
@@ -124,6 +136,7 @@ def main() -> None:
     starts = [s or None for s in args.start.split(",")] if args.start else [None] * len(models)  # "a.pt," = pretrain 2nd
     if len(starts) != len(models):
         ap.error("--start needs one checkpoint per model in --models")
+    prune_options = {k: yaml_value(v) for k, v in (kv.split("=", 1) for kv in args.prune)}
     rows = []
     for model, start in zip(models, starts):
         if args.pretrain and not start:
@@ -133,7 +146,7 @@ def main() -> None:
             arm_train["warmup_epochs"] = 0
         arm_train.update({k: yaml_value(v) for k, v in (kv.split("=", 1) for kv in args.set)})
         for arm in args.arms.split(","):
-            rows.append(run_arm(arm, model, data, epochs, imgsz, out / "runs", arm_train, start))
+            rows.append(run_arm(arm, model, data, epochs, imgsz, out / "runs", arm_train, start, prune_options))
             print(json.dumps(rows[-1]), flush=True)
             (out / "results.json").parent.mkdir(parents=True, exist_ok=True)
             (out / "results.json").write_text(json.dumps({"epochs": epochs, "imgsz": imgsz, "start": args.start,

@@ -34,7 +34,15 @@ class Probe:
             "dfl_frozen": bool(dfl) and all(not p.requires_grad for p in dfl),
             "scheduler_ok": trainer.scheduler.optimizer is trainer.optimizer,
             "best_fitness": trainer.best_fitness,
+            "nhwc": all(m.weight.is_contiguous(memory_format=torch.channels_last) for m in model.modules()
+                        if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3) and m.in_channels > 1),
         })
+
+    def on_train_epoch_end(self, trainer):
+        """The scheduler must still count epochs right after a mid-epoch prune step rebuilt it."""
+        self.rows[-1]["scheduler_epoch"] = trainer.scheduler.last_epoch
+        self.rows[-1]["lr_on_schedule"] = all(
+            g["lr"] == pytest.approx(g["initial_lr"] * trainer.lf(trainer.epoch)) for g in trainer.optimizer.param_groups)
 
 
 @pytest.fixture(scope="module")
@@ -45,29 +53,51 @@ def progressive_run(mini_data, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("cb")
     model = YOLO("yolov8n.yaml")
-    cb = add_pruning_callbacks(model, target="macs", amount=0.5, steps=3, start_epoch=1, end_epoch=3, imgsz=IMGSZ,
-                               criterion="taylor", sparsity="bn", distill="both")
-    add_pruning_callbacks(model, target="macs", amount=0.5, steps=3, start_epoch=1, end_epoch=3, imgsz=IMGSZ,
-                          criterion="taylor", sparsity="bn", distill="both")  # helper: replaces, never doubles
+    # steps at epochs 2, 2.5 (mid-epoch) and 3 (1-based); rewarm 0.25 epoch: back on the schedule by each epoch's end
+    opts = dict(target="macs", amount=0.5, steps=3, start_epoch=1, end_epoch=2, imgsz=IMGSZ, criterion="taylor",
+                sparsity="bn", distill="both", rewarm_epochs=0.25, schedule="linear")
+    cb = add_pruning_callbacks(model, **opts)
+    add_pruning_callbacks(model, **opts)  # helper: replaces, never doubles
     cb = next(f.__self__ for f in model.callbacks["on_train_epoch_start"] if hasattr(f, "__self__") and
               type(f.__self__).__name__ == "PruningCallbacks")
     for event, fn in pruning_callbacks(steps=3).items():  # a second, different set by hand: must stay inert
         model.add_callback(event, fn)
     for event, fn in cb.callbacks.items():  # the same set twice by hand: still one step per epoch
         model.add_callback(event, fn)
+    from yoloprune.callbacks.speed import add_cpu_training_speed
+
+    add_cpu_training_speed(model)  # channels-last on the CPU must survive every prune step
     probe = Probe()
     model.add_callback("on_train_epoch_start", probe.on_train_epoch_start)
+    model.add_callback("on_train_epoch_end", probe.on_train_epoch_end)
     model.train(data=str(mini_data), epochs=6, imgsz=IMGSZ, batch=8, workers=0, plots=False, project=str(out),
-                name="run", exist_ok=True, amp=False, patience=1)  # patience=1 would stop early if allowed
+                name="run", exist_ok=True, amp=False, patience=1, warmup_epochs=1)  # patience=1 would stop early if allowed
     return model, cb, probe
 
 
 def test_schedule_runs_exactly_once_per_step(progressive_run):
     _, cb, probe = progressive_run
-    assert [h["epoch"] for h in cb.history] == [2, 3, 4] and cb.complete
+    assert [h["at_epoch"] for h in cb.history] == [2, 2.5, 3] and cb.complete
+    assert [h["epoch"] for h in cb.history] == [2, 2, 3]
     kept = [h["macs_kept"] for h in cb.history]
-    assert kept == sorted(kept, reverse=True) and abs(kept[-1] - 0.5) <= 0.015
+    assert kept == sorted(kept, reverse=True) and len(set(kept)) == 3 and abs(kept[-1] - 0.5) <= 0.015
     assert len(probe.rows) == 6  # early stopping (patience=1) did not end the run before the schedule
+
+
+def test_final_architecture_is_the_plan_made_at_the_first_step(progressive_run):
+    """Widths are planned once (a global allocation on the dense model) and every group walks to its plan."""
+    from copy import deepcopy
+
+    from yoloprune.engine import group_widths
+
+    model, cb, _ = progressive_run
+    plan = cb.plan
+    assert plan["final"].keys() == plan["dense"].keys()
+    assert any(plan["final"][g] < plan["dense"][g] for g in plan["final"])
+    assert len({plan["dense"][g] - plan["final"][g] for g in plan["final"]}) > 2  # global: groups differ
+    now = group_widths(deepcopy(model.model), skip=cb.config.skip)
+    assert {g: now[g] for g in plan["final"]} == plan["final"]
+    assert model.model.yoloprune["plan"] == plan  # travels in the checkpoint (resume)
 
 
 def test_trainer_consistent_after_every_step(progressive_run):
@@ -75,7 +105,9 @@ def test_trainer_consistent_after_every_step(progressive_run):
     for row in probe.rows:
         assert row["widths"] == row["ema_widths"], row["epoch"]
         assert row["optimizer_covers_model"] and row["optimizer_stale"] == 0, row["epoch"]
-        assert row["dfl_frozen"] and row["scheduler_ok"], row["epoch"]
+        assert row["dfl_frozen"] and row["scheduler_ok"] and row["nhwc"], row["epoch"]
+        assert row["scheduler_epoch"] == row["epoch"], row  # incl. after the mid-epoch step
+        assert row["lr_on_schedule"] or row["epoch"] == 0, row  # warm-up (1 epoch) over; each re-warm ends in its epoch
     assert probe.rows[0]["widths"] != probe.rows[-1]["widths"]
 
 
@@ -91,7 +123,7 @@ def test_checkpoints_and_returned_model_are_pruned(progressive_run):
         assert reloaded.model.yoloprune["history"] == cb.history
     assert _widths(model.model) == final  # the model train() hands back
     # every step changes the widths, so best.pt having the final widths means it postdates the final step
-    assert len({tuple(r["widths"]) for r in probe.rows}) == 1 + len(cb.history)
+    assert len({tuple(r["widths"]) for r in probe.rows}) == 1 + len({h["epoch"] for h in cb.history})
     saved = json.loads((model.trainer.save_dir / "prune_schedule.json").read_text())
     assert saved["complete"] and len(saved["history"]) == 3
     assert (model.trainer.save_dir / "weights" / "dense_teacher.pt").exists()
@@ -158,7 +190,7 @@ def test_learning_rate_rewarms_after_a_prune_step():
     cb = PruningCallbacks(rewarm_epochs=0.5)
     opt = torch.optim.AdamW([{"params": [torch.nn.Parameter(torch.zeros(2))], "lr": 0.01},
                              {"params": [torch.nn.Parameter(torch.zeros(2))], "lr": 0.02}])
-    trainer = SimpleNamespace(optimizer=opt, epoch=3)
+    trainer = SimpleNamespace(optimizer=opt, epoch=3, train_loader=range(8), callbacks={})
     cb.start_rewarm(batches_per_epoch=8)  # what a prune step does: ramp over 4 batches
     seen = []
     for _ in range(6):
@@ -168,8 +200,17 @@ def test_learning_rate_rewarms_after_a_prune_step():
     assert seen[4] == seen[5] == [0.01, 0.02]  # back on the schedule, then left alone
     off = PruningCallbacks(rewarm_epochs=0)
     off.start_rewarm(8)
-    off.on_train_batch_start(SimpleNamespace(optimizer=opt, epoch=3))
+    off.on_train_batch_start(SimpleNamespace(optimizer=opt, epoch=3, train_loader=range(8), callbacks={}))
     assert [g["lr"] for g in opt.param_groups] == [0.01, 0.02]
+    # with Ultralytics' scheduler the ramp targets this epoch's scheduled rate, not what a previous ramp left
+    for g in opt.param_groups:
+        g["initial_lr"], g["lr"] = g["lr"], 1e-9
+    sched = PruningCallbacks(rewarm_epochs=0.25)
+    sched.start_rewarm(8)
+    trainer = SimpleNamespace(optimizer=opt, epoch=3, train_loader=range(8), callbacks={}, lf=lambda e: 1 - e / 10)
+    for _ in range(2):
+        sched.on_train_batch_start(trainer)
+    assert [g["lr"] for g in opt.param_groups] == [pytest.approx(0.007), pytest.approx(0.014)]
 
 
 def test_interrupt_guard_holds_ctrl_c_until_the_checkpoint_is_written():

@@ -1,5 +1,6 @@
 """Every DDP rank applies the same pruning plan: a real 2-process gloo group on CPU."""
 
+import copy
 import json
 import socket
 import sys
@@ -22,7 +23,7 @@ def _worker(rank: int, world: int, port: int, out: str, sync: bool) -> None:
     from models import build
     from yoloprune import PruneConfig
     from yoloprune.distributed import broadcast_plan
-    from yoloprune.engine import prune_
+    from yoloprune.engine import plan_widths, prune_
 
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
     try:
@@ -30,11 +31,15 @@ def _worker(rank: int, world: int, port: int, out: str, sync: bool) -> None:
         model = build("yolo11n.yaml")
         # a different seed per rank: without agreement the ranks would prune different channels
         cfg = PruneConfig(criterion="random", target="macs", amount=0.5, imgsz=64, seed=rank)
+        # the progressive callbacks' width plan (made once, at the first step) goes through the same broadcast
+        plan = plan_widths(copy.deepcopy(model), PruneConfig(criterion="random", target="macs", amount=0.4, imgsz=64,
+                                                            seed=rank))
+        plan = broadcast_plan(plan) if sync else plan
         prune_(model, cfg, sync=broadcast_plan if sync else None)
         widths = [m.out_channels for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
         checksum = float(sum(p.double().sum() for p in model.parameters()))
         with open(f"{out}.{rank}", "w") as f:
-            json.dump({"widths": widths, "checksum": checksum}, f)
+            json.dump({"widths": widths, "checksum": checksum, "plan": plan}, f)
     finally:
         dist.destroy_process_group()
 
@@ -48,6 +53,7 @@ def test_ranks_agree_on_the_plan(sync, tmp_path):
         assert r0 == r1  # same architecture and the same surviving weights on both ranks
     else:
         assert r0["checksum"] != r1["checksum"]  # the control: unsynchronised ranks diverge
+        assert r0["plan"] != r1["plan"]
 
 
 def test_ddp_state_survives_cloudpickle_in_a_fresh_process(pruned_run, tmp_path):

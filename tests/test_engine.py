@@ -193,3 +193,17 @@ def test_other_scales(cfg):
     before = _raw_shapes(model, x)
     r = prune_(model, PruneConfig(target="macs", amount=0.5, imgsz=IMGSZ))
     assert _raw_shapes(model, x) == before and abs(r.macs_kept - 0.5) <= 0.015
+
+
+@pytest.mark.parametrize("cfg", SUPPORTED)
+def test_frozen_model_prunes_every_layer(cfg):
+    """YOLO("x.pt") hands back a model with requires_grad=False: the autograd tracer must still see the stem."""
+    from yoloprune.engine import group_widths, plan_widths
+
+    from yoloprune import PruneConfig
+
+    live = build(cfg)
+    frozen = copy.deepcopy(live).requires_grad_(False)
+    assert group_widths(frozen) == group_widths(live) and "model.0.conv" in group_widths(frozen)
+    plan = plan_widths(frozen, PruneConfig(target="macs", amount=0.5, imgsz=IMGSZ))
+    assert plan.keys() == group_widths(live).keys() and not any(p.requires_grad for p in frozen.parameters())

@@ -2,7 +2,7 @@
 
 import pytest
 
-from yoloprune.schedule import SCHEDULES, agp, kept_fraction_at, linear, oneshot, prune_epochs
+from yoloprune.schedule import SCHEDULES, agp, kept_fraction_at, linear, oneshot, prune_epochs, width_at
 
 
 def test_schedule_values():
@@ -17,7 +17,8 @@ def test_schedule_values():
 def test_prune_epochs_and_targets():
     assert prune_epochs(3, 9, 4) == [3, 5, 7, 9]
     assert prune_epochs(5, 5, 1) == [5]
-    assert prune_epochs(1, 2, 4) == [1, 1, 2, 2]  # more steps than epochs: several steps share an epoch
+    assert prune_epochs(1, 2, 4) == pytest.approx([1, 4 / 3, 5 / 3, 2])  # more steps than epochs: mid-epoch steps
+    assert prune_epochs(0, 1, 3) == [0, 0.5, 1]
     kept = [kept_fraction_at(k, 4, 0.5, agp) for k in range(1, 5)]
     assert kept[-1] == pytest.approx(0.5) and kept == sorted(kept, reverse=True)
     assert kept[0] < kept_fraction_at(1, 4, 0.5, linear)  # AGP prunes most at the start
@@ -31,3 +32,11 @@ def test_plan_epochs_validation():
     assert cb.plan_epochs(20) == [6, 9, 12]
     with pytest.raises(ConfigError, match="inside the run"):
         PruningCallbacks(start_epoch=2, end_epoch=10).plan_epochs(5)
+
+
+def test_width_at_walks_each_group_to_its_planned_width():
+    widths = [width_at(k, 3, 64, 16, agp, round_to=8) for k in range(1, 4)]
+    assert widths == sorted(widths, reverse=True) and widths[-1] == 16
+    assert all(w % 8 == 0 for w in widths) and widths[0] == 32  # agp(1/3) = 0.70 of the way: 64 - 48 * 0.70 = 30.2 -> 32
+    assert [width_at(k, 4, 32, 32, linear) for k in range(1, 5)] == [32] * 4  # a group planned to stay dense stays
+    assert [width_at(k, 4, 40, 8, linear, round_to=8) for k in range(1, 5)] == [32, 24, 16, 8]

@@ -27,13 +27,13 @@ def _slice_conv(conv: Conv, start: int, stop: int) -> Conv:
     """Copy of an Ultralytics ``Conv`` keeping output channels ``start:stop`` (conv + BN)."""
     part = copy.deepcopy(conv)
     part.act = conv.act  # Ultralytics shares one activation module across Convs; keep sharing it
-    part.conv.weight = nn.Parameter(conv.conv.weight.data[start:stop].clone())
+    part.conv.weight = nn.Parameter(conv.conv.weight.data[start:stop].clone(), conv.conv.weight.requires_grad)
     part.conv.out_channels = stop - start
     if conv.conv.bias is not None:
-        part.conv.bias = nn.Parameter(conv.conv.bias.data[start:stop].clone())
+        part.conv.bias = nn.Parameter(conv.conv.bias.data[start:stop].clone(), conv.conv.bias.requires_grad)
     bn = part.bn
-    bn.weight = nn.Parameter(conv.bn.weight.data[start:stop].clone())
-    bn.bias = nn.Parameter(conv.bn.bias.data[start:stop].clone())
+    bn.weight = nn.Parameter(conv.bn.weight.data[start:stop].clone(), conv.bn.weight.requires_grad)
+    bn.bias = nn.Parameter(conv.bn.bias.data[start:stop].clone(), conv.bn.bias.requires_grad)
     bn.running_mean = conv.bn.running_mean[start:stop].clone()
     bn.running_var = conv.bn.running_var[start:stop].clone()
     bn.num_features = stop - start
@@ -45,12 +45,12 @@ def _concat_convs(first: Conv, second: Conv) -> Conv:
     merged = copy.deepcopy(first)
     merged.act = first.act
     cat = lambda a, b: torch.cat([a.detach(), b.detach()], 0)  # noqa: E731
-    merged.conv.weight = nn.Parameter(cat(first.conv.weight, second.conv.weight))
+    merged.conv.weight = nn.Parameter(cat(first.conv.weight, second.conv.weight), first.conv.weight.requires_grad)
     merged.conv.out_channels = merged.conv.weight.shape[0]
     if first.conv.bias is not None:
-        merged.conv.bias = nn.Parameter(cat(first.conv.bias, second.conv.bias))
-    merged.bn.weight = nn.Parameter(cat(first.bn.weight, second.bn.weight))
-    merged.bn.bias = nn.Parameter(cat(first.bn.bias, second.bn.bias))
+        merged.conv.bias = nn.Parameter(cat(first.conv.bias, second.conv.bias), first.conv.bias.requires_grad)
+    merged.bn.weight = nn.Parameter(cat(first.bn.weight, second.bn.weight), first.bn.weight.requires_grad)
+    merged.bn.bias = nn.Parameter(cat(first.bn.bias, second.bn.bias), first.bn.bias.requires_grad)
     merged.bn.running_mean = cat(first.bn.running_mean, second.bn.running_mean)
     merged.bn.running_var = cat(first.bn.running_var, second.bn.running_var)
     merged.bn.num_features = merged.conv.out_channels

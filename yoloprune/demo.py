@@ -13,7 +13,7 @@ DEMO_FORMATS = "onnx,openvino:fp32,openvino:int8,coreml:fp16"
 
 
 def _train_dense(model: str, data_yaml: Path, out: Path, train_args: dict, epochs: int) -> Path:
-    from ultralytics import YOLO  # noqa: PLC0415
+    from .trainer import YOLO  # noqa: PLC0415  (its trainer trains channels-last on the CPU)
 
     yolo = YOLO(model)
     # validated once at the end (per-epoch validation of a young model costs ~40% of the training time here)

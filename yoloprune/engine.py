@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from itertools import islice
 from typing import Callable, Iterable
 
+import numpy as np
 import torch
 import torch_pruning as tp
 from torch import nn
@@ -97,31 +98,8 @@ def accumulate_gradients(model: nn.Module, batches: Iterable[dict], limit: int) 
     return seen
 
 
-def prune_(
-    model: nn.Module,
-    config: PruneConfig,
-    batches: Iterable[dict] | None = None,
-    sync: Callable[[list], list] | None = None,
-) -> PruneReport:
-    """Prune ``model`` (a ``DetectionModel`` or ``YOLO``) in place to ``config``'s target; return the report.
-
-    ``batches`` — preprocessed Ultralytics training batches (``img`` float in [0, 1], ``cls``,
-    ``bboxes``, ``batch_idx``) — are required by criteria that need gradients (``taylor``).
-    ``sync`` maps the chosen per-group channel indices to the ones to apply — under DDP, rank 0's
-    (see ``yoloprune.distributed.broadcast_plan``) so every rank prunes identically.
-    """
-    from ultralytics.engine.model import Model  # noqa: PLC0415
-
-    if isinstance(model, Model):  # a YOLO(...) object: prune the module it wraps
-        model = model.model
-    if not isinstance(model, nn.Module):
-        raise ConfigError(f"prune_ expects an Ultralytics DetectionModel or YOLO object, got {type(model).__name__}")
-    check_supported(model)
-    config.validate()
-    start = time.perf_counter()
-    dense = model_stats(model, config.imgsz)
-    before = conv_widths(model)
-
+def _scored_graph(model: nn.Module, config: PruneConfig, batches, dense: ModelStats | None = None) -> tuple:
+    """Adapt and trace ``model``, score every prunable group; return (graph, groups, allocator, names)."""
     pg = build_graph(model, skip=config.skip)
     spec = CRITERIA[config.criterion]
     if spec.needs_gradients:
@@ -140,13 +118,76 @@ def prune_(
         kept = {id(g): i for i, g in enumerate(groups)}
         old = {i: kept.get(id(g)) for i, g in enumerate(pg.groups)}
         pg.pairs = [(old[a], old[b]) for a, b in pg.pairs if old[a] is not None and old[b] is not None]
+    dense = dense or model_stats(model, config.imgsz)
     cost = CostModel(model, pg.dg, groups, config.imgsz, dense.macs * 1e9, dense.params)
-    allocator = Allocator(scores, pg.pairs, cost, config)
+    module_names = {m: n for n, m in model.named_modules()}
+    names = [module_names[g[0][0].target.module] for g in groups]  # a group is named by its root conv
+    return pg, groups, Allocator(scores, pg.pairs, cost, config), names
+
+
+def plan_widths(model: nn.Module, config: PruneConfig, batches: Iterable[dict] | None = None) -> dict[str, int]:
+    """The kept channels per prunable group (keyed by its root conv's name) that ``prune_`` would choose.
+
+    Nothing is pruned. Progressive pruning plans the final architecture once, on the dense model, and
+    then walks every group towards its planned width; re-planning at every step compounds (each step's
+    global ranking sees the previous step's cuts, so thin layers keep shrinking).
+    """
+    check_supported(model)
+    config.validate()
+    _, _, allocator, names = _scored_graph(model, config, batches)
     try:
         keep = allocator.search()
-    except ConfigError:
+    finally:
         to_stock_unpruned(model)
-        raise
+    return {name: int(k) for name, k in zip(names, keep)}
+
+
+def group_widths(model: nn.Module, skip=()) -> dict[str, int]:
+    """The current channel count of every prunable group, keyed like :func:`plan_widths`."""
+    pg = build_graph(model, skip=skip)
+    module_names = {m: n for n, m in model.named_modules()}
+    widths = {module_names[g[0][0].target.module]: len(g[0][1]) for g in pg.groups}
+    to_stock_unpruned(model)
+    return widths
+
+
+def prune_(
+    model: nn.Module,
+    config: PruneConfig,
+    batches: Iterable[dict] | None = None,
+    sync: Callable[[list], list] | None = None,
+    widths: dict[str, int] | None = None,
+) -> PruneReport:
+    """Prune ``model`` (a ``DetectionModel`` or ``YOLO``) in place to ``config``'s target; return the report.
+
+    ``batches`` — preprocessed Ultralytics training batches (``img`` float in [0, 1], ``cls``,
+    ``bboxes``, ``batch_idx``) — are required by criteria that need gradients (``taylor``).
+    ``sync`` maps the chosen per-group channel indices to the ones to apply — under DDP, rank 0's
+    (see ``yoloprune.distributed.broadcast_plan``) so every rank prunes identically.
+    ``widths`` (from :func:`plan_widths`, keyed by group) fixes how many channels each group keeps
+    instead of searching for ``config``'s target; the criterion still picks which channels go.
+    """
+    from ultralytics.engine.model import Model  # noqa: PLC0415
+
+    if isinstance(model, Model):  # a YOLO(...) object: prune the module it wraps
+        model = model.model
+    if not isinstance(model, nn.Module):
+        raise ConfigError(f"prune_ expects an Ultralytics DetectionModel or YOLO object, got {type(model).__name__}")
+    check_supported(model)
+    config.validate()
+    start = time.perf_counter()
+    dense = model_stats(model, config.imgsz)
+    before = conv_widths(model)
+
+    pg, groups, allocator, names = _scored_graph(model, config, batches, dense)
+    if widths is not None:
+        keep = np.array([min(int(widths.get(name, n)), n) for name, n in zip(names, allocator.n)])
+    else:
+        try:
+            keep = allocator.search()
+        except ConfigError:
+            to_stock_unpruned(model)
+            raise
     predicted = allocator.measure(keep)
     plan = allocator.pruning_indices(keep)
     if sync is not None:

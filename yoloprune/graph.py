@@ -125,15 +125,22 @@ def build_graph(model: DetectionModel, skip=(), trace_size: int = 64) -> PruneGr
     to_prunable(model)
     frozen += [m for m in model.modules() if isinstance(m, Attention)]
     was_training = model.training
+    frozen_params = [p for p in model.parameters() if not p.requires_grad]
     model.eval()  # eval: BN statistics untouched, and YOLO26's one-to-one head is not detached
+    for p in frozen_params:  # the tracer follows autograd: a frozen layer (YOLO("x.pt") freezes all) is invisible
+        p.requires_grad_(True)
     x = torch.zeros(1, 3, trace_size, trace_size, device=next(model.parameters()).device)
-    dg = tp.DependencyGraph().build_dependency(
-        model,
-        example_inputs=x,
-        output_transform=lambda out: _tensors(out[1] if isinstance(out, tuple) else out),
-        customized_pruners={Attention: _FrozenAttention()},
-    )
-    model.train(was_training)
+    try:
+        dg = tp.DependencyGraph().build_dependency(
+            model,
+            example_inputs=x,
+            output_transform=lambda out: _tensors(out[1] if isinstance(out, tuple) else out),
+            customized_pruners={Attention: _FrozenAttention()},
+        )
+    finally:
+        for p in frozen_params:
+            p.requires_grad_(False)
+        model.train(was_training)
     ignored = list({id(m): m for f in frozen for m in f.modules()}.values())
     groups = list(dg.get_all_groups(ignored_layers=ignored, root_module_types=[nn.Conv2d]))
     owner = _out_channel_owner(dg, groups)

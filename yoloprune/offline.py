@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 _FONT_NAMES = ("Arial.ttf", "Arial.Unicode.ttf")
+USER_THREADS: str | None = None  # OMP_NUM_THREADS as the user set it ("" = unset), before Ultralytics changed it
 
 
 def yoloprune_home() -> Path:
@@ -26,6 +28,9 @@ def configure() -> Path:
     Idempotent. Values the user already exported (``YOLO_OFFLINE=0``, their own ``YOLO_CONFIG_DIR``)
     win over these defaults.
     """
+    global USER_THREADS  # noqa: PLW0603
+    if USER_THREADS is None and "ultralytics" not in sys.modules:  # Ultralytics' import sets OMP_NUM_THREADS=1
+        USER_THREADS = os.environ.get("OMP_NUM_THREADS", "")
     os.environ.setdefault("YOLO_OFFLINE", "1")
     os.environ.setdefault("YOLO_CONFIG_DIR", str(yoloprune_home() / "ultralytics"))
     os.environ.setdefault("YOLO_AUTOINSTALL", "false")  # never pip-install at run time

@@ -1,6 +1,7 @@
 """Pruning schedules as plain callables: ``schedule(t) -> fraction of the final pruning done`` for t in [0, 1].
 
-A progressive run prunes at ``steps`` epochs spread evenly over ``[start_epoch, end_epoch]``; step
+A progressive run prunes at ``steps`` points spread evenly over epochs ``[start_epoch, end_epoch]``
+(fractional points fall part-way through an epoch: a short run can still prune gradually); step
 ``k`` (1-based) brings the model to ``schedule(k / steps)`` of the way from dense to the target.
 """
 
@@ -27,12 +28,21 @@ def oneshot(t: float) -> float:
 SCHEDULES: dict[str, Callable[[float], float]] = {"linear": linear, "agp": agp, "oneshot": oneshot}
 
 
-def prune_epochs(start_epoch: int, end_epoch: int, steps: int) -> list[int]:
-    """The epochs (0-based, at their start) of the ``steps`` pruning steps; a short span repeats epochs."""
+def prune_epochs(start_epoch: int, end_epoch: int, steps: int) -> list[float]:
+    """When the ``steps`` pruning steps run, in epochs from the run's start (0-based; 1.5 = half-way through epoch 2)."""
     if steps == 1:
-        return [start_epoch]
+        return [float(start_epoch)]
     span = end_epoch - start_epoch
-    return [start_epoch + round(i * span / (steps - 1)) for i in range(steps)]
+    return [round(start_epoch + i * span / (steps - 1), 6) for i in range(steps)]
+
+
+def width_at(step: int, steps: int, dense: int, final: int, schedule: Callable[[float], float], round_to: int = 1) -> int:
+    """Channels a group keeps after ``step`` of ``steps`` on its way from ``dense`` to its planned ``final`` width."""
+    goal = dense - (dense - final) * schedule(step / steps)
+    if step >= steps or dense <= final:
+        return final
+    allowed = [c for c in range(final, dense + 1) if (c - final) % round_to == 0 or c == dense]
+    return min(allowed, key=lambda c: (abs(c - goal), -c))
 
 
 def kept_fraction_at(step: int, steps: int, final_kept: float, schedule: Callable[[float], float]) -> float:

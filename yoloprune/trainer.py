@@ -27,7 +27,16 @@ def is_pruned(model) -> bool:
 
 
 class PrunedDetectionTrainer(DetectionTrainer):
-    """A ``DetectionTrainer`` whose ``get_model`` keeps a pruned architecture instead of rebuilding the YAML."""
+    """A ``DetectionTrainer`` whose ``get_model`` keeps a pruned architecture instead of rebuilding the YAML.
+
+    It also trains channels-last on the CPU (``yoloprune.callbacks.speed``; Ultralytics does so on CUDA only).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .callbacks.speed import add_cpu_training_speed  # noqa: PLC0415
+
+        add_cpu_training_speed(self)
 
     def get_model(self, cfg=None, weights=None, verbose=True):
         source = weights.get("ema") or weights.get("model") if isinstance(weights, dict) else weights

@@ -24,11 +24,11 @@ from ultralytics.utils.torch_utils import unwrap_model  # noqa: E402
 
 from ..config import PruneConfig  # noqa: E402
 from ..distributed import broadcast_plan  # noqa: E402
-from ..engine import conv_widths, model_stats, prune_  # noqa: E402
+from ..engine import conv_widths, group_widths, model_stats, plan_widths, prune_  # noqa: E402
 from ..errors import ConfigError  # noqa: E402
 from ..graph import output_layers  # noqa: E402
 from ..importance import CRITERIA  # noqa: E402
-from ..schedule import SCHEDULES, kept_fraction_at, prune_epochs  # noqa: E402
+from ..schedule import SCHEDULES, prune_epochs, width_at  # noqa: E402
 from .distill import attach_distillation, log_distillation  # noqa: E402
 from .interrupt import InterruptGuard  # noqa: E402
 from .sparsity import apply_sparsity  # noqa: E402
@@ -44,7 +44,9 @@ class PruningCallbacks:
         self.config = (config or PruneConfig(**options)).validate()
         self.history: list[dict] = []  # one entry per completed prune step
         self.dense: dict | None = None  # {"params", "macs"} of the model when the run started
-        self.epochs: list[int] = []
+        self.epochs: list[float] = []  # when each step runs, in epochs (0-based; fractions fall mid-epoch)
+        self.plan: dict | None = None  # {"dense": widths, "final": widths} per prunable group, fixed at step 1
+        self._batch = 0  # batches seen in the current epoch
         self.teacher = None
         self._last_update = -1
         self.token = id(self)
@@ -71,6 +73,7 @@ class PruningCallbacks:
         owner = getattr(trainer, OWNER_ATTR, None)
         if owner is None:
             setattr(trainer, OWNER_ATTR, self.token)
+            _drop_repeats(trainer, self.callbacks)
             return True
         return owner == self.token
 
@@ -103,7 +106,7 @@ class PruningCallbacks:
         model = unwrap_model(trainer.model)
         state = getattr(model, "yoloprune", None) or {}
         if "history" in state and not self.history:  # resumed (or continued) run: pick the schedule up where it was
-            self.history, self.dense = list(state["history"]), state.get("dense")
+            self.history, self.dense, self.plan = list(state["history"]), state.get("dense"), state.get("plan")
             LOGGER.info(f"yoloprune: continuing the schedule after {len(self.history)} completed steps")
         if self.dense is None:
             stats = model_stats(model, self.config.imgsz)
@@ -117,32 +120,52 @@ class PruningCallbacks:
         if not self.complete:
             reset_best_tracking(trainer, schedule_complete=False)
         LOGGER.info(f"yoloprune: {self.config.steps} prune steps ({self.config.schedule}) at epochs "
-                    f"{[e + 1 for e in self.epochs]} to {self.config.target}={self.config.amount}")
+                    f"{_positions(self.epochs)} to {self.config.target}={self.config.amount}")
 
     def on_train_epoch_start(self, trainer) -> None:
-        if not self._mine(trainer) or self.complete:
+        if not self._mine(trainer):
             return
-        due = [e for e in self.epochs if e <= trainer.epoch]
-        while len(self.history) < len(due):  # normally one step; several if a resume skipped some
-            self.step(trainer)
+        self._batch = 0
+        self._run_due_steps(trainer, float(trainer.epoch), mid_epoch=False)
+
+    def _run_due_steps(self, trainer, position: float, mid_epoch: bool) -> None:
+        """Every step whose time has come: normally one; several if a resume skipped some."""
+        if self.complete:
+            return
+        due = [e for e in self.epochs if e <= position + 1e-9]
+        while len(self.history) < len(due):
+            self.step(trainer, position, mid_epoch)
 
     def start_rewarm(self, batches_per_epoch: int) -> None:
         iters = round(self.config.rewarm_epochs * batches_per_epoch)
-        self._rewarm = {"iters": iters, "done": 0, "epoch": None, "lrs": None} if iters > 0 else None
+        self._rewarm = {"iters": iters, "done": 0} if iters > 0 else None
 
     def on_train_batch_start(self, trainer) -> None:
-        """Ramp the learning rate back up after a prune step (scaling the scheduler's value of this epoch)."""
-        ramp = self._rewarm
-        if ramp is None or not self._mine(trainer):
+        """Run a step that falls mid-epoch, then ramp the learning rate back up after the latest step."""
+        if not self._mine(trainer):
             return
-        if ramp["epoch"] != trainer.epoch:  # the scheduler set this epoch's rates: ramp from those
-            ramp["epoch"], ramp["lrs"] = trainer.epoch, [g["lr"] for g in trainer.optimizer.param_groups]
+        batches = max(len(trainer.train_loader), 1)
+        self._run_due_steps(trainer, trainer.epoch + self._batch / batches, mid_epoch=self._batch > 0)
+        self._batch += 1
+        ramp = self._rewarm
+        if ramp is None:
+            return
         ramp["done"] += 1
         factor = min(ramp["done"] / ramp["iters"], 1.0)
-        for g, lr in zip(trainer.optimizer.param_groups, ramp["lrs"]):
-            g["lr"] = lr * factor
+        for g, base in zip(trainer.optimizer.param_groups, self._scheduled_lrs(trainer, ramp)):
+            g["lr"] = base * factor
         if factor >= 1.0:
             self._rewarm = None
+
+    @staticmethod
+    def _scheduled_lrs(trainer, ramp: dict) -> list[float]:
+        """This epoch's scheduled rates (not whatever an earlier ramp left in the optimizer)."""
+        lf, groups = getattr(trainer, "lf", None), trainer.optimizer.param_groups
+        if lf is not None and all("initial_lr" in g for g in groups):
+            return [g["initial_lr"] * lf(trainer.epoch) for g in groups]
+        if ramp.get("base") is None:  # no Ultralytics scheduler: ramp towards the rates found at the first batch
+            ramp["base"] = [g["lr"] for g in groups]
+        return ramp["base"]
 
     def on_train_batch_end(self, trainer) -> None:
         if not self._mine(trainer) or self.config.sparsity == "none" or self.complete:
@@ -177,8 +200,8 @@ class PruningCallbacks:
             self._write_history(trainer)
 
     # ----------------------------------------------------------------- the work
-    def plan_epochs(self, total_epochs: int) -> list[int]:
-        """Epochs (0-based) at which the prune steps run, for a run of ``total_epochs``."""
+    def plan_epochs(self, total_epochs: int) -> list[float]:
+        """When the prune steps run (epochs from the start, 0-based), for a run of ``total_epochs``."""
         cfg = self.config
         start = cfg.start_epoch if cfg.start_epoch >= 0 else int(0.3 * total_epochs)
         end = cfg.end_epoch if cfg.end_epoch >= 0 else max(start, int(0.6 * total_epochs))
@@ -186,33 +209,43 @@ class PruningCallbacks:
             raise ConfigError(f"end_epoch={end} is not inside the run's {total_epochs} epochs: lower it or train longer")
         return prune_epochs(start, end, cfg.steps)
 
-    def step(self, trainer) -> dict:
+    def make_plan(self, model, batches, tolerance: float | None = None) -> dict:
+        """The final width of every prunable group, chosen once on the model as it is at the first step.
+
+        Later steps walk each group from its dense width to this one (``schedule.width_at``); only
+        *which* channels go is re-scored at every step. Re-planning the global allocation at every step
+        instead compounds: each ranking sees the previous cuts and keeps thinning the same layers.
+        """
+        cfg = PruneConfig(**{**self.config.to_dict(), "tolerance": tolerance or self.config.tolerance})
+        final = plan_widths(model, cfg, batches=batches)
+        return broadcast_plan({"dense": group_widths(model, skip=cfg.skip), "final": final})
+
+    def step(self, trainer, position: float | None = None, mid_epoch: bool = False) -> dict:
         """One prune step on the live model, then rebuild optimizer / scheduler / EMA / DDP and log."""
         cfg, k = self.config, len(self.history) + 1
         model = unwrap_model(trainer.model)
         t0 = time.perf_counter()
-        now = model_stats(model, cfg.imgsz)
-        goal = kept_fraction_at(k, cfg.steps, _final_kept(cfg), SCHEDULES[cfg.schedule])
-        current = {"macs": now.macs / self.dense["macs"], "params": now.params / self.dense["params"],
-                   "ratio": _channels(model) / self.dense["channels"]}[cfg.target]
-        relative = min(max(goal / current, 1e-3), 0.999)
-        final = k == cfg.steps  # intermediate steps only need to move toward the goal; the last one must hit it
-        step_cfg = PruneConfig(**{**cfg.to_dict(), "amount": relative if cfg.target != "ratio" else 1 - relative,
-                                  "tolerance": cfg.tolerance if final else 0.49})
         if cfg.distill != "none" and self.teacher is None:  # the dense model as trained so far teaches
             self.teacher = self._load_teacher(trainer, model)
         criterion = model.criterion if hasattr(model, "criterion") else None
         batches = self._batches(trainer) if CRITERIA[cfg.criterion].needs_gradients else None
-        try:
-            report = prune_(model, step_cfg, batches=batches, sync=broadcast_plan)
-        except ConfigError as e:  # a long run should not die at its last step over granularity: take the closest
-            LOGGER.warning(f"yoloprune: {e}; using the closest reachable width instead")
-            step_cfg.tolerance = 0.49
-            report = prune_(model, step_cfg, batches=batches, sync=broadcast_plan)
+        if self.plan is None:
+            try:
+                self.plan = self.make_plan(model, batches)
+            except ConfigError as e:  # a long run should not die over granularity: take the closest reachable
+                LOGGER.warning(f"yoloprune: {e}; using the closest reachable width instead")
+                self.plan = self.make_plan(model, batches, tolerance=0.49)
+        schedule = SCHEDULES[cfg.schedule]
+        widths = {name: width_at(k, cfg.steps, dense, self.plan["final"][name], schedule, cfg.round_to)
+                  for name, dense in self.plan["dense"].items() if name in self.plan["final"]}
+        report = prune_(model, cfg, batches=batches, sync=broadcast_plan, widths=widths)
         model.criterion = criterion  # keep the loss (YOLO26's end-to-end weighting has its own schedule)
-        rebuild_after_prune(trainer, trainer.epoch)
-        self.start_rewarm(len(trainer.train_loader))
-        entry = {"step": k, "epoch": trainer.epoch + 1, "params": report.pruned.params, "macs": report.pruned.macs,
+        if report.pruned.params != report.dense.params:  # a step can be empty (coarse round_to, AGP's flat tail)
+            rebuild_after_prune(trainer, trainer.epoch + 1 if mid_epoch else trainer.epoch)
+            self.start_rewarm(len(trainer.train_loader))
+        position = float(trainer.epoch) if position is None else position
+        entry = {"step": k, "epoch": trainer.epoch + 1, "at_epoch": round(position + 1, 3),
+                 "params": report.pruned.params, "macs": report.pruned.macs,
                  "macs_kept": report.pruned.macs / self.dense["macs"],
                  "params_kept": report.pruned.params / self.dense["params"],
                  "channels": _channels(model), "seconds": time.perf_counter() - t0}
@@ -222,7 +255,7 @@ class PruningCallbacks:
             if self.teacher is not None:
                 attach_distillation(model, self.teacher, cfg.distill, cfg.distill_weight)
         self._stamp(trainer)
-        LOGGER.info(f"yoloprune: step {k}/{cfg.steps} at epoch {trainer.epoch + 1}: MACs {report.pruned.macs:.3f}G "
+        LOGGER.info(f"yoloprune: step {k}/{cfg.steps} at epoch {entry['at_epoch']:g}: MACs {report.pruned.macs:.3f}G "
                     f"({entry['macs_kept']:.1%} of dense), params {report.pruned.params:,} "
                     f"({entry['params_kept']:.1%}), {entry['channels']} channels, {entry['seconds']:.1f}s")
         if RANK in {-1, 0}:
@@ -251,7 +284,7 @@ class PruningCallbacks:
 
     def state(self) -> dict:
         return {"config": self.config.to_dict(), "dense": self.dense, "history": self.history,
-                "epochs": [e + 1 for e in self.epochs], "complete": self.complete}
+                "epochs": _positions(self.epochs), "plan": self.plan, "complete": self.complete}
 
     def _stamp(self, trainer) -> None:
         """Record the schedule state on the model and its EMA, so every checkpoint carries it."""
@@ -266,9 +299,22 @@ class PruningCallbacks:
         write_json_atomic(self.state(), Path(trainer.save_dir) / "prune_schedule.json")
 
 
-def _final_kept(cfg: PruneConfig) -> float:
-    """The target as a kept fraction (``ratio`` removes ``amount`` of the channels)."""
-    return 1 - cfg.amount if cfg.target == "ratio" else cfg.amount
+def _drop_repeats(trainer, ours: dict) -> None:
+    """Keep one registration of each of our callbacks: the same set added twice by hand must not run twice.
+
+    Per-batch work (the batch counter that places mid-epoch steps, the LR ramp) is not idempotent, so
+    the trainer's own callback lists are de-duplicated in place (an event being run keeps iterating).
+    """
+    for event, fn in ours.items():
+        registered = trainer.callbacks.get(event, [])
+        first = next((i for i, f in enumerate(registered) if f == fn), None)
+        if first is not None:
+            registered[:] = [f for i, f in enumerate(registered) if i <= first or f != fn]
+
+
+def _positions(epochs: list[float]) -> list:
+    """Step times as 1-based epochs for people: whole epochs as ints (1 = the start of epoch 1)."""
+    return [int(e) + 1 if float(e).is_integer() else round(e + 1, 2) for e in epochs]
 
 
 def _channels(model) -> int:

@@ -70,7 +70,10 @@ def rewrap_ddp(trainer, module: nn.Module) -> None:
 
 def rebuild_after_prune(trainer, epoch: int) -> None:
     """Everything that referenced the old tensors, in dependency order."""
+    from .speed import keep_channels_last  # noqa: PLC0415
+
     module = unwrap_model(trainer.model)
+    keep_channels_last(trainer)  # pruned tensors are new NCHW tensors
     rewrap_ddp(trainer, module)
     refreeze(trainer)
     rebuild_optimizer(trainer)
