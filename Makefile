@@ -20,6 +20,9 @@ test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q tests
 
 bench: $(STAMP)
-	$(VENV)/bin/python benchmarks/shapes_baseline.py
+	$(VENV)/bin/python benchmarks/cpu_training_speed.py --out benchmarks/results/cpu_training_speed.json
+	$(VENV)/bin/python benchmarks/shapes_baseline.py --out benchmarks/results/shapes_baseline.json
 	$(VENV)/bin/python benchmarks/prune_table.py
-	$(VENV)/bin/python benchmarks/progressive_vs_oneshot.py --models yolov8n.yaml,yolo11n.yaml --epochs 6 --pretrain 8
+	# issue 3: yolov8n starts from the baseline's best.pt, yolo11n from 8 dense epochs of its own
+	$(VENV)/bin/python benchmarks/progressive_vs_oneshot.py --models yolov8n.yaml,yolo11n.yaml --epochs 6 \
+		--start runs/benchmarks/shapes_baseline/weights/best.pt, --pretrain 8

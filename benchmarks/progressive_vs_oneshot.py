@@ -59,7 +59,9 @@ def run_arm(arm: str, model: str, data: Path, epochs: int, imgsz: int, out: Path
         yolo = _stock_yolo(source)
         yolo.train(epochs=epochs, name=f"{Path(model).stem}-dense", **common)
         best = yolo.trainer.best
-    elif arm.startswith("progressive"):
+    elif arm.startswith("progressive") or arm == "callbacks-oneshot":
+        if arm == "callbacks-oneshot":  # the degenerate schedule through the same callbacks: one step at epoch 1
+            cfg = PruneConfig(**{**cfg.to_dict(), "schedule": "oneshot", "steps": 1, "end_epoch": cfg.start_epoch})
         yolo = _stock_yolo(source)
         cb = add_pruning_callbacks(yolo, cfg)
         yolo.train(epochs=epochs, name=f"{Path(model).stem}-{arm}", **common)
@@ -105,7 +107,7 @@ def pretrain(model: str, data: Path, epochs: int, imgsz: int, out: Path, train: 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", default="yolov8n.yaml,yolo11n.yaml")
-    ap.add_argument("--arms", default="dense,progressive,oneshot,progressive+distill")
+    ap.add_argument("--arms", default="dense,progressive,oneshot,progressive+distill,callbacks-oneshot")
     ap.add_argument("--data", default="shapes")
     ap.add_argument("--epochs", type=int, default=None, help="default: the dataset recipe's epochs")
     ap.add_argument("--out", default="benchmarks/results/progressive_vs_oneshot")

@@ -182,6 +182,27 @@ def test_resume_mid_schedule_matches_uninterrupted(mini_data, tmp_path):
     assert len(results) == 1 + 5  # epochs 1-3 before the interruption, 4-5 after resuming
 
 
+def test_empty_steps_keep_the_trainer_consistent(mini_data, tmp_path):
+    """oneshot with 3 steps: steps 2 and 3 remove nothing but still re-create the split blocks' tensors."""
+    from ultralytics import YOLO
+
+    from yoloprune.callbacks import add_pruning_callbacks
+
+    model = YOLO("yolov8n.yaml")
+    cb = add_pruning_callbacks(model, target="macs", amount=0.6, steps=3, schedule="oneshot", start_epoch=0,
+                               end_epoch=1, imgsz=IMGSZ)
+    probe = Probe()
+    model.add_callback("on_train_epoch_start", probe.on_train_epoch_start)
+    model.add_callback("on_train_end", probe.on_train_epoch_start)  # once more after the last epoch
+    model.train(data=str(mini_data), epochs=2, imgsz=IMGSZ, batch=8, workers=0, plots=False, val=False,
+                project=str(tmp_path), name="run", exist_ok=True, amp=False, warmup_epochs=0)
+    assert [h["at_epoch"] for h in cb.history] == [1, 1.5, 2]
+    assert cb.history[1]["params"] == cb.history[2]["params"] == cb.history[0]["params"]  # empty steps
+    for row in probe.rows[1:]:
+        assert row["optimizer_covers_model"] and row["optimizer_stale"] == 0, row
+        assert row["widths"] == row["ema_widths"]
+
+
 def test_learning_rate_rewarms_after_a_prune_step():
     from types import SimpleNamespace
 

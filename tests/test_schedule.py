@@ -2,7 +2,7 @@
 
 import pytest
 
-from yoloprune.schedule import SCHEDULES, agp, kept_fraction_at, linear, oneshot, prune_epochs, width_at
+from yoloprune.schedule import SCHEDULES, agp, linear, oneshot, prune_epochs, width_at
 
 
 def test_schedule_values():
@@ -19,9 +19,10 @@ def test_prune_epochs_and_targets():
     assert prune_epochs(5, 5, 1) == [5]
     assert prune_epochs(1, 2, 4) == pytest.approx([1, 4 / 3, 5 / 3, 2])  # more steps than epochs: mid-epoch steps
     assert prune_epochs(0, 1, 3) == [0, 0.5, 1]
-    kept = [kept_fraction_at(k, 4, 0.5, agp) for k in range(1, 5)]
-    assert kept[-1] == pytest.approx(0.5) and kept == sorted(kept, reverse=True)
-    assert kept[0] < kept_fraction_at(1, 4, 0.5, linear)  # AGP prunes most at the start
+    assert prune_epochs(2, 2, 4) == [2, 2.25, 2.5, 2.75]  # one epoch for several steps: spread over it
+    kept = [width_at(k, 4, 256, 64, agp) for k in range(1, 5)]
+    assert kept[-1] == 64 and kept == sorted(kept, reverse=True)
+    assert kept[0] < width_at(1, 4, 256, 64, linear)  # AGP prunes most at the start
 
 
 def test_plan_epochs_validation():

@@ -54,7 +54,7 @@ def prune(
     """Prune ``model`` (a ``.pt`` or ``.yaml``); write ``pruned.pt`` (or ``weights/best.pt``) and ``prune.json``.
 
     ``epochs=0`` prunes one-shot. ``epochs > 0`` trains with the pruning callbacks: the schedule in
-    ``config`` (``steps``, ``schedule``, ``start_epoch``, ...) prunes between epochs and the rest is
+    ``config`` (``steps``, ``schedule``, ``start_epoch``, ...) prunes during training and the rest is
     the fine-tune stage; ``train_args`` go to Ultralytics' ``train`` (``batch``, ``lr0``, ...).
     ``resume=True`` continues an interrupted run from its ``weights/last.pt`` given as ``model`` (the
     schedule, config and training arguments come from that checkpoint).

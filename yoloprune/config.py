@@ -36,7 +36,10 @@ class PruneConfig:
     Progressive pruning during training (the callbacks; ignored by one-shot ``prune_``):
 
         schedule: ``agp`` (cubic, Zhu & Gupta), ``linear`` or ``oneshot`` (see ``yoloprune.schedule``).
-        steps: number of pruning steps.
+        steps: number of pruning steps, spread evenly from the start of ``start_epoch`` to the start
+            of ``end_epoch`` (a step can fall mid-epoch: 3 steps over epochs 0-1 run at 0, 0.5, 1).
+            The final width of every layer is planned at the first step; each step moves every layer
+            ``schedule(k / steps)`` of the way there.
         start_epoch / end_epoch: first and last pruning epoch (0-based); -1 = automatic (30 % and
             60 % of the run), leaving the rest as the fine-tune stage.
         sparsity: regularisation before the last step: ``bn`` (L1 on BatchNorm scales, network

@@ -9,8 +9,8 @@ def is_distributed() -> bool:
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
 
-def broadcast_plan(plan: list) -> list:
-    """Rank 0's plan on every rank (identity when not distributed). Works with gloo and nccl."""
+def broadcast_plan(plan):
+    """Rank 0's plan (any picklable object: channel indices, planned widths) on every rank; identity when not distributed."""
     if not is_distributed():
         return plan
     import torch.distributed as dist  # noqa: PLC0415

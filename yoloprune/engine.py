@@ -181,7 +181,11 @@ def prune_(
 
     pg, groups, allocator, names = _scored_graph(model, config, batches, dense)
     if widths is not None:
-        keep = np.array([min(int(widths.get(name, n)), n) for name, n in zip(names, allocator.n)])
+        if set(widths) != set(names):
+            to_stock_unpruned(model)
+            raise ConfigError(f"the width plan names other layer groups than this model has "
+                              f"({sorted(set(widths) ^ set(names))[:4]}...): plan on this model (plan_widths)")
+        keep = np.array([min(int(widths[name]), n) for name, n in zip(names, allocator.n)])
     else:
         try:
             keep = allocator.search()

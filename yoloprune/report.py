@@ -110,7 +110,7 @@ def plot_curve(curve: list[dict], steps: list[dict] | None, path: Path, dense_ma
     if dense_map is not None:
         ax.axhline(dense_map, color="grey", linestyle=":", label=f"dense model ({dense_map:.3f})")
     for i, s in enumerate(steps or []):
-        ax.axvline(s["epoch"], color="red", alpha=0.4, linestyle="--", label="prune step" if i == 0 else None)
+        ax.axvline(s.get("at_epoch", s["epoch"]), color="red", alpha=0.4, linestyle="--", label="prune step" if i == 0 else None)
     ax.set_xlabel("epoch")
     ax.set_ylabel("mAP50-95")
     ax.grid(alpha=0.3)
@@ -130,7 +130,7 @@ def markdown(rep: dict, plots: list[str]) -> str:
              f"| pruned | {fmt(p['params'], ',')} | {fmt(p['macs'], '.3f')} | {fmt(p['map50_95'], '.3f')} |", ""]
     if rep["schedule"]:
         lines += ["## Prune steps", "", "| step | epoch | MACs kept | params kept | seconds |", "|---:|---:|---:|---:|---:|"]
-        lines += [f"| {s['step']} | {s['epoch']} | {s['macs_kept']:.1%} | {s['params_kept']:.1%} | {s['seconds']:.1f} |"
+        lines += [f"| {s['step']} | {s.get('at_epoch', s['epoch']):g} | {s['macs_kept']:.1%} | {s['params_kept']:.1%} | {s['seconds']:.1f} |"
                   for s in rep["schedule"]] + [""]
     if rep["benchmarks"]:
         from .export.benchmark import markdown_table  # noqa: PLC0415

@@ -32,6 +32,8 @@ def prune_epochs(start_epoch: int, end_epoch: int, steps: int) -> list[float]:
     """When the ``steps`` pruning steps run, in epochs from the run's start (0-based; 1.5 = half-way through epoch 2)."""
     if steps == 1:
         return [float(start_epoch)]
+    if end_epoch == start_epoch:  # all in one epoch: spread over it rather than back to back
+        return [round(start_epoch + i / steps, 6) for i in range(steps)]
     span = end_epoch - start_epoch
     return [round(start_epoch + i * span / (steps - 1), 6) for i in range(steps)]
 
@@ -43,8 +45,3 @@ def width_at(step: int, steps: int, dense: int, final: int, schedule: Callable[[
         return final
     allowed = [c for c in range(final, dense + 1) if (c - final) % round_to == 0 or c == dense]
     return min(allowed, key=lambda c: (abs(c - goal), -c))
-
-
-def kept_fraction_at(step: int, steps: int, final_kept: float, schedule: Callable[[float], float]) -> float:
-    """The dense fraction (of MACs, params or channels) kept after ``step`` of ``steps``."""
-    return 1.0 - (1.0 - final_kept) * schedule(step / steps)

@@ -1,4 +1,4 @@
-"""Progressive pruning between epochs of a normal Ultralytics training run.
+"""Progressive pruning during a normal Ultralytics training run (at epoch starts, or mid-epoch).
 
 ``PruningCallbacks(config).callbacks`` is an Ultralytics-style ``{event: fn}`` dict. The object is
 plain data plus bound methods, so it survives Ultralytics' DDP re-spawn (cloudpickle) and checkpoints
@@ -148,14 +148,19 @@ class PruningCallbacks:
         self._run_due_steps(trainer, trainer.epoch + self._batch / batches, mid_epoch=self._batch > 0)
         self._batch += 1
         ramp = self._rewarm
-        if ramp is None:
-            return
+        if ramp is None or self._in_warmup(trainer, batches):
+            return  # Ultralytics' warm-up sets the rates itself; the ramp continues after it
         ramp["done"] += 1
         factor = min(ramp["done"] / ramp["iters"], 1.0)
         for g, base in zip(trainer.optimizer.param_groups, self._scheduled_lrs(trainer, ramp)):
             g["lr"] = base * factor
         if factor >= 1.0:
             self._rewarm = None
+
+    def _in_warmup(self, trainer, batches: int) -> bool:
+        warmup = getattr(trainer, "_get_warmup_iterations", None)
+        iters = warmup(batches) if warmup is not None else 0
+        return iters > 0 and (self._batch - 1) + batches * trainer.epoch <= iters
 
     @staticmethod
     def _scheduled_lrs(trainer, ramp: dict) -> list[float]:
@@ -240,8 +245,9 @@ class PruningCallbacks:
                   for name, dense in self.plan["dense"].items() if name in self.plan["final"]}
         report = prune_(model, cfg, batches=batches, sync=broadcast_plan, widths=widths)
         model.criterion = criterion  # keep the loss (YOLO26's end-to-end weighting has its own schedule)
-        if report.pruned.params != report.dense.params:  # a step can be empty (coarse round_to, AGP's flat tail)
-            rebuild_after_prune(trainer, trainer.epoch + 1 if mid_epoch else trainer.epoch)
+        # always: even an empty step (coarse round_to, AGP's flat tail) re-created the split blocks' tensors
+        rebuild_after_prune(trainer, trainer.epoch + 1 if mid_epoch else trainer.epoch)
+        if report.pruned.params != report.dense.params:
             self.start_rewarm(len(trainer.train_loader))
         position = float(trainer.epoch) if position is None else position
         entry = {"step": k, "epoch": trainer.epoch + 1, "at_epoch": round(position + 1, 3),

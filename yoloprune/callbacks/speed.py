@@ -6,8 +6,9 @@ machine. With ``workers=0`` and no ``OMP_NUM_THREADS`` of the user's, training h
 
 Ultralytics switches a model to ``channels_last`` only on CUDA (its trainer ignores the option on the
 CPU, judging it of "no benefit" there). On the CPUs this project targets, oneDNN's NHWC kernels are
-faster for YOLO's small convolutions: forward + backward of yolov8n at 320 px, batch 8, took 18 % less
-time (``benchmarks/cpu_training_speed.py`` measures it side by side).
+faster for YOLO's small convolutions: forward + backward of yolov8n at 320 px, batch 8, took 11 % less
+time than NCHW on the same 2 threads (``benchmarks/cpu_training_speed.py`` measures both side by side;
+a whole shapes epoch: 52.5 s with ``ultralytics.YOLO``'s defaults, 26.6 s with ``yoloprune.YOLO``).
 Numerics are the same convolutions in another memory order; checkpoints stay NCHW (Ultralytics
 serialises contiguous copies).
 
@@ -24,18 +25,32 @@ import torch
 NHWC_ATTR = "_yoloprune_nhwc"  # set on a trainer whose model trains channels-last on the CPU
 
 
+def usable_cores() -> int:
+    """Cores this process may run on (affinity / container limits), not the host's count."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
 def cpu_threads(workers: int) -> int | None:
     """Threads to train with on the CPU: the user's OMP_NUM_THREADS, else every core when no loader workers run."""
     from .. import offline  # noqa: PLC0415
 
-    if offline.USER_THREADS:
-        return int(offline.USER_THREADS) if offline.USER_THREADS.isdigit() else None
-    return os.cpu_count() if workers == 0 else None
+    user = offline.USER_THREADS
+    if user is None:  # Ultralytics was imported first: its own default is "1", anything else is the user's
+        user = os.environ.get("OMP_NUM_THREADS", "")
+        user = "" if user == "1" else user
+    if user:
+        return int(user) if user.isdigit() else None
+    return usable_cores() if workers == 0 else None
 
 
 def cpu_training_speed(trainer) -> None:
     """On the CPU: use the cores the loader does not need, and train channels-last (CUDA: Ultralytics' own option)."""
     if trainer.device.type != "cpu":
+        if _is_nhwc(trainer):  # Ultralytics' own channels_last on CUDA: keep it after prune steps too
+            setattr(trainer, NHWC_ATTR, True)
         return
     threads = cpu_threads(int(trainer.args.workers or 0))
     if threads:
@@ -47,8 +62,20 @@ def to_channels_last(trainer) -> None:
     """Put the trainer's model in NHWC order (in place)."""
     from ultralytics.utils.torch_utils import unwrap_model  # noqa: PLC0415
 
-    unwrap_model(trainer.model).to(memory_format=torch.channels_last)  # in place: optimizer and EMA keep their tensors
+    # in place (param.data is replaced, Parameter objects stay): the optimizer keeps its tensors. ModelEMA caches
+    # (ema, model) tensor pairs at its first update, so this must run before that: at on_pretrain_routine_end, and
+    # after a prune step before the EMA is rebuilt (trainer_state.rebuild_after_prune)
+    unwrap_model(trainer.model).to(memory_format=torch.channels_last)
+    if getattr(trainer, "ema", None) is not None:
+        trainer.ema._pairs = None  # rebuilt from the current tensors at the next update
     setattr(trainer, NHWC_ATTR, True)
+
+
+def _is_nhwc(trainer) -> bool:
+    from ultralytics.utils.torch_utils import unwrap_model  # noqa: PLC0415
+
+    convs = [m for m in unwrap_model(trainer.model).modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size != (1, 1)]
+    return bool(convs) and convs[0].weight.is_contiguous(memory_format=torch.channels_last)
 
 
 def keep_channels_last(trainer) -> None:
