@@ -23,6 +23,7 @@ def _worker(rank: int, world: int, port: int, out: str, sync: bool) -> None:
     from models import build
     from yoloprune import PruneConfig
     from yoloprune.distributed import broadcast_plan
+    from yoloprune.callbacks.progressive import PruningCallbacks
     from yoloprune.engine import plan_widths, prune_
 
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
@@ -31,10 +32,12 @@ def _worker(rank: int, world: int, port: int, out: str, sync: bool) -> None:
         model = build("yolo11n.yaml")
         # a different seed per rank: without agreement the ranks would prune different channels
         cfg = PruneConfig(criterion="random", target="macs", amount=0.5, imgsz=64, seed=rank)
-        # the progressive callbacks' width plan (made once, at the first step) goes through the same broadcast
-        plan = plan_widths(copy.deepcopy(model), PruneConfig(criterion="random", target="macs", amount=0.4, imgsz=64,
-                                                            seed=rank))
-        plan = broadcast_plan(plan) if sync else plan
+        # the progressive callbacks' width plan (made once, at their first step) is rank 0's on every rank
+        plan_cfg = PruneConfig(criterion="random", target="macs", amount=0.4, imgsz=64, seed=rank)
+        if sync:
+            plan = PruningCallbacks(plan_cfg).make_plan(copy.deepcopy(model), batches=None)["final"]
+        else:
+            plan = plan_widths(copy.deepcopy(model), plan_cfg)
         prune_(model, cfg, sync=broadcast_plan if sync else None)
         widths = [m.out_channels for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
         checksum = float(sum(p.double().sum() for p in model.parameters()))
@@ -87,3 +90,43 @@ def test_ddp_state_survives_cloudpickle_in_a_fresh_process(pruned_run, tmp_path)
     assert got["trainer"] == "PrunedDetectionTrainer" and got["history"] == [{"step": 1}] and got["amount"] == 0.4
     assert got["same"]  # one callbacks object behind every event, as before pickling
     assert got["widths"] == [m.out_channels for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+
+
+def _rewrap_worker(rank: int, world: int, port: int, out: str) -> None:
+    from types import SimpleNamespace
+
+    import torch.distributed as dist
+
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
+    from models import build
+    from yoloprune import PruneConfig
+    from yoloprune.callbacks.trainer_state import rewrap_ddp
+    from yoloprune.distributed import broadcast_plan
+    from yoloprune.engine import prune_
+
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
+    try:
+        torch.manual_seed(0)
+        module = build("yolov8n.yaml")
+        ddp = torch.nn.parallel.DistributedDataParallel(module, find_unused_parameters=True, broadcast_buffers=False)
+        trainer = SimpleNamespace(model=ddp, device=torch.device("cpu"), args=SimpleNamespace(compile=False))
+        prune_(module, PruneConfig(target="macs", amount=0.5, imgsz=64), sync=broadcast_plan)
+        rewrap_ddp(trainer, module)  # what a prune step does: DDP's buckets must cover the new tensors
+        torch.manual_seed(100 + rank)  # each rank sees a different batch
+        module.train()
+        out_ = trainer.model(torch.rand(2, 3, 64, 64))
+        sum(o.float().pow(2).mean() for o in (out_["feats"] if isinstance(out_, dict) else out_)).backward()
+        grad = module.model[0].conv.weight.grad
+        with open(f"{out}.{rank}", "w") as f:
+            json.dump({"grad": float(grad.double().sum()), "wrapped": isinstance(trainer.model,
+                       torch.nn.parallel.DistributedDataParallel), "width": module.model[0].conv.out_channels}, f)
+    finally:
+        dist.destroy_process_group()
+
+
+def test_rewrapped_ddp_averages_the_pruned_tensors(tmp_path):
+    out = str(tmp_path / "rank")
+    mp.spawn(_rewrap_worker, args=(2, _free_port(), out), nprocs=2, join=True)
+    r0, r1 = (json.loads(open(f"{out}.{r}").read()) for r in (0, 1))
+    assert r0["wrapped"] and r0["width"] == r1["width"] < 16  # the stem was pruned, identically
+    assert r0["grad"] == pytest.approx(r1["grad"], rel=1e-6) and r0["grad"] != 0  # all-reduced across ranks

@@ -8,6 +8,7 @@ LR scheduler wraps the old optimizer, DDP's buckets point at dead parameters and
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import torch
@@ -26,7 +27,8 @@ def rebuild_optimizer(trainer) -> None:
     """A fresh optimizer over the pruned parameters with the run's resolved settings (name, lr0, momentum, decay)."""
     args = trainer.args
     old = trainer.optimizer
-    weight_decay = args.weight_decay * trainer.batch_size * trainer.accumulate / args.nbs
+    accumulate = max(round(args.nbs / trainer.batch_size), 1)  # nominal, as Ultralytics sets it (not warm-up's ramp)
+    weight_decay = args.weight_decay * trainer.batch_size * accumulate / args.nbs
     iterations = math.ceil(len(trainer.train_loader.dataset) / max(trainer.batch_size, args.nbs)) * trainer.epochs
     name = args.optimizer if str(args.optimizer).lower() != "auto" else type(old).__name__
     trainer.optimizer = trainer.build_optimizer(
@@ -63,7 +65,12 @@ def rewrap_ddp(trainer, module: nn.Module) -> None:
         trainer.model = module
         return
     old = trainer.model
-    kwargs = {"find_unused_parameters": old.find_unused_parameters}
+    # the settings Ultralytics' own wrap used (BatchNorm buffers are not synchronised on every forward)
+    kwargs = {"find_unused_parameters": old.find_unused_parameters, "static_graph": bool(trainer.args.compile)}
+    ddp = nn.parallel.DistributedDataParallel
+    sync_flag = "forward_sync_buffers" if "forward_sync_buffers" in inspect.signature(ddp.__init__).parameters \
+        else "broadcast_buffers"
+    kwargs[sync_flag] = False
     device_ids = [trainer.device.index] if trainer.device.type == "cuda" else None
     trainer.model = nn.parallel.DistributedDataParallel(module, device_ids=device_ids, **kwargs)
 
