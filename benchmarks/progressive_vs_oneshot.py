@@ -78,7 +78,8 @@ def run_arm(arm: str, model: str, data: Path, epochs: int, imgsz: int, out: Path
                        exist_ok=True)
         overhead = time.perf_counter() - t1
         tuned = PrunedYOLO(str(result.checkpoint))
-        tuned.train(epochs=epochs - half, name=f"{Path(model).stem}-oneshot-ft", **common)
+        # the fine-tune starts from trained weights: no warm-up (its bias LR of 0.1 would first undo the training)
+        tuned.train(epochs=epochs - half, name=f"{Path(model).stem}-oneshot-ft", **{**common, "warmup_epochs": 0})
         best = tuned.trainer.best
     wall = time.perf_counter() - t0
     net, _ = load_model(best)
