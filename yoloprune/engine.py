@@ -125,12 +125,13 @@ def _scored_graph(model: nn.Module, config: PruneConfig, batches, dense: ModelSt
     return pg, groups, Allocator(scores, pg.pairs, cost, config), names
 
 
-def plan_widths(model: nn.Module, config: PruneConfig, batches: Iterable[dict] | None = None) -> dict[str, int]:
-    """The kept channels per prunable group (keyed by its root conv's name) that ``prune_`` would choose.
+def plan_pruning(model: nn.Module, config: PruneConfig, batches: Iterable[dict] | None = None) -> dict[str, dict]:
+    """``{"dense": current, "final": planned}`` channels per prunable group (keyed by its root conv's name).
 
-    Nothing is pruned. Progressive pruning plans the final architecture once, on the dense model, and
-    then walks every group towards its planned width; re-planning at every step compounds (each step's
-    global ranking sees the previous step's cuts, so thin layers keep shrinking).
+    Nothing is pruned; "final" is what ``prune_`` would keep. Progressive pruning plans the final
+    architecture once, on the dense model, and then walks every group towards its planned width;
+    re-planning at every step compounds (each step's global ranking sees the previous step's cuts, so
+    thin layers keep shrinking).
     """
     check_supported(model)
     config.validate()
@@ -139,7 +140,13 @@ def plan_widths(model: nn.Module, config: PruneConfig, batches: Iterable[dict] |
         keep = allocator.search()
     finally:
         to_stock_unpruned(model)
-    return {name: int(k) for name, k in zip(names, keep)}
+    return {"dense": {name: int(n) for name, n in zip(names, allocator.n)},
+            "final": {name: int(k) for name, k in zip(names, keep)}}
+
+
+def plan_widths(model: nn.Module, config: PruneConfig, batches: Iterable[dict] | None = None) -> dict[str, int]:
+    """The kept channels per prunable group that ``prune_`` would choose (``plan_pruning(...)["final"]``)."""
+    return plan_pruning(model, config, batches)["final"]
 
 
 def group_widths(model: nn.Module, skip=()) -> dict[str, int]:

@@ -24,7 +24,7 @@ from ultralytics.utils.torch_utils import unwrap_model  # noqa: E402
 
 from ..config import PruneConfig  # noqa: E402
 from ..distributed import broadcast_plan  # noqa: E402
-from ..engine import conv_widths, group_widths, model_stats, plan_widths, prune_  # noqa: E402
+from ..engine import conv_widths, model_stats, plan_pruning, prune_  # noqa: E402
 from ..errors import ConfigError  # noqa: E402
 from ..graph import output_layers  # noqa: E402
 from ..importance import CRITERIA  # noqa: E402
@@ -222,8 +222,7 @@ class PruningCallbacks:
         instead compounds: each ranking sees the previous cuts and keeps thinning the same layers.
         """
         cfg = PruneConfig(**{**self.config.to_dict(), "tolerance": tolerance or self.config.tolerance})
-        final = plan_widths(model, cfg, batches=batches)
-        return broadcast_plan({"dense": group_widths(model, skip=cfg.skip), "final": final})
+        return broadcast_plan(plan_pruning(model, cfg, batches=batches))
 
     def step(self, trainer, position: float | None = None, mid_epoch: bool = False) -> dict:
         """One prune step on the live model, then rebuild optimizer / scheduler / EMA / DDP and log."""
@@ -242,7 +241,7 @@ class PruningCallbacks:
                 self.plan = self.make_plan(model, batches, tolerance=0.49)
         schedule = SCHEDULES[cfg.schedule]
         widths = {name: width_at(k, cfg.steps, dense, self.plan["final"][name], schedule, cfg.round_to)
-                  for name, dense in self.plan["dense"].items() if name in self.plan["final"]}
+                  for name, dense in self.plan["dense"].items()}
         report = prune_(model, cfg, batches=batches, sync=broadcast_plan, widths=widths)
         model.criterion = criterion  # keep the loss (YOLO26's end-to-end weighting has its own schedule)
         # always: even an empty step (coarse round_to, AGP's flat tail) re-created the split blocks' tensors
