@@ -97,8 +97,6 @@ def yaml_value(text: str):
 
 def pretrain(model: str, data: Path, epochs: int, imgsz: int, out: Path, train: dict) -> str:
     """The shared trained dense start of every arm (counts for no arm's epochs)."""
-    from ultralytics import YOLO
-
     yolo = _stock_yolo(model)
     yolo.train(data=str(data), epochs=epochs, imgsz=imgsz, project=str(out), name=f"{Path(model).stem}-pretrain",
                exist_ok=True, **train)
