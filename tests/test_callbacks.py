@@ -203,6 +203,55 @@ def test_empty_steps_keep_the_trainer_consistent(mini_data, tmp_path):
         assert row["widths"] == row["ema_widths"]
 
 
+def test_restarted_schedule_gives_the_fine_tune_stage_the_whole_lr_schedule_and_survives_resume(mini_data, tmp_path):
+    """finetune_lr=restart: after the last step (epoch 2 of 4) the rates start over at lr0 and decay to lr0*lrf."""
+    from ultralytics import YOLO
+
+    from yoloprune import YOLO as PrunedYOLO
+    from yoloprune.callbacks import add_pruning_callbacks
+
+    opts = dict(target="macs", amount=0.5, steps=1, schedule="oneshot", start_epoch=1, imgsz=IMGSZ,
+                finetune_lr="restart", rewarm_epochs=0)
+    train = dict(data=str(mini_data), epochs=4, imgsz=IMGSZ, batch=8, workers=0, plots=False, val=False, amp=False,
+                 project=str(tmp_path), exist_ok=True, optimizer="SGD", lr0=0.01, lrf=0.1, warmup_epochs=0)
+    seen = {}
+
+    def record(run):
+        def on_train_epoch_end(trainer):
+            seen.setdefault(run, {})[trainer.epoch] = trainer.optimizer.param_groups[0]["lr"]
+        return on_train_epoch_end
+
+    def linear(x):  # Ultralytics' linear schedule, lf(0) = 1 .. lf(epochs) = lrf
+        return max(1 - x / 4, 0) * 0.9 + 0.1
+
+    full = YOLO("yolov8n.yaml")
+    add_pruning_callbacks(full, **opts)
+    full.add_callback("on_train_epoch_end", record("full"))
+    full.train(name="full", **train)
+    # epoch 0 is dense on the run's schedule; from the step (epoch 1) the 3 epochs left squeeze the whole schedule
+    expected = [0.01 * linear(0)] + [0.01 * linear((e - 1) * 4 / 3) for e in (1, 2, 3)]
+    assert [seen["full"][e] for e in range(4)] == pytest.approx(expected)
+    assert seen["full"][1] == pytest.approx(0.01) and seen["full"][3] > 0.01 * linear(3)  # back at lr0, decays later
+
+    class Interrupt(Exception):
+        pass
+
+    def stop_after_epoch_three(trainer):
+        if trainer.epoch == 2:
+            raise Interrupt
+
+    cut = YOLO("yolov8n.yaml")
+    add_pruning_callbacks(cut, **opts)
+    cut.add_callback("on_fit_epoch_end", stop_after_epoch_three)
+    with pytest.raises(Interrupt):
+        cut.train(name="cut", **train)
+    resumed = PrunedYOLO(str(tmp_path / "cut" / "weights" / "last.pt"))
+    add_pruning_callbacks(resumed, **opts)
+    resumed.add_callback("on_train_epoch_end", record("resumed"))
+    resumed.train(resume=True)
+    assert seen["resumed"] == {3: pytest.approx(seen["full"][3])}
+
+
 def test_learning_rate_rewarms_after_a_prune_step():
     from types import SimpleNamespace
 

@@ -10,6 +10,7 @@ TARGETS = ("ratio", "macs", "params")
 ALLOCATIONS = ("global", "local")
 SPARSITY = ("none", "bn", "group")
 DISTILL = ("none", "logit", "feature", "both")
+FINETUNE_LR = ("continue", "restart")
 
 
 @dataclass
@@ -52,6 +53,9 @@ class PruneConfig:
         rewarm_epochs: after each prune step the learning rate ramps linearly from 0 back to the
             schedule's value over this many epochs (fresh optimizer moments otherwise take full-size
             steps on the just-pruned weights); 0 disables.
+        finetune_lr: the learning rate of the fine-tune stage after the last step: ``continue`` the
+            run's schedule where it is, or ``restart`` it — the remaining epochs get the run's whole
+            schedule (lr0 down to lr0 * lrf), as a separate prune-then-fine-tune run would.
     """
 
     criterion: str = "l2"
@@ -75,6 +79,7 @@ class PruneConfig:
     distill: str = "none"
     distill_weight: float = 1.0
     rewarm_epochs: float = 0.5
+    finetune_lr: str = "continue"
 
     def __post_init__(self):
         self.validate()
@@ -99,7 +104,7 @@ class PruneConfig:
         from .schedule import SCHEDULES  # noqa: PLC0415
 
         for name, allowed in (("allocation", ALLOCATIONS), ("schedule", tuple(SCHEDULES)), ("sparsity", SPARSITY),
-                              ("distill", DISTILL)):
+                              ("distill", DISTILL), ("finetune_lr", FINETUNE_LR)):
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"unknown {name} {getattr(self, name)!r}: use one of {', '.join(allowed)}")
         if -1 not in (self.start_epoch, self.end_epoch) and self.end_epoch < self.start_epoch:

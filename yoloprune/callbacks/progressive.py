@@ -32,7 +32,7 @@ from ..schedule import SCHEDULES, prune_epochs, width_at  # noqa: E402
 from .distill import attach_distillation, log_distillation  # noqa: E402
 from .interrupt import InterruptGuard  # noqa: E402
 from .sparsity import apply_sparsity  # noqa: E402
-from .trainer_state import rebuild_after_prune, reset_best_tracking  # noqa: E402
+from .trainer_state import rebuild_after_prune, reset_best_tracking, restart_lr_schedule  # noqa: E402
 
 OWNER_ATTR = "_yoloprune_owner"  # set on the trainer by the one callbacks object that drives it
 
@@ -117,6 +117,8 @@ class PruningCallbacks:
             self.teacher = self._load_teacher(trainer, model)
             if self.complete:
                 attach_distillation(model, self.teacher, self.config.distill, self.config.distill_weight)
+        if self.complete and self.config.finetune_lr == "restart":  # the resumed scheduler is the run's own again
+            restart_lr_schedule(trainer, self.history[-1]["at_epoch"] - 1)
         if not self.complete:
             reset_best_tracking(trainer, schedule_complete=False)
         LOGGER.info(f"yoloprune: {self.config.steps} prune steps ({self.config.schedule}) at epochs "
@@ -257,6 +259,8 @@ class PruningCallbacks:
         self.history.append(entry)
         if self.complete:
             reset_best_tracking(trainer, schedule_complete=True)
+            if cfg.finetune_lr == "restart":
+                restart_lr_schedule(trainer, position)
             if self.teacher is not None:
                 attach_distillation(model, self.teacher, cfg.distill, cfg.distill_weight)
         self._stamp(trainer)

@@ -50,6 +50,22 @@ def rebuild_scheduler(trainer, epoch: int) -> None:
         g["lr"] = lr
 
 
+def restart_lr_schedule(trainer, at: float) -> None:
+    """From epoch position ``at`` (0-based, may be fractional) on, squeeze the run's whole LR schedule into
+    the epochs that remain, so a fine-tune stage starts again from lr0 (call after the last rebuild)."""
+    base, epochs = trainer.lf, trainer.epochs
+    span = max(epochs - at, 1e-6)
+
+    def lf(epoch: float) -> float:
+        return base(max(epoch - at, 0.0) * epochs / span)
+
+    trainer.lf = lf
+    trainer.scheduler.lr_lambdas = [lf] * len(trainer.scheduler.lr_lambdas)
+    for g in trainer.optimizer.param_groups:
+        if "initial_lr" in g:
+            g["lr"] = g["initial_lr"] * lf(getattr(trainer, "epoch", trainer.start_epoch))
+
+
 def rebuild_ema(trainer) -> None:
     """EMA restarted from the pruned weights, keeping its update count (so its decay ramp does not restart)."""
     if trainer.ema is None:
