@@ -4,10 +4,15 @@ Every arm trains the same total number of epochs on `shapes` and targets half th
 from scratch or — with --start (a trained dense checkpoint, e.g. the demo's) — from the same trained
 dense model: dense keeps training, progressive prunes in 3 AGP steps during the first quarter (the LR
 re-warms after each), one-shot prunes at once and fine-tunes (Torch-Pruning's example recipe); with
---pretrain P each model is first trained dense for P epochs and that checkpoint is the shared start. Reports mAP50-95 (best.pt on the val split), params, MACs at --imgsz, wall time, and the
-pruning overhead (time inside prune steps / total training time).
+--pretrain P each model is first trained dense for P epochs and that checkpoint is the shared start.
+Arms: dense, progressive, oneshot, callbacks-oneshot; a pruned callbacks arm takes modifiers:
+`+distill` (distill=both) and `+restart` (finetune_lr=restart: the fine-tune stage gets the whole LR
+schedule). Reports mAP50-95 (best.pt on the val split), params, MACs at --imgsz, wall time, and the
+pruning overhead (time inside prune steps / total training time). Arms run in parallel processes
+(separate --out) are combined with --merge.
 
     .venv/bin/python benchmarks/progressive_vs_oneshot.py --models yolov8n.yaml,yolo11n.yaml --epochs 30
+    .venv/bin/python benchmarks/progressive_vs_oneshot.py --merge a/results.json b/results.json --out c
 """
 
 from __future__ import annotations
@@ -38,6 +43,17 @@ def _stock_yolo(source: str):
     return yolo
 
 
+ARMS = ("dense", "progressive", "oneshot", "callbacks-oneshot")
+
+
+def parse_arm(arm: str) -> tuple[str, list[str]]:
+    """``progressive+distill+restart`` -> ("progressive", ["distill", "restart"]) (restart: PruneConfig.finetune_lr)."""
+    base, *modifiers = arm.split("+")
+    if base not in ARMS or set(modifiers) - {"distill", "restart"}:
+        raise SystemExit(f"unknown arm {arm!r}: use one of {', '.join(ARMS)}, optionally with +distill / +restart")
+    return base, modifiers
+
+
 def run_arm(arm: str, model: str, data: Path, epochs: int, imgsz: int, out: Path, train: dict, start=None,
             prune_options: dict | None = None) -> dict:
     from yoloprune import PruneConfig
@@ -50,17 +66,19 @@ def run_arm(arm: str, model: str, data: Path, epochs: int, imgsz: int, out: Path
     common = dict(data=str(data), imgsz=imgsz, project=str(out), exist_ok=True, **train)
     # from a trained start the steps come early (epochs 1..N/4), so the final width gets most of the fine-tune
     schedule = {"start_epoch": 0, "end_epoch": max(epochs // 4, 1)} if start else {}
+    base, modifiers = parse_arm(arm)
     cfg = PruneConfig(**{"target": "macs", "amount": 0.5, "imgsz": imgsz, "steps": 3, "schedule": "agp", **schedule,
-                         "distill": "both" if arm == "progressive+distill" else "none", **(prune_options or {})})
+                         "distill": "both" if "distill" in modifiers else "none",
+                         **({"finetune_lr": "restart"} if "restart" in modifiers else {}), **(prune_options or {})})
     source = str(start) if start else model
     t0 = time.perf_counter()
     overhead = 0.0
-    if arm == "dense":
+    if base == "dense":
         yolo = _stock_yolo(source)
         yolo.train(epochs=epochs, name=f"{Path(model).stem}-dense", **common)
         best = yolo.trainer.best
-    elif arm.startswith("progressive") or arm == "callbacks-oneshot":
-        if arm == "callbacks-oneshot":  # the degenerate schedule through the same callbacks: one step at epoch 1
+    elif base in {"progressive", "callbacks-oneshot"}:
+        if base == "callbacks-oneshot":  # the degenerate schedule through the same callbacks: one step at epoch 1
             cfg = PruneConfig(**{**cfg.to_dict(), "schedule": "oneshot", "steps": 1, "end_epoch": cfg.start_epoch})
         yolo = _stock_yolo(source)
         cb = add_pruning_callbacks(yolo, cfg)
@@ -119,7 +137,15 @@ def main() -> None:
                     help="override one training argument for every arm (e.g. --set lr0=0.001), repeatable")
     ap.add_argument("--prune", action="append", default=[], metavar="KEY=VALUE",
                     help="override one PruneConfig option for every pruned arm (e.g. --prune schedule=linear)")
+    ap.add_argument("--merge", nargs="+", default=None, metavar="RESULTS_JSON",
+                    help="only combine the results.json of separate runs (e.g. arms run in parallel) into --out")
     args = ap.parse_args()
+    out = Path(args.out).resolve()
+    if args.merge:
+        return merge(args.merge, out)
+    arms = args.arms.split(",")
+    for arm in arms:
+        parse_arm(arm)  # fail before hours of training
 
     from yoloprune import offline
 
@@ -132,7 +158,6 @@ def main() -> None:
     train = {k: v for k, v in recipe.items() if k not in {"model", "epochs", "imgsz"}}
     train.update(plots=False, verbose=False)
     data = resolve_dataset(args.data)
-    out = Path(args.out).resolve()
     models = args.models.split(",")
     starts = [s or None for s in args.start.split(",")] if args.start else [None] * len(models)  # "a.pt," = pretrain 2nd
     if len(starts) != len(models):
@@ -146,18 +171,36 @@ def main() -> None:
         if start:  # fine-tuning a trained model: Ultralytics' warm-up (bias LR 0.1) would first undo its training
             arm_train["warmup_epochs"] = 0
         arm_train.update({k: yaml_value(v) for k, v in (kv.split("=", 1) for kv in args.set)})
-        for arm in args.arms.split(","):
+        for arm in arms:
             rows.append(run_arm(arm, model, data, epochs, imgsz, out / "runs", arm_train, start, prune_options))
             print(json.dumps(rows[-1]), flush=True)
             (out / "results.json").parent.mkdir(parents=True, exist_ok=True)
             (out / "results.json").write_text(json.dumps({"epochs": epochs, "imgsz": imgsz, "start": args.start,
                                                           "pretrain": args.pretrain, "train": arm_train,
                                                           "rows": rows}, indent=2))
+    print_table(rows, imgsz)
+
+
+def print_table(rows: list[dict], imgsz: int) -> None:
     print(f"\n| model | arm | mAP50-95 | params | GMACs@{imgsz} | wall s | prune overhead |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['model']} | {r['arm']} | {r['map50_95']:.3f} | {r['params']:,} | {r['macs_g']:.3f} | "
               f"{r['wall_s']:.0f} | {r['prune_overhead']:.1%} |")
+
+
+def merge(paths: list[str], out: Path) -> None:
+    """One results.json from several runs with the same settings; a later file's (model, arm) row wins."""
+    results = [json.loads(Path(p).read_text()) for p in paths]
+    settings = {k: v for k, v in results[0].items() if k != "rows"}
+    for p, r in zip(paths, results):
+        if (r["epochs"], r["imgsz"]) != (settings["epochs"], settings["imgsz"]):
+            raise SystemExit(f"{p} was run with other epochs/imgsz than {paths[0]}: not comparable")
+    rows = {(row["model"], row["arm"]): row for r in results for row in r["rows"]}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps({**settings, "merged_from": paths, "rows": list(rows.values())},
+                                                 indent=2))
+    print_table(list(rows.values()), settings["imgsz"])
 
 
 if __name__ == "__main__":
