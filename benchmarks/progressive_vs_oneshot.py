@@ -6,8 +6,8 @@ dense model: dense keeps training, progressive prunes in 3 AGP steps during the 
 re-warms after each), one-shot prunes at once and fine-tunes (Torch-Pruning's example recipe); with
 --pretrain P each model is first trained dense for P epochs and that checkpoint is the shared start.
 Arms: dense, progressive, oneshot, callbacks-oneshot; a pruned callbacks arm takes modifiers:
-`+distill` (distill=both) and `+restart` (finetune_lr=restart: the fine-tune stage gets the whole LR
-schedule). Reports mAP50-95 (best.pt on the val split), params, MACs at --imgsz, wall time, and the
+`+distill` (distill=both) and `+restart` / `+continue` (finetune_lr: the fine-tune stage gets the
+whole LR schedule, the default, or the run's decayed tail). Reports mAP50-95 (best.pt on the val split), params, MACs at --imgsz, wall time, and the
 pruning overhead (time inside prune steps / total training time). Arms run in parallel processes
 (separate --out) are combined with --merge.
 
@@ -47,10 +47,11 @@ ARMS = ("dense", "progressive", "oneshot", "callbacks-oneshot")
 
 
 def parse_arm(arm: str) -> tuple[str, list[str]]:
-    """``progressive+distill+restart`` -> ("progressive", ["distill", "restart"]) (restart: PruneConfig.finetune_lr)."""
+    """``progressive+distill+continue`` -> ("progressive", ["distill", "continue"]) (restart/continue: finetune_lr)."""
     base, *modifiers = arm.split("+")
-    if base not in ARMS or set(modifiers) - {"distill", "restart"}:
-        raise SystemExit(f"unknown arm {arm!r}: use one of {', '.join(ARMS)}, optionally with +distill / +restart")
+    if base not in ARMS or set(modifiers) - {"distill", "restart", "continue"}:
+        raise SystemExit(f"unknown arm {arm!r}: use one of {', '.join(ARMS)}, "
+                         "optionally with +distill, +restart / +continue (PruneConfig.finetune_lr)")
     return base, modifiers
 
 
@@ -69,7 +70,7 @@ def run_arm(arm: str, model: str, data: Path, epochs: int, imgsz: int, out: Path
     base, modifiers = parse_arm(arm)
     cfg = PruneConfig(**{"target": "macs", "amount": 0.5, "imgsz": imgsz, "steps": 3, "schedule": "agp", **schedule,
                          "distill": "both" if "distill" in modifiers else "none",
-                         **({"finetune_lr": "restart"} if "restart" in modifiers else {}), **(prune_options or {})})
+                         **{"finetune_lr": m for m in modifiers if m in {"restart", "continue"}}, **(prune_options or {})})
     source = str(start) if start else model
     t0 = time.perf_counter()
     overhead = 0.0

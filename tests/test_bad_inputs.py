@@ -54,7 +54,7 @@ def test_bad_checkpoints(kind, damaged, tmp_path):
         ({"criterion": "magic"}, "unknown criterion 'magic': use one of l1, l2, bn_scale, taylor, lamp, random"),
         ({"target": "flops"}, "unknown target"),
         ({"allocation": "greedy"}, "unknown allocation"),
-        ({"finetune_lr": "reset"}, "unknown finetune_lr .reset.: use one of continue, restart"),
+        ({"finetune_lr": "reset"}, "unknown finetune_lr .reset.: use one of restart, continue"),
         ({"round_to": 0}, "round_to"),
         ({"imgsz": 100}, "multiple of 32"),
         ({"skip": (1.5,)}, "skip entries"),

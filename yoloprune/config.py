@@ -10,7 +10,7 @@ TARGETS = ("ratio", "macs", "params")
 ALLOCATIONS = ("global", "local")
 SPARSITY = ("none", "bn", "group")
 DISTILL = ("none", "logit", "feature", "both")
-FINETUNE_LR = ("continue", "restart")
+FINETUNE_LR = ("restart", "continue")
 
 
 @dataclass
@@ -53,9 +53,10 @@ class PruneConfig:
         rewarm_epochs: after each prune step the learning rate ramps linearly from 0 back to the
             schedule's value over this many epochs (fresh optimizer moments otherwise take full-size
             steps on the just-pruned weights); 0 disables.
-        finetune_lr: the learning rate of the fine-tune stage after the last step: ``continue`` the
-            run's schedule where it is, or ``restart`` it — the remaining epochs get the run's whole
-            schedule (lr0 down to lr0 * lrf), as a separate prune-then-fine-tune run would.
+        finetune_lr: the learning rate of the fine-tune stage after the last step: ``restart`` (default)
+            squeezes the run's whole schedule (lr0 down to lr0 * lrf) into the remaining epochs, as a
+            separate prune-then-fine-tune run would (learning-rate rewinding, Renda et al. 2020);
+            ``continue`` keeps the run's schedule where it is (its decayed tail).
     """
 
     criterion: str = "l2"
@@ -79,7 +80,7 @@ class PruneConfig:
     distill: str = "none"
     distill_weight: float = 1.0
     rewarm_epochs: float = 0.5
-    finetune_lr: str = "continue"
+    finetune_lr: str = "restart"
 
     def __post_init__(self):
         self.validate()
