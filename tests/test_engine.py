@@ -207,3 +207,20 @@ def test_frozen_model_prunes_every_layer(cfg):
     assert group_widths(frozen) == group_widths(live) and "model.0.conv" in group_widths(frozen)
     plan = plan_widths(frozen, PruneConfig(target="macs", amount=0.5, imgsz=IMGSZ))
     assert plan.keys() == group_widths(live).keys() and not any(p.requires_grad for p in frozen.parameters())
+
+
+def test_taylor_scores_a_checkpoint_saved_without_gradients(mini_batches):
+    """Ultralytics' best.pt holds the EMA model with requires_grad=False; taylor must still get its gradients."""
+    from yoloprune import PruneConfig
+    from yoloprune.engine import prune_
+
+    config = PruneConfig(criterion="taylor", target="macs", amount=0.5, imgsz=IMGSZ)
+    live = build("yolov8n.yaml", nc=NC)
+    frozen = copy.deepcopy(live).requires_grad_(False)
+    prune_(live, config, batches=mini_batches)
+    prune_(frozen, config, batches=mini_batches)
+    live_state, frozen_state = live.state_dict(), frozen.state_dict()
+    assert live_state.keys() == frozen_state.keys()
+    assert all(torch.equal(live_state[k], frozen_state[k]) for k in live_state)  # the same channels chosen
+    assert not frozen.model[-1].dfl.conv.weight.requires_grad  # an unpruned frozen tensor is given back frozen
+    assert all(p.grad is None for p in frozen.parameters())

@@ -86,6 +86,9 @@ def accumulate_gradients(model: nn.Module, batches: Iterable[dict], limit: int) 
     model.eval()
     head.training = True  # raw head outputs for the loss; everything else keeps eval-mode BatchNorm
     model.zero_grad(set_to_none=True)
+    frozen = [p for p in model.parameters() if not p.requires_grad]  # e.g. a best.pt's EMA weights, the DFL
+    for p in frozen:
+        p.requires_grad_(True)
     seen = 0
     try:
         for batch in islice(batches, limit):
@@ -95,6 +98,8 @@ def accumulate_gradients(model: nn.Module, batches: Iterable[dict], limit: int) 
     finally:
         model.criterion = None  # never pickle the loss with the model
         model.train(was_training)
+        for p in frozen:
+            p.requires_grad_(False)
     return seen
 
 
