@@ -102,11 +102,15 @@ def _output_positions(model: nn.Module, imgsz: int) -> dict[nn.Module, int]:
     return sizes
 
 
+def _allowed_widths(n: int, floor: int, round_to: int) -> list[int]:
+    """Widths a group may keep, ascending: multiples of ``round_to`` (or ``n`` itself), at least ``floor``."""
+    allowed = sorted({c for c in range(round_to, n + 1, round_to)} | {n})
+    return [c for c in allowed if c >= min(floor, n)] or [n]
+
+
 def _round_keep(keep: float, n: int, floor: int, round_to: int) -> int:
-    """Nearest allowed width: a multiple of ``round_to`` (or ``n`` itself), at least ``floor``, at most ``n``."""
-    allowed = [c for c in range(round_to, n + 1, round_to)] + [n]
-    allowed = [c for c in allowed if c >= min(floor, n)] or [n]
-    return min(allowed, key=lambda c: (abs(c - keep), -c))
+    """Nearest allowed width to ``keep``."""
+    return min(_allowed_widths(n, floor, round_to), key=lambda c: (abs(c - keep), -c))
 
 
 class Allocator:
@@ -157,6 +161,9 @@ class Allocator:
                 hi = s
         error, keep = best
         if error > self.cfg.tolerance * goal:
+            keep = self._nudge(keep, goal)
+            error = abs(self.measure(keep) - goal)
+        if error > self.cfg.tolerance * goal:
             reach = [self.measure(self.keep(s)) for s in (0.0, 1.0)]
             raise ConfigError(
                 f"{self.cfg.target}={goal} cannot be reached within ±{self.cfg.tolerance:.0%} "
@@ -165,6 +172,37 @@ class Allocator:
                 "choose an amount in that range or relax those options"
             )
         return keep
+
+    def _nudge(self, keep: np.ndarray, goal: float) -> np.ndarray:
+        """Move single groups one allowed width toward ``goal`` until it is within tolerance.
+
+        Rounding every layer alike (``local`` allocation, ``round_to=8`` on a nano model) makes the
+        measure jump in steps coarser than the tolerance; the least evenly pruned group moves first,
+        so the widths stay within one rounding step of the uniform plan.
+        """
+        partner = {a: b for a, b in self.pairs} | {b: a for a, b in self.pairs}
+        increasing = self.cfg.target == "ratio"
+        while True:
+            value = self.measure(keep)
+            error = abs(value - goal)
+            if error <= self.cfg.tolerance * goal / 2:  # well inside, not on the edge of the tolerance
+                return keep
+            shrink = (value < goal) == increasing  # too much kept: narrow a group
+            order = np.argsort(keep / self.n, kind="stable")
+            for k in order[::-1] if shrink else order:
+                allowed = _allowed_widths(int(self.n[k]), int(self.floor[k]), self.cfg.round_to)
+                i = allowed.index(keep[k]) + (-1 if shrink else 1)
+                if not 0 <= i < len(allowed):
+                    continue
+                trial = keep.copy()
+                trial[k] = allowed[i]
+                if k in partner:
+                    trial[partner[k]] = allowed[i]
+                if abs(self.measure(trial) - goal) < error:
+                    keep = trial
+                    break
+            else:
+                return keep
 
     def pruning_indices(self, keep: np.ndarray) -> list[list[int]]:
         """For each group, the channel indices to remove (lowest scores first)."""
