@@ -7,9 +7,10 @@ re-warms after each), one-shot prunes at once and fine-tunes (Torch-Pruning's ex
 --pretrain P each model is first trained dense for P epochs and that checkpoint is the shared start.
 Arms: dense, progressive, oneshot, callbacks-oneshot; a pruned callbacks arm takes modifiers:
 `+distill` (distill=both) and `+restart` / `+continue` (finetune_lr: the fine-tune stage gets the
-whole LR schedule, the default, or the run's decayed tail). Reports mAP50-95 (best.pt on the val split), params, MACs at --imgsz, wall time, and the
-pruning overhead (time inside prune steps / total training time). Arms run in parallel processes
-(separate --out) are combined with --merge.
+whole LR schedule, the default, or the run's decayed tail). Pruned arms use the default criterion
+(auto: taylor on real batches; `--prune criterion=l2` for magnitude). Reports mAP50-95 (best.pt on
+the val split), params, MACs at --imgsz, wall time, and the pruning overhead (time inside prune steps
+/ total training time). Arms run in parallel processes (separate --out) are combined with --merge.
 
     .venv/bin/python benchmarks/progressive_vs_oneshot.py --models yolov8n.yaml,yolo11n.yaml --epochs 30
     .venv/bin/python benchmarks/progressive_vs_oneshot.py --merge a/results.json b/results.json --out c
@@ -73,7 +74,7 @@ def run_arm(arm: str, model: str, data: Path, epochs: int, imgsz: int, out: Path
                          **{"finetune_lr": m for m in modifiers if m in {"restart", "continue"}}, **(prune_options or {})})
     source = str(start) if start else model
     t0 = time.perf_counter()
-    overhead = 0.0
+    overhead, criterion = 0.0, "-"
     if base == "dense":
         yolo = _stock_yolo(source)
         yolo.train(epochs=epochs, name=f"{Path(model).stem}-dense", **common)
@@ -84,7 +85,7 @@ def run_arm(arm: str, model: str, data: Path, epochs: int, imgsz: int, out: Path
         yolo = _stock_yolo(source)
         cb = add_pruning_callbacks(yolo, cfg)
         yolo.train(epochs=epochs, name=f"{Path(model).stem}-{arm}", **common)
-        best, overhead = yolo.trainer.best, sum(h["seconds"] for h in cb.history)
+        best, overhead, criterion = yolo.trainer.best, sum(h["seconds"] for h in cb.history), cb.config.criterion
     else:  # one-shot: dense for half the epochs, prune, fine-tune the other half (Torch-Pruning's example recipe)
         half = 0 if start else epochs // 2
         dense_pt = start
@@ -93,9 +94,9 @@ def run_arm(arm: str, model: str, data: Path, epochs: int, imgsz: int, out: Path
             yolo.train(epochs=half, name=f"{Path(model).stem}-oneshot-dense", **common)
             dense_pt = yolo.trainer.best
         t1 = time.perf_counter()
-        result = prune(dense_pt, config=cfg, project=out, name=f"{Path(model).stem}-oneshot-pruned",
+        result = prune(dense_pt, data=str(data), config=cfg, project=out, name=f"{Path(model).stem}-oneshot-pruned",
                        exist_ok=True)
-        overhead = time.perf_counter() - t1
+        overhead, criterion = time.perf_counter() - t1, result.report.criterion
         tuned = PrunedYOLO(str(result.checkpoint))
         # the fine-tune starts from trained weights: no warm-up (its bias LR of 0.1 would first undo the training)
         tuned.train(epochs=epochs - half, name=f"{Path(model).stem}-oneshot-ft", **{**common, "warmup_epochs": 0})
@@ -103,7 +104,7 @@ def run_arm(arm: str, model: str, data: Path, epochs: int, imgsz: int, out: Path
     wall = time.perf_counter() - t0
     net, _ = load_model(best)
     stats = model_stats(net, imgsz)
-    return {"model": model, "arm": arm, "map50_95": _val(best, data, imgsz), "params": stats.params,
+    return {"model": model, "arm": arm, "criterion": criterion, "map50_95": _val(best, data, imgsz), "params": stats.params,
             "macs_g": stats.macs, "wall_s": round(wall, 1), "prune_overhead": round(overhead / wall, 4),
             "weights": str(best)}
 
@@ -183,21 +184,21 @@ def main() -> None:
 
 
 def print_table(rows: list[dict], imgsz: int) -> None:
-    print(f"\n| model | arm | mAP50-95 | params | GMACs@{imgsz} | wall s | prune overhead |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print(f"\n| model | arm | criterion | mAP50-95 | params | GMACs@{imgsz} | wall s | prune overhead |")
+    print("|---|---|---|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['model']} | {r['arm']} | {r['map50_95']:.3f} | {r['params']:,} | {r['macs_g']:.3f} | "
+        print(f"| {r['model']} | {r['arm']} | {r.get('criterion', '?')} | {r['map50_95']:.3f} | {r['params']:,} | {r['macs_g']:.3f} | "
               f"{r['wall_s']:.0f} | {r['prune_overhead']:.1%} |")
 
 
 def merge(paths: list[str], out: Path) -> None:
-    """One results.json from several runs with the same settings; a later file's (model, arm) row wins."""
+    """One results.json from several runs with the same settings; a later file's (model, arm, criterion) row wins."""
     results = [json.loads(Path(p).read_text()) for p in paths]
     settings = {k: v for k, v in results[0].items() if k != "rows"}
     for p, r in zip(paths, results):
         if (r["epochs"], r["imgsz"]) != (settings["epochs"], settings["imgsz"]):
             raise SystemExit(f"{p} was run with other epochs/imgsz than {paths[0]}: not comparable")
-    rows = {(row["model"], row["arm"]): row for r in results for row in r["rows"]}
+    rows = {(row["model"], row["arm"], row.get("criterion")): row for r in results for row in r["rows"]}
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps({**settings, "merged_from": paths, "rows": list(rows.values())},
                                                  indent=2))

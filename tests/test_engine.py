@@ -240,3 +240,27 @@ def test_taylor_scores_a_checkpoint_saved_without_gradients(mini_batches):
     assert all(torch.equal(live_state[k], frozen_state[k]) for k in live_state)  # the same channels chosen
     assert not frozen.model[-1].dfl.conv.weight.requires_grad  # an unpruned frozen tensor is given back frozen
     assert all(p.grad is None for p in frozen.parameters())
+
+
+def test_auto_criterion_is_taylor_given_data_and_l2_without(mini_batches):
+    """The default criterion: taylor (better on trained models) wherever real batches are at hand."""
+    from yoloprune import PruneConfig
+    from yoloprune.callbacks.progressive import PruningCallbacks
+    from yoloprune.engine import prune_
+
+    assert PruneConfig().criterion == "auto"
+    assert PruningCallbacks(PruneConfig()).config.criterion == "taylor"  # the trainer's batches are always there
+    assert PruningCallbacks(PruneConfig(criterion="l1")).config.criterion == "l1"
+    dense = build("yolov8n.yaml", nc=NC)
+    models = {name: copy.deepcopy(dense) for name in ("auto+data", "taylor", "auto", "l2")}
+    reports = {
+        "auto+data": prune_(models["auto+data"], PruneConfig(imgsz=IMGSZ), batches=mini_batches),
+        "taylor": prune_(models["taylor"], PruneConfig(criterion="taylor", imgsz=IMGSZ), batches=mini_batches),
+        "auto": prune_(models["auto"], PruneConfig(imgsz=IMGSZ)),
+        "l2": prune_(models["l2"], PruneConfig(criterion="l2", imgsz=IMGSZ)),
+    }
+    assert reports["auto+data"].criterion == "taylor" and reports["auto"].criterion == "l2"
+    for auto, explicit in (("auto+data", "taylor"), ("auto", "l2")):
+        a, b = models[auto].state_dict(), models[explicit].state_dict()
+        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert reports["auto+data"].layers != reports["auto"].layers  # the two criteria do choose differently

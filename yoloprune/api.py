@@ -77,6 +77,7 @@ def prune(
     config.validate()
     if epochs > 0:
         return _prune_while_training(model, data, config, project, name, exist_ok, epochs, train_args or {})
+    config = config.resolved(has_data=data is not None)  # criterion=auto: taylor when data is given
     net, ckpt = load_model(model, nc=_dataset_classes(data) if str(model).endswith((".yaml", ".yml")) else None)
     batches = None
     if CRITERIA[config.criterion].needs_gradients:
@@ -168,7 +169,7 @@ def _progressive_result(yolo, callbacks, model, config) -> PruneResult:
     summary = {
         "dense": {"params": callbacks.dense["params"], "macs": callbacks.dense["macs"]},
         "pruned": {"params": final["params"], "macs": final["macs"]},
-        "criterion": config.criterion, "config": config.to_dict(), "imgsz": config.imgsz, "epochs": yolo.trainer.epochs,
+        "criterion": callbacks.config.criterion, "config": callbacks.config.to_dict(), "imgsz": config.imgsz, "epochs": yolo.trainer.epochs,
         "history": callbacks.history, "source": str(model), "checkpoint": str(best),
         "layers": [{"name": n, "before": w, "after": after.get(n, 0)} for n, w in before.items()],
     }

@@ -57,7 +57,7 @@ COMMANDS = {
         "Offline end-to-end demo: shapes data, dense yolov8n, progressive pruning to half the MACs with the "
         "callbacks + fine-tune, export (ONNX, OpenVINO FP32/INT8, CoreML), CPU benchmark, run report.",
         lambda: {"model": "yolov8n.yaml", "data": "shapes", "epochs": None, "prune_epochs": None, "amount": 0.5,
-                 "criterion": "l2", "steps": 3, "imgsz": None, "formats": "onnx,openvino:fp32,openvino:int8,coreml:fp16",
+                 "criterion": "auto", "steps": 3, "imgsz": None, "formats": "onnx,openvino:fp32,openvino:int8,coreml:fp16",
                  "runs": 30, **COMMON, "project": "runs/demo", "name": "demo"},
     ),
 }

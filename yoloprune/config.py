@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 
 from .errors import ConfigError
 
@@ -18,7 +18,10 @@ class PruneConfig:
     """What to prune and how far.
 
     Attributes:
-        criterion: importance criterion, a name from ``yoloprune.importance.CRITERIA``.
+        criterion: importance criterion, a name from ``yoloprune.importance.CRITERIA``, or ``auto``
+            (default): ``taylor`` where real data is at hand (always in the callbacks, which use the
+            trainer's batches; one-shot with ``data=``), ``l2`` otherwise. Taylor kept far more of a
+            trained model in ``benchmarks/criteria_sweep.py`` and after fine-tuning (see the README).
         target: ``"ratio"`` — ``amount`` is the fraction of channels removed (Torch-Pruning's
             ``pruning_ratio``); ``"macs"`` / ``"params"`` — ``amount`` is the fraction of the dense
             model's MACs / parameters to keep (reached within ``tolerance``).
@@ -59,7 +62,7 @@ class PruneConfig:
             ``continue`` keeps the run's schedule where it is (its decayed tail).
     """
 
-    criterion: str = "l2"
+    criterion: str = "auto"
     target: str = "macs"
     amount: float = 0.5
     allocation: str = "global"
@@ -96,8 +99,8 @@ class PruneConfig:
                 raise ConfigError(f"{f.name}={value!r} must be of type {f.type}")
         self.skip = tuple(self.skip)
         self.amount = float(self.amount)
-        if self.criterion not in CRITERIA:
-            raise ConfigError(f"unknown criterion {self.criterion!r}: use one of {', '.join(CRITERIA)}")
+        if self.criterion != "auto" and self.criterion not in CRITERIA:
+            raise ConfigError(f"unknown criterion {self.criterion!r}: use auto or one of {', '.join(CRITERIA)}")
         if self.target not in TARGETS:
             raise ConfigError(f"unknown target {self.target!r}: use one of {', '.join(TARGETS)}")
         if not 0.0 < self.amount < 1.0:
@@ -145,6 +148,12 @@ class PruneConfig:
             if isinstance(item, bool) or not isinstance(item, (int, str)):
                 raise ConfigError(f"skip entries must be layer indices or module names, got {item!r}")
         return self
+
+    def resolved(self, has_data: bool) -> PruneConfig:
+        """This config with ``criterion="auto"`` made concrete: ``taylor`` given real batches, else ``l2``."""
+        if self.criterion != "auto":
+            return self
+        return replace(self, criterion="taylor" if has_data else "l2")
 
     def to_dict(self) -> dict:
         d = asdict(self)

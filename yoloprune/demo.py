@@ -45,7 +45,7 @@ def run_demo(
     epochs: int | None = None,
     prune_epochs: int | None = None,
     amount: float = 0.5,
-    criterion: str = "l2",
+    criterion: str = "auto",
     steps: int = 3,
     imgsz: int | None = None,
     formats: str = DEMO_FORMATS,
@@ -107,7 +107,7 @@ def run_demo(
         row["openvino_int8_ms"] = _latency(bench, row["model"], "openvino", "int8")
 
     LOGGER.info("yoloprune demo [5/5] writing the run report")
-    summary = {"imgsz": imgsz, "epochs": epochs, "prune_epochs": prune_epochs, "criterion": criterion,
+    summary = {"imgsz": imgsz, "epochs": epochs, "prune_epochs": prune_epochs, "criterion": result.report["criterion"],
                "amount": amount, "config": config.to_dict(), "rows": rows, "prune": result.report}
     write_json_atomic(summary, out / "demo.json")
     table = format_table(rows)

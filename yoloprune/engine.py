@@ -139,7 +139,7 @@ def plan_pruning(model: nn.Module, config: PruneConfig, batches: Iterable[dict] 
     thin layers keep shrinking).
     """
     check_supported(model)
-    config.validate()
+    config = config.validate().resolved(batches is not None)
     _, _, allocator, names = _scored_graph(model, config, batches)
     try:
         keep = allocator.search()
@@ -186,7 +186,7 @@ def prune_(
     if not isinstance(model, nn.Module):
         raise ConfigError(f"prune_ expects an Ultralytics DetectionModel or YOLO object, got {type(model).__name__}")
     check_supported(model)
-    config.validate()
+    config = config.validate().resolved(batches is not None)
     start = time.perf_counter()
     dense = model_stats(model, config.imgsz)
     before = conv_widths(model)

@@ -41,7 +41,8 @@ class PruningCallbacks:
     """Prunes ``trainer.model`` on a schedule and keeps the trainer consistent after every step."""
 
     def __init__(self, config: PruneConfig | None = None, **options):
-        self.config = (config or PruneConfig(**options)).validate()
+        # criterion=auto is taylor here: the trainer's own batches are always at hand
+        self.config = (config or PruneConfig(**options)).validate().resolved(has_data=True)
         self.history: list[dict] = []  # one entry per completed prune step
         self.dense: dict | None = None  # {"params", "macs"} of the model when the run started
         self.epochs: list[float] = []  # when each step runs, in epochs (0-based; fractions fall mid-epoch)
