@@ -3,6 +3,7 @@
 PY ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
+CONVERGED := benchmarks/results/progressive_vs_oneshot_converged/runs
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -23,7 +24,14 @@ bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/cpu_training_speed.py --out benchmarks/results/cpu_training_speed.json
 	$(VENV)/bin/python benchmarks/shapes_baseline.py --out benchmarks/results/shapes_baseline.json
 	$(VENV)/bin/python benchmarks/prune_table.py
-	# issue 3: every arm starts from a converged dense model (30 epochs, ~0.80) and trains 10 more epochs
+	# issue 3: every arm starts from a converged dense model (30 epochs, ~0.80) and trains 10 more epochs;
+	# pruned arms with the default criterion (taylor), then progressive and one-shot again with l2 magnitude
 	$(VENV)/bin/python benchmarks/progressive_vs_oneshot.py --models yolov8n.yaml,yolo11n.yaml --pretrain 30 \
 		--epochs 10 --arms dense,progressive,progressive+continue,oneshot,progressive+distill \
 		--out benchmarks/results/progressive_vs_oneshot_converged
+	$(VENV)/bin/python benchmarks/progressive_vs_oneshot.py --models yolov8n.yaml,yolo11n.yaml --epochs 10 \
+		--start $(CONVERGED)/yolov8n-pretrain/weights/best.pt,$(CONVERGED)/yolo11n-pretrain/weights/best.pt \
+		--arms progressive,oneshot --prune criterion=l2 --out benchmarks/results/progressive_vs_oneshot_converged_l2
+	# which criterion keeps the most of a trained model right after pruning
+	for m in yolov8n yolo11n; do $(VENV)/bin/python benchmarks/criteria_sweep.py \
+		--model $(CONVERGED)/$$m-pretrain/weights/best.pt --out benchmarks/results/criteria_sweep_$$m; done
