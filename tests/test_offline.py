@@ -62,3 +62,25 @@ def test_cli_flows_make_no_network_connection(tmp_path, mini_data):
     assert len(results) == 2 and "metrics/mAP50-95(B)" in results[0]  # one epoch, validated
     assert not log.exists() or not log.read_text(), log.read_text()
     assert not [p for p in (tmp_path / "home").rglob("*")]  # nothing written into the user's home
+
+
+def test_openvino_conversion_sends_no_telemetry(tmp_path):
+    """ov.convert_model (behind every OpenVINO export) posts usage events to Google Analytics and writes
+    ~/intel/* whenever the home directory exists and CI is not set; after offline.configure() it does neither."""
+    pytest.importorskip("openvino")
+    log = tmp_path / "net.log"
+    env = _clean_env(tmp_path, log)
+    env.pop("CI", None)  # OpenVINO's telemetry stays quiet in CI: test what a user's shell gets
+    code = (
+        "from yoloprune import offline\n"
+        "offline.configure()\n"
+        "import torch, openvino as ov\n"
+        "ov.convert_model(torch.nn.Conv2d(3, 4, 3), example_input=torch.rand(1, 3, 8, 8))\n"
+        "import time; time.sleep(1)\n"  # the events go out on a thread pool
+        "print('converted')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", GUARDED.format(guard=str(Path(__file__).parent / "netguard")) + code],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and "converted" in proc.stdout, proc.stderr[-2000:]
+    assert not log.exists() or not log.read_text(), log.read_text()[:500]
+    assert not (tmp_path / "home" / "intel").exists()  # no client id or usage counter in the user's home

@@ -2,8 +2,12 @@
 
 Call :func:`configure` before the first ``import ultralytics`` (every yoloprune entry point does).
 It only sets environment defaults (``YOLO_OFFLINE=1``, ``YOLO_CONFIG_DIR``) and, once Ultralytics is
-imported, places a bundled TTF as ``Arial.ttf`` so ``check_font`` never downloads one. Importing
-yoloprune itself does none of this.
+imported, places a bundled TTF as ``Arial.ttf`` so ``check_font`` never downloads one. It also keeps
+OpenVINO's model converter quiet: ``ov.convert_model`` (behind every OpenVINO export) posts usage
+events to Google Analytics and writes ``~/intel/*`` unless CI is set or an opt-out file exists; while
+offline, yoloprune hides the ``openvino_telemetry`` package from this process, which makes OpenVINO
+use its built-in no-op stub (its path for when that package is not installed). Importing yoloprune
+itself does none of this.
 """
 
 from __future__ import annotations
@@ -38,12 +42,25 @@ def configure() -> Path:
     # NNCF (OpenVINO INT8 calibration) posts usage telemetry to Google Analytics unless ~/intel holds an opt-out
     # file; NNCF_CI is its own switch to a no-op telemetry stub (it changes nothing else in NNCF 3.x)
     os.environ.setdefault("NNCF_CI", "1")
+    if os.environ["YOLO_OFFLINE"] != "0":
+        _hide_openvino_telemetry()
     from ultralytics.utils import SETTINGS, USER_CONFIG_DIR  # noqa: PLC0415 (after the env is set)
 
     _place_font(Path(USER_CONFIG_DIR))
     if SETTINGS.get("sync"):
         SETTINGS.update(sync=False)  # no analytics events
     return Path(USER_CONFIG_DIR)
+
+
+def _hide_openvino_telemetry() -> None:
+    """``import openvino_telemetry`` raises ImportError from now on, so OpenVINO's converter takes its stub."""
+    if "openvino.tools.ovc" in sys.modules and sys.modules.get("openvino_telemetry") is not None:
+        from ultralytics.utils import LOGGER  # noqa: PLC0415
+
+        LOGGER.warning("yoloprune: OpenVINO's converter was imported before yoloprune.offline.configure(): "
+                       "its usage telemetry stays on in this process")
+        return
+    sys.modules["openvino_telemetry"] = None  # Python's documented way to make an import fail
 
 
 def _place_font(config_dir: Path) -> None:
