@@ -178,7 +178,7 @@ class Allocator:
 
         Rounding every layer alike (``local`` allocation, ``round_to=8`` on a nano model) makes the
         measure jump in steps coarser than the tolerance; the least evenly pruned group moves first,
-        so the widths stay within one rounding step of the uniform plan.
+        so the widths stay close to the uniform plan (within two rounding steps on the nano models).
         """
         partner = {a: b for a, b in self.pairs} | {b: a for a, b in self.pairs}
         increasing = self.cfg.target == "ratio"
