@@ -10,7 +10,8 @@ Arms: dense, progressive, oneshot, callbacks-oneshot; a pruned callbacks arm tak
 whole LR schedule, the default, or the run's decayed tail). Pruned arms use the default criterion
 (auto: taylor on real batches; `--prune criterion=l2` for magnitude). Reports mAP50-95 (best.pt on
 the val split), params, MACs at --imgsz, wall time, and the pruning overhead (time inside prune steps
-/ total training time). Arms run in parallel processes (separate --out) are combined with --merge.
+/ total training time). `--set` / `--prune` overrides are appended to the arm's name (`dense (seed=1)`),
+so arms run in parallel processes (separate --out) and combined with --merge stay apart.
 
     .venv/bin/python benchmarks/progressive_vs_oneshot.py --models yolov8n.yaml,yolo11n.yaml --epochs 30
     .venv/bin/python benchmarks/progressive_vs_oneshot.py --merge a/results.json b/results.json --out c
@@ -109,6 +110,12 @@ def run_arm(arm: str, model: str, data: Path, epochs: int, imgsz: int, out: Path
             "weights": str(best)}
 
 
+def arm_label(arm: str, train_overrides: list[str], prune_overrides: list[str]) -> str:
+    """``progressive+distill (distill_weight=3, seed=1)``: the arm and the options it ran with, so merged rows stay apart."""
+    options = [o for o in prune_overrides if not o.startswith("criterion=")] + list(train_overrides)  # own column
+    return f"{arm} ({', '.join(options)})" if options else arm
+
+
 def yaml_value(text: str):
     import yaml
 
@@ -175,6 +182,7 @@ def main() -> None:
         arm_train.update({k: yaml_value(v) for k, v in (kv.split("=", 1) for kv in args.set)})
         for arm in arms:
             rows.append(run_arm(arm, model, data, epochs, imgsz, out / "runs", arm_train, start, prune_options))
+            rows[-1]["arm"] = arm_label(arm, args.set, args.prune if arm != "dense" else [])
             print(json.dumps(rows[-1]), flush=True)
             (out / "results.json").parent.mkdir(parents=True, exist_ok=True)
             (out / "results.json").write_text(json.dumps({"epochs": epochs, "imgsz": imgsz, "start": args.start,
