@@ -39,9 +39,12 @@ bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/progressive_vs_oneshot.py --models yolov8n.yaml,yolo11n.yaml --epochs 10 \
 		--start $(CONVERGED)/yolov8n-pretrain/weights/best.pt,$(CONVERGED)/yolo11n-pretrain/weights/best.pt \
 		--arms dense,progressive+distill --prune distill_weight=3 --set seed=1 --out benchmarks/results/progressive_vs_oneshot_seed1
+	$(VENV)/bin/python benchmarks/progressive_vs_oneshot.py --models yolov8n.yaml,yolo11n.yaml --epochs 10 \
+		--start $(CONVERGED)/yolov8n-pretrain/weights/best.pt,$(CONVERGED)/yolo11n-pretrain/weights/best.pt \
+		--arms dense,progressive+distill --prune distill_weight=3 --set seed=2 --out benchmarks/results/progressive_vs_oneshot_seed2
 	$(VENV)/bin/python benchmarks/progressive_vs_oneshot.py --merge benchmarks/results/progressive_vs_oneshot_converged/results.json \
 		benchmarks/results/progressive_vs_oneshot_converged_l2/results.json benchmarks/results/progressive_vs_oneshot_dw3/results.json benchmarks/results/progressive_vs_oneshot_seed1/results.json \
-		--out benchmarks/results/progressive_vs_oneshot_converged
+		benchmarks/results/progressive_vs_oneshot_seed2/results.json --out benchmarks/results/progressive_vs_oneshot_converged
 	# which criterion keeps the most of a trained model right after pruning
 	for m in yolov8n yolo11n; do $(VENV)/bin/python benchmarks/criteria_sweep.py \
 		--model $(CONVERGED)/$$m-pretrain/weights/best.pt --out benchmarks/results/criteria_sweep_$$m; done
