@@ -4,6 +4,9 @@ PY ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 CONVERGED := benchmarks/results/progressive_vs_oneshot_converged/runs
+# the 10-epoch arms of both models, every one from the converged dense start of its model
+FROM_CONVERGED := $(VENV)/bin/python benchmarks/progressive_vs_oneshot.py --models yolov8n.yaml,yolo11n.yaml \
+	--epochs 10 --start $(CONVERGED)/yolov8n-pretrain/weights/best.pt,$(CONVERGED)/yolo11n-pretrain/weights/best.pt
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -29,22 +32,13 @@ bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/progressive_vs_oneshot.py --models yolov8n.yaml,yolo11n.yaml --pretrain 30 \
 		--epochs 10 --arms dense,progressive,progressive+continue,oneshot,progressive+distill \
 		--out benchmarks/results/progressive_vs_oneshot_converged
-	$(VENV)/bin/python benchmarks/progressive_vs_oneshot.py --models yolov8n.yaml,yolo11n.yaml --epochs 10 \
-		--start $(CONVERGED)/yolov8n-pretrain/weights/best.pt,$(CONVERGED)/yolo11n-pretrain/weights/best.pt \
-		--arms progressive,oneshot --prune criterion=l2 --out benchmarks/results/progressive_vs_oneshot_converged_l2
+	$(FROM_CONVERGED) --arms progressive,oneshot --prune criterion=l2 --out benchmarks/results/progressive_vs_oneshot_converged_l2
 	# distillation weight 3, and the seed spread: dense and that arm again with another seed (same start)
-	$(VENV)/bin/python benchmarks/progressive_vs_oneshot.py --models yolov8n.yaml,yolo11n.yaml --epochs 10 \
-		--start $(CONVERGED)/yolov8n-pretrain/weights/best.pt,$(CONVERGED)/yolo11n-pretrain/weights/best.pt \
-		--arms progressive+distill --prune distill_weight=3 --out benchmarks/results/progressive_vs_oneshot_dw3
-	$(VENV)/bin/python benchmarks/progressive_vs_oneshot.py --models yolov8n.yaml,yolo11n.yaml --epochs 10 \
-		--start $(CONVERGED)/yolov8n-pretrain/weights/best.pt,$(CONVERGED)/yolo11n-pretrain/weights/best.pt \
-		--arms dense,progressive+distill --prune distill_weight=3 --set seed=1 --out benchmarks/results/progressive_vs_oneshot_seed1
-	$(VENV)/bin/python benchmarks/progressive_vs_oneshot.py --models yolov8n.yaml,yolo11n.yaml --epochs 10 \
-		--start $(CONVERGED)/yolov8n-pretrain/weights/best.pt,$(CONVERGED)/yolo11n-pretrain/weights/best.pt \
-		--arms dense,progressive+distill --prune distill_weight=3 --set seed=2 --out benchmarks/results/progressive_vs_oneshot_seed2
-	$(VENV)/bin/python benchmarks/progressive_vs_oneshot.py --merge benchmarks/results/progressive_vs_oneshot_converged/results.json \
-		benchmarks/results/progressive_vs_oneshot_converged_l2/results.json benchmarks/results/progressive_vs_oneshot_dw3/results.json benchmarks/results/progressive_vs_oneshot_seed1/results.json \
-		benchmarks/results/progressive_vs_oneshot_seed2/results.json --out benchmarks/results/progressive_vs_oneshot_converged
+	$(FROM_CONVERGED) --arms progressive+distill --prune distill_weight=3 --out benchmarks/results/progressive_vs_oneshot_dw3
+	for s in 1 2; do $(FROM_CONVERGED) --arms dense,progressive+distill --prune distill_weight=3 --set seed=$$s \
+		--out benchmarks/results/progressive_vs_oneshot_seed$$s; done
+	$(VENV)/bin/python benchmarks/progressive_vs_oneshot.py --out benchmarks/results/progressive_vs_oneshot_converged --merge \
+		$(patsubst %,benchmarks/results/progressive_vs_oneshot_%/results.json,converged converged_l2 dw3 seed1 seed2)
 	# which criterion keeps the most of a trained model right after pruning
 	for m in yolov8n yolo11n; do $(VENV)/bin/python benchmarks/criteria_sweep.py \
 		--model $(CONVERGED)/$$m-pretrain/weights/best.pt --out benchmarks/results/criteria_sweep_$$m; done
