@@ -28,17 +28,24 @@ bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/shapes_baseline.py --out benchmarks/results/shapes_baseline.json
 	$(VENV)/bin/python benchmarks/prune_table.py
 	# issue 3: every arm starts from a converged dense model (30 epochs, ~0.80) and trains 10 more epochs;
-	# pruned arms with the default criterion (taylor), then progressive and one-shot again with l2 magnitude
+	# pruned arms with the default criterion (taylor_raw; AGP steps at epochs 1, 2, 3 and, end_epoch=1, at 1, 1.5, 2),
+	# then again with taylor (normalised per layer) and l2 magnitude
 	$(VENV)/bin/python benchmarks/progressive_vs_oneshot.py --models yolov8n.yaml,yolo11n.yaml --pretrain 30 \
-		--epochs 10 --arms dense,progressive,progressive+continue,oneshot,progressive+distill \
+		--epochs 10 --arms dense,progressive,oneshot,progressive+distill \
 		--out benchmarks/results/progressive_vs_oneshot_converged
+	$(FROM_CONVERGED) --arms progressive --prune end_epoch=1 --out benchmarks/results/progressive_vs_oneshot_end1
+	$(FROM_CONVERGED) --arms progressive,oneshot,progressive+distill --prune criterion=taylor --out benchmarks/results/progressive_vs_oneshot_taylor
 	$(FROM_CONVERGED) --arms progressive,oneshot --prune criterion=l2 --out benchmarks/results/progressive_vs_oneshot_converged_l2
-	# distillation weight 3, and the seed spread: dense and that arm again with another seed (same start)
-	$(FROM_CONVERGED) --arms progressive+distill --prune distill_weight=3 --out benchmarks/results/progressive_vs_oneshot_dw3
-	for s in 1 2; do $(FROM_CONVERGED) --arms dense,progressive+distill --prune distill_weight=3 --set seed=$$s \
-		--out benchmarks/results/progressive_vs_oneshot_seed$$s; done
+	# the seed spread: the same arms again with other seeds (same start); with taylor: distillation weight 3
+	for s in 1 2; do $(FROM_CONVERGED) --arms dense,progressive,oneshot --set seed=$$s --out benchmarks/results/progressive_vs_oneshot_seed$$s; \
+		$(FROM_CONVERGED) --arms progressive --prune end_epoch=1 --set seed=$$s --out benchmarks/results/progressive_vs_oneshot_end1_seed$$s; done
+	for s in 0 1 2; do $(FROM_CONVERGED) --arms progressive+distill --prune criterion=taylor --prune distill_weight=3 --set seed=$$s \
+		--out benchmarks/results/progressive_vs_oneshot_taylor_dw3_seed$$s; done
 	$(VENV)/bin/python benchmarks/progressive_vs_oneshot.py --out benchmarks/results/progressive_vs_oneshot_converged --merge \
-		$(patsubst %,benchmarks/results/progressive_vs_oneshot_%/results.json,converged converged_l2 dw3 seed1 seed2)
-	# which criterion keeps the most of a trained model right after pruning
+		$(patsubst %,benchmarks/results/progressive_vs_oneshot_%/results.json,converged end1 taylor converged_l2 seed1 end1_seed1 \
+		seed2 end1_seed2 taylor_dw3_seed0 taylor_dw3_seed1 taylor_dw3_seed2)
+	# which criterion keeps the most of a trained model right after pruning, and how fast each criterion's model runs
 	for m in yolov8n yolo11n; do $(VENV)/bin/python benchmarks/criteria_sweep.py \
 		--model $(CONVERGED)/$$m-pretrain/weights/best.pt --out benchmarks/results/criteria_sweep_$$m; done
+	$(VENV)/bin/python benchmarks/criterion_latency.py --out benchmarks/results/criterion_latency \
+		--models $(CONVERGED)/yolov8n-pretrain/weights/best.pt,$(CONVERGED)/yolo11n-pretrain/weights/best.pt

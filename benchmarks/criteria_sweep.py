@@ -59,7 +59,7 @@ def main() -> None:
     ap.add_argument("--imgsz", type=int, default=320)
     ap.add_argument("--target", default="macs")
     ap.add_argument("--amount", type=float, default=0.5)
-    ap.add_argument("--criteria", default="l1,l2,bn_scale,lamp,taylor,random")
+    ap.add_argument("--criteria", default="l1,l2,bn_scale,lamp,taylor,taylor_raw,random")
     ap.add_argument("--allocations", default="global,local")
     ap.add_argument("--bn-batches", type=int, default=32, help="training batches for the BatchNorm re-estimate")
     ap.add_argument("--out", default="benchmarks/results/criteria_sweep")

@@ -51,7 +51,7 @@ def test_bad_checkpoints(kind, damaged, tmp_path):
         ({"amount": -0.2}, "strictly between 0 and 1"),
         ({"amount": 1.5}, "strictly between 0 and 1"),
         ({"amount": "half"}, "must be of type"),
-        ({"criterion": "magic"}, "unknown criterion 'magic': use auto or one of l1, l2, bn_scale, taylor, lamp, random"),
+        ({"criterion": "magic"}, "unknown criterion 'magic': use auto or one of l1, l2, bn_scale, taylor, taylor_raw, lamp, random"),
         ({"target": "flops"}, "unknown target"),
         ({"allocation": "greedy"}, "unknown allocation"),
         ({"finetune_lr": "reset"}, "unknown finetune_lr .reset.: use one of restart, continue"),

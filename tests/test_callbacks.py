@@ -53,8 +53,9 @@ def progressive_run(mini_data, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("cb")
     model = YOLO("yolov8n.yaml")
-    # steps at epochs 2, 2.5 (mid-epoch) and 3 (1-based); rewarm 0.25 epoch: back on the schedule by each epoch's end
-    opts = dict(target="macs", amount=0.5, steps=3, start_epoch=1, end_epoch=2, imgsz=IMGSZ, criterion="taylor",
+    # steps at epochs 2, 2.5 (mid-epoch) and 3 (1-based); rewarm 0.25 epoch: back on the schedule by each epoch's end;
+    # the default criterion (auto: taylor_raw on the trainer's batches)
+    opts = dict(target="macs", amount=0.5, steps=3, start_epoch=1, end_epoch=2, imgsz=IMGSZ,
                 sparsity="bn", distill="both", rewarm_epochs=0.25, schedule="linear")
     cb = add_pruning_callbacks(model, **opts)
     add_pruning_callbacks(model, **opts)  # helper: replaces, never doubles

@@ -242,25 +242,45 @@ def test_taylor_scores_a_checkpoint_saved_without_gradients(mini_batches):
     assert all(p.grad is None for p in frozen.parameters())
 
 
-def test_auto_criterion_is_taylor_given_data_and_l2_without(mini_batches):
-    """The default criterion: taylor (better on trained models) wherever real batches are at hand."""
+def test_auto_criterion_is_taylor_raw_given_data_and_l2_without(mini_batches):
+    """The default criterion: raw taylor (best on trained models) wherever real batches are at hand."""
     from yoloprune import PruneConfig
     from yoloprune.callbacks.progressive import PruningCallbacks
     from yoloprune.engine import prune_
 
     assert PruneConfig().criterion == "auto"
-    assert PruningCallbacks(PruneConfig()).config.criterion == "taylor"  # the trainer's batches are always there
+    assert PruningCallbacks(PruneConfig()).config.criterion == "taylor_raw"  # the trainer's batches are always there
     assert PruningCallbacks(PruneConfig(criterion="l1")).config.criterion == "l1"
     dense = build("yolov8n.yaml", nc=NC)
-    models = {name: copy.deepcopy(dense) for name in ("auto+data", "taylor", "auto", "l2")}
+    models = {name: copy.deepcopy(dense) for name in ("auto+data", "taylor_raw", "auto", "l2")}
     reports = {
         "auto+data": prune_(models["auto+data"], PruneConfig(imgsz=IMGSZ), batches=mini_batches),
-        "taylor": prune_(models["taylor"], PruneConfig(criterion="taylor", imgsz=IMGSZ), batches=mini_batches),
+        "taylor_raw": prune_(models["taylor_raw"], PruneConfig(criterion="taylor_raw", imgsz=IMGSZ), batches=mini_batches),
         "auto": prune_(models["auto"], PruneConfig(imgsz=IMGSZ)),
         "l2": prune_(models["l2"], PruneConfig(criterion="l2", imgsz=IMGSZ)),
     }
-    assert reports["auto+data"].criterion == "taylor" and reports["auto"].criterion == "l2"
-    for auto, explicit in (("auto+data", "taylor"), ("auto", "l2")):
+    assert reports["auto+data"].criterion == "taylor_raw" and reports["auto"].criterion == "l2"
+    for auto, explicit in (("auto+data", "taylor_raw"), ("auto", "l2")):
         a, b = models[auto].state_dict(), models[explicit].state_dict()
         assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     assert reports["auto+data"].layers != reports["auto"].layers  # the two criteria do choose differently
+
+
+def test_taylor_is_raw_taylor_normalised_per_group(mini_batches):
+    """Same gradients, same channel order within a group; only the cross-layer scale differs (mean = 1 for taylor)."""
+    from yoloprune.adapters import to_stock
+    from yoloprune.engine import accumulate_gradients
+    from yoloprune.graph import build_graph
+    from yoloprune.importance import build_criterion
+
+    model = build("yolov8n.yaml", nc=NC)
+    graph = build_graph(model)
+    assert accumulate_gradients(model, mini_batches, len(mini_batches)) == len(mini_batches)
+    raw, normalised = build_criterion("taylor_raw"), build_criterion("taylor")
+    means = []
+    for group in graph.groups:
+        r, t = raw(group), normalised(group)
+        assert torch.allclose(r / r.mean(), t, rtol=1e-4, atol=1e-6)
+        means.append(float(r.mean()))
+    to_stock(model)
+    assert max(means) > 10 * min(means)  # layers differ in how much the loss notices them: what raw ranking keeps

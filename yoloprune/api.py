@@ -77,7 +77,7 @@ def prune(
     config.validate()
     if epochs > 0:
         return _prune_while_training(model, data, config, project, name, exist_ok, epochs, train_args or {})
-    config = config.resolved(has_data=data is not None)  # criterion=auto: taylor when data is given
+    config = config.resolved(has_data=data is not None)  # criterion=auto: taylor_raw when data is given
     net, ckpt = load_model(model, nc=_dataset_classes(data) if str(model).endswith((".yaml", ".yml")) else None)
     batches = None
     if CRITERIA[config.criterion].needs_gradients:

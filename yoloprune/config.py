@@ -19,9 +19,10 @@ class PruneConfig:
 
     Attributes:
         criterion: importance criterion, a name from ``yoloprune.importance.CRITERIA``, or ``auto``
-            (default): ``taylor`` where real data is at hand (always in the callbacks, which use the
-            trainer's batches; one-shot with ``data=``), ``l2`` otherwise. Taylor kept far more of a
-            trained model in ``benchmarks/criteria_sweep.py`` and after fine-tuning (see the README).
+            (default): ``taylor_raw`` where real data is at hand (always in the callbacks, which use
+            the trainer's batches; one-shot with ``data=``), ``l2`` otherwise. Raw Taylor scores kept
+            far more of a trained model in ``benchmarks/criteria_sweep.py`` and after fine-tuning
+            (see the README).
         target: ``"ratio"`` — ``amount`` is the fraction of channels removed (Torch-Pruning's
             ``pruning_ratio``); ``"macs"`` / ``"params"`` — ``amount`` is the fraction of the dense
             model's MACs / parameters to keep (reached within ``tolerance``).
@@ -34,7 +35,7 @@ class PruneConfig:
         skip: layers left untouched: ``model.<i>`` indices (ints) or module-name prefixes.
         imgsz: image size at which MACs are counted and the graph is traced.
         tolerance: allowed relative error on a ``macs``/``params`` target (0.03 = ±3 %).
-        taylor_batches: batches of real data the ``taylor`` criterion averages gradients over.
+        taylor_batches: batches of real data the ``taylor`` criteria accumulate gradients over.
         seed: seed for the ``random`` criterion and any sampling.
 
     Progressive pruning during training (the callbacks; ignored by one-shot ``prune_``):
@@ -150,10 +151,10 @@ class PruneConfig:
         return self
 
     def resolved(self, has_data: bool) -> PruneConfig:
-        """This config with ``criterion="auto"`` made concrete: ``taylor`` given real batches, else ``l2``."""
+        """This config with ``criterion="auto"`` made concrete: ``taylor_raw`` given real batches, else ``l2``."""
         if self.criterion != "auto":
             return self
-        return replace(self, criterion="taylor" if has_data else "l2")
+        return replace(self, criterion="taylor_raw" if has_data else "l2")
 
     def to_dict(self) -> dict:
         d = asdict(self)

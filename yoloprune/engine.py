@@ -173,7 +173,7 @@ def prune_(
     """Prune ``model`` (a ``DetectionModel`` or ``YOLO``) in place to ``config``'s target; return the report.
 
     ``batches`` — preprocessed Ultralytics training batches (``img`` float in [0, 1], ``cls``,
-    ``bboxes``, ``batch_idx``) — are required by criteria that need gradients (``taylor``).
+    ``bboxes``, ``batch_idx``) — are required by criteria that need gradients (``taylor``, ``taylor_raw``).
     ``sync`` maps the chosen per-group channel indices to the ones to apply — under DDP, rank 0's
     (see ``yoloprune.distributed.broadcast_plan``) so every rank prunes identically.
     ``widths`` (from :func:`plan_widths`, keyed by group) fixes how many channels each group keeps

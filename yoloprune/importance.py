@@ -71,10 +71,23 @@ def _bn_scale():
 
 @register_criterion("taylor", needs_gradients=True)
 def _taylor():
-    """First-order Taylor estimate |w * dL/dw| of the loss change, from real batches (Molchanov et al. 2019)."""
+    """First-order Taylor |w * dL/dw| from real batches, divided by its mean within each group (Torch-Pruning's default)."""
     import torch_pruning as tp  # noqa: PLC0415
 
     return tp.importance.GroupTaylorImportance()
+
+
+@register_criterion("taylor_raw", needs_gradients=True)
+def _taylor_raw():
+    """First-order Taylor |w * dL/dw| as is: the estimated loss change, comparable across layers (Molchanov et al. 2019).
+
+    Ranked globally, it keeps the high-resolution early layers (where MACs are) and thins the deep,
+    parameter-heavy ones that the loss barely notices; the per-group ``mean`` normalisation of
+    ``taylor`` hides exactly that difference between layers.
+    """
+    import torch_pruning as tp  # noqa: PLC0415
+
+    return tp.importance.GroupTaylorImportance(normalizer=None)
 
 
 @register_criterion("lamp")

@@ -41,7 +41,7 @@ class PruningCallbacks:
     """Prunes ``trainer.model`` on a schedule and keeps the trainer consistent after every step."""
 
     def __init__(self, config: PruneConfig | None = None, **options):
-        # criterion=auto is taylor here: the trainer's own batches are always at hand
+        # criterion=auto is taylor_raw here: the trainer's own batches are always at hand
         self.config = (config or PruneConfig(**options)).validate().resolved(has_data=True)
         self.history: list[dict] = []  # one entry per completed prune step
         self.dense: dict | None = None  # {"params", "macs"} of the model when the run started
