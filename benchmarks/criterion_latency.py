@@ -50,17 +50,16 @@ def main() -> None:
             for imgsz in sizes:
                 report = benchmark(result.checkpoint, dense=dense_pt, formats=args.formats, imgsz=imgsz, data=None,
                                    runs=args.runs, out_dir=out / stem / criterion / f"bench{imgsz}")
-                timed = {(r["format"], r["precision"], r["model"]): r for r in report["benchmarks"]
-                         if r.get("latency_ms_median")}
-                for (fmt, precision, model), r in timed.items():
-                    if model != "pruned" or (fmt, precision, "dense") not in timed:
+                timed = {(r["format"], r["precision"], r["model"]): r for r in report["benchmarks"]}
+                for key, speedup in report["summary"].items():  # "<format>:<precision> speedup", from summarize()
+                    if not key.endswith(" speedup"):
                         continue
-                    d = timed[(fmt, precision, "dense")]
+                    fmt, precision = key.removesuffix(" speedup").split(":")
+                    d, r = timed[(fmt, precision, "dense")], timed[(fmt, precision, "pruned")]
                     rows.append({"model": stem, "criterion": criterion, "imgsz": imgsz, "format": f"{fmt}:{precision}",
                                  "params": result.report.pruned.params, "macs_kept": result.report.macs_kept,
                                  "dense_ms": d["latency_ms_median"], "pruned_ms": r["latency_ms_median"],
-                                 "speedup": d["latency_ms_median"] / r["latency_ms_median"],
-                                 "size_mb": r["size_mb"], "dense_size_mb": d["size_mb"]})
+                                 "speedup": speedup, "size_mb": r["size_mb"], "dense_size_mb": d["size_mb"]})
                     print(json.dumps(rows[-1]), flush=True)
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps({"amount": args.amount, "runs": args.runs, "rows": rows}, indent=2))

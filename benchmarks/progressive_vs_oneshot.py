@@ -10,8 +10,9 @@ Arms: dense, progressive, oneshot, callbacks-oneshot; a pruned callbacks arm tak
 whole LR schedule, the default, or the run's decayed tail). Pruned arms use the default criterion
 (auto: taylor_raw on real batches; `--prune criterion=taylor` or `criterion=l2` to compare). Reports
 mAP50-95 (best.pt on the val split), params, MACs at --imgsz, wall time, and the pruning overhead
-(time inside prune steps / total training time). `--set` / `--prune` overrides are appended to the arm's name (`dense (seed=1)`),
-so arms run in parallel processes (separate --out) and combined with --merge stay apart.
+(time inside prune steps / total training time). `--set` / `--prune` overrides are appended to the
+arm's name (`dense (seed=1)`), so arms run in parallel processes (separate --out) and combined with
+--merge stay apart.
 
     .venv/bin/python benchmarks/progressive_vs_oneshot.py --models yolov8n.yaml,yolo11n.yaml --epochs 30
     .venv/bin/python benchmarks/progressive_vs_oneshot.py --merge a/results.json b/results.json --out c
