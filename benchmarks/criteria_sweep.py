@@ -61,6 +61,8 @@ def main() -> None:
     ap.add_argument("--amount", type=float, default=0.5)
     ap.add_argument("--criteria", default="l1,l2,bn_scale,lamp,taylor,taylor_raw,random")
     ap.add_argument("--allocations", default="global,local")
+    ap.add_argument("--max-layer-ratios", default="0.9",
+                    help="PruneConfig.max_layer_ratio values to sweep (comma-separated; the floor on any layer)")
     ap.add_argument("--bn-batches", type=int, default=32, help="training batches for the BatchNorm re-estimate")
     ap.add_argument("--out", default="benchmarks/results/criteria_sweep")
     args = ap.parse_args()
@@ -79,16 +81,17 @@ def main() -> None:
     dense, _ = load_model(args.model)
     rows = [{"criterion": "(dense)", "allocation": "-", "macs_g": None, "map_pruned": evaluate(dense, data, args.imgsz, args.model),
              "map_bn_recalibrated": None}]
-    for criterion, allocation in itertools.product(args.criteria.split(","), args.allocations.split(",")):
+    ratios = [float(r) for r in args.max_layer_ratios.split(",")]
+    for criterion, allocation, ratio in itertools.product(args.criteria.split(","), args.allocations.split(","), ratios):
         net, _ = load_model(args.model)
         cfg = PruneConfig(criterion=criterion, allocation=allocation, target=args.target, amount=args.amount,
-                          imgsz=args.imgsz)
+                          imgsz=args.imgsz, max_layer_ratio=ratio)
         batches = detection_batches(data, args.imgsz) if CRITERIA[criterion].needs_gradients else None
         report = prune_(net, cfg, batches=batches)
         net.eval()
         zero_shot = evaluate(net, data, args.imgsz, args.model)
         recalibrate_bn(net, detection_batches(data, args.imgsz), args.bn_batches)
-        rows.append({"criterion": criterion, "allocation": allocation, "macs_g": report.pruned.macs,
+        rows.append({"criterion": criterion, "allocation": allocation, "max_layer_ratio": ratio, "macs_g": report.pruned.macs,
                      "params": report.pruned.params, "map_pruned": zero_shot,
                      "map_bn_recalibrated": evaluate(net, data, args.imgsz, args.model)})
         print(json.dumps(rows[-1]), flush=True)
@@ -97,12 +100,13 @@ def main() -> None:
     (out / "results.json").write_text(json.dumps({"model": args.model, "target": args.target, "amount": args.amount,
                                                   "imgsz": args.imgsz, "bn_batches": args.bn_batches, "rows": rows},
                                                  indent=2))
-    print(f"\n| criterion | allocation | GMACs@{args.imgsz} | mAP50-95 pruned | after BN re-estimate |")
-    print("|---|---|---:|---:|---:|")
+    print(f"\n| criterion | allocation | max_layer_ratio | GMACs@{args.imgsz} | params | mAP50-95 pruned | after BN re-estimate |")
+    print("|---|---|---:|---:|---:|---:|---:|")
     for r in rows:
         macs = f"{r['macs_g']:.3f}" if r["macs_g"] else "-"
         recal = f"{r['map_bn_recalibrated']:.3f}" if r["map_bn_recalibrated"] is not None else "-"
-        print(f"| {r['criterion']} | {r['allocation']} | {macs} | {r['map_pruned']:.3f} | {recal} |")
+        print(f"| {r['criterion']} | {r['allocation']} | {r.get('max_layer_ratio', '-')} | {macs} | "
+              f"{r.get('params', '-')} | {r['map_pruned']:.3f} | {recal} |")
 
 
 if __name__ == "__main__":

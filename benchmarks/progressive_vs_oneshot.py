@@ -29,10 +29,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def _val(weights, data, imgsz):
+def _val(weights, data, imgsz, split="val"):
     from ultralytics import YOLO
 
-    return float(YOLO(str(weights)).val(data=str(data), imgsz=imgsz, batch=16, plots=False, verbose=False).box.map)
+    return float(YOLO(str(weights)).val(data=str(data), imgsz=imgsz, batch=16, plots=False, verbose=False,
+                                        split=split).box.map)
+
+
+def _has_split(data, split: str) -> bool:
+    from yoloprune.batches import load_dataset
+
+    return bool(load_dataset(data).get(split))
 
 
 def _stock_yolo(source: str):
@@ -106,7 +113,9 @@ def run_arm(arm: str, model: str, data: Path, epochs: int, imgsz: int, out: Path
     wall = time.perf_counter() - t0
     net, _ = load_model(best)
     stats = model_stats(net, imgsz)
-    return {"model": model, "arm": arm, "criterion": criterion, "map50_95": _val(best, data, imgsz), "params": stats.params,
+    test = _val(best, data, imgsz, "test") if _has_split(data, "test") else None  # held out: not used to pick best.pt
+    return {"model": model, "arm": arm, "criterion": criterion, "map50_95": _val(best, data, imgsz), "map50_95_test": test,
+            "params": stats.params,
             "macs_g": stats.macs, "wall_s": round(wall, 1), "prune_overhead": round(overhead / wall, 4),
             "weights": str(best)}
 
@@ -162,11 +171,12 @@ def main() -> None:
     offline.configure()
     from yoloprune.data import dataset_recipe, resolve_dataset
 
-    recipe = dataset_recipe(args.data)
+    recipe = {} if args.data.endswith((".yaml", ".yml")) else dataset_recipe(args.data)  # a YAML path: --set recipe
     epochs = args.epochs or recipe.get("epochs", 30)
     imgsz = args.imgsz or recipe.get("imgsz", 320)
     train = {k: v for k, v in recipe.items() if k not in {"model", "epochs", "imgsz"}}
     train.update(plots=False, verbose=False)
+    train.update({k: yaml_value(v) for k, v in (kv.split("=", 1) for kv in args.set)})  # the pretrain's too
     data = resolve_dataset(args.data)
     models = args.models.split(",")
     starts = [s or None for s in args.start.split(",")] if args.start else [None] * len(models)  # "a.pt," = pretrain 2nd
@@ -180,7 +190,6 @@ def main() -> None:
         arm_train = dict(train)
         if start:  # fine-tuning a trained model: Ultralytics' warm-up (bias LR 0.1) would first undo its training
             arm_train["warmup_epochs"] = 0
-        arm_train.update({k: yaml_value(v) for k, v in (kv.split("=", 1) for kv in args.set)})
         for arm in arms:
             rows.append(run_arm(arm, model, data, epochs, imgsz, out / "runs", arm_train, start, prune_options))
             rows[-1]["arm"] = arm_label(arm, args.set, args.prune if arm != "dense" else [])
@@ -193,11 +202,12 @@ def main() -> None:
 
 
 def print_table(rows: list[dict], imgsz: int) -> None:
-    print(f"\n| model | arm | criterion | mAP50-95 | params | GMACs@{imgsz} | wall s | prune overhead |")
-    print("|---|---|---|---:|---:|---:|---:|---:|")
+    print(f"\n| model | arm | criterion | mAP50-95 (val) | mAP50-95 (test) | params | GMACs@{imgsz} | wall s | prune overhead |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['model']} | {r['arm']} | {r.get('criterion', '?')} | {r['map50_95']:.3f} | {r['params']:,} | {r['macs_g']:.3f} | "
-              f"{r['wall_s']:.0f} | {r['prune_overhead']:.1%} |")
+        test = "" if r.get("map50_95_test") is None else f"{r['map50_95_test']:.3f}"
+        print(f"| {r['model']} | {r['arm']} | {r.get('criterion', '?')} | {r['map50_95']:.3f} | {test} | {r['params']:,} | "
+              f"{r['macs_g']:.3f} | {r['wall_s']:.0f} | {r['prune_overhead']:.1%} |")
 
 
 def merge(paths: list[str], out: Path) -> None:

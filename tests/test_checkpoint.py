@@ -116,3 +116,29 @@ def test_predict_and_onnx_export_keep_pruned_architecture(pruned_run, mini_data,
     # the exported graph is the pruned one (BN folded into convs: a few params fewer, never dense-sized)
     assert n_params <= pruned_run.report.pruned.params < pruned_run.report.dense.params
     assert n_params > 0.9 * pruned_run.report.pruned.params
+
+
+def test_pruned_checkpoint_size_scales_with_kept_parameters(tmp_path):
+    """Like Ultralytics' strip_optimizer(): FP16 weights, no optimizer; a pruned file is smaller than its dense one."""
+    from ultralytics.utils.torch_utils import strip_optimizer
+
+    from models import build
+    from yoloprune import prune
+    from yoloprune.checkpoint import load_model
+
+    dense = tmp_path / "best.pt"  # a dense best.pt as Ultralytics leaves it after training
+    torch.save({"model": build("yolov8s.yaml", nc=6), "ema": None, "optimizer": {"state": {}}, "epoch": 9,
+                "train_args": {"model": "yolov8s.yaml", "task": "detect"}}, dense)
+    strip_optimizer(dense)
+    sizes = {}
+    for amount in (0.6, 0.3):
+        result = prune(dense, project=tmp_path, name=f"p{amount}", target="params", amount=amount, imgsz=IMGSZ)
+        kept = result.report.pruned.params / result.report.dense.params
+        sizes[amount] = result.checkpoint.stat().st_size / dense.stat().st_size
+        assert sizes[amount] < 1.0 and abs(sizes[amount] - kept) < 0.06, (amount, sizes[amount], kept)
+        ckpt = torch.load(result.checkpoint, weights_only=False)
+        assert ckpt["optimizer"] is None and ckpt["ema"] is None
+        assert next(ckpt["model"].parameters()).dtype == torch.float16  # as Ultralytics stores best.pt
+        model, _ = load_model(result.checkpoint)
+        assert next(model.parameters()).dtype == torch.float32  # and loads back in FP32
+    assert sizes[0.3] < sizes[0.6]

@@ -31,6 +31,36 @@ def test_parse_args_aliases_and_suggestions():
         parse_args("prune", ["model"])
 
 
+def test_ultralytics_arguments_pass_through_with_their_own_type_checks():
+    from yoloprune.errors import ConfigError
+
+    args = parse_args("prune", ["model=a.pt", "epochs=3", "device=0,1", "lr0=0.001", "optimizer=AdamW", "amount=0.4"])
+    assert args["ultralytics"] == {"device": "0,1", "lr0": 0.001, "optimizer": "AdamW"}  # for Ultralytics' train()
+    assert args["amount"] == 0.4 and "amount" not in args["ultralytics"]  # our keys keep priority
+    assert parse_args("finetune", ["model=a.pt", "lr0=0.002", "cos_lr=true"])["ultralytics"] == {"lr0": 0.002, "cos_lr": True}
+    assert parse_args("export", ["model=a.pt", "opset=12", "simplify=false"])["ultralytics"] == {"opset": 12, "simplify": False}
+    with pytest.raises(ConfigError, match="'lr0=abc' is of invalid type"):  # Ultralytics' own check and message
+        parse_args("finetune", ["model=a.pt", "lr0=abc"])
+    with pytest.raises(ConfigError, match="Did you mean 'lr0'"):  # suggestions search both sets
+        parse_args("finetune", ["model=a.pt", "lr_0=0.01"])
+    with pytest.raises(ConfigError, match="format=openvino:int8"):  # set by yolo-prune, with the way to say it
+        parse_args("export", ["model=a.pt", "int8=true"])
+    with pytest.raises(ConfigError, match="unknown key 'lr0' for 'report'"):  # report runs no Ultralytics stage
+        parse_args("report", ["run=x", "lr0=0.1"])
+
+
+def test_benchmark_hardware_key_and_deprecated_target():  # the deprecation line: test_export_and_benchmark_commands
+    assert parse_args("benchmark", ["model=a.pt", "hardware=jetson"])["hardware"] == "jetson"
+    args = parse_args("benchmark", ["model=a.pt", "target=iphone"])
+    assert args["hardware"] == "iphone" and "target" not in args
+    assert parse_args("prune", ["model=a.pt", "target=params"])["target"] == "params"  # prune's target is the measure
+
+
+def test_one_shot_prune_refuses_training_arguments(tmp_path):
+    p = _cli("prune", "model=yolo11n.yaml", "imgsz=64", "lr0=0.01", "project=out", "name=x", cwd=tmp_path)
+    assert p.returncode == 2 and "add epochs=N" in p.stderr and not (tmp_path / "out").exists()
+
+
 def test_help_lists_every_key():
     text = help_text("prune")
     for key in ("model", "data", "criterion", "target", "amount", "allocation", "round_to", "min_channels", "skip",
@@ -79,9 +109,14 @@ def test_cli_debug_shows_traceback(tmp_path):
 
 def test_cli_prune_while_training(tmp_path):
     p = _cli("prune", "model=yolov8n.yaml", "data=shapes-mini", "target=macs", "amount=0.5", "epochs=3", "steps=2",
-             "start_epoch=0", "end_epoch=1", "imgsz=64", "batch=8", "project=out", "name=prog", cwd=tmp_path)
+             "start_epoch=0", "end_epoch=1", "imgsz=64", "batch=8", "project=out", "name=prog",
+             "device=cpu", "lr0=0.0123", "momentum=0.91", "seed=3", cwd=tmp_path)
     assert p.returncode == 0, p.stderr[-3000:]
     run = tmp_path / "out" / "prog"
+    import yaml
+
+    trained = yaml.safe_load((run / "args.yaml").read_text())  # what Ultralytics' trainer ran with
+    assert (trained["device"], trained["lr0"], trained["momentum"], trained["seed"]) == ("cpu", 0.0123, 0.91, 3)
     assert (run / "weights" / "best.pt").exists() and (run / "weights" / "last.pt").exists()
     d = json.loads((run / "prune.json").read_text())
     assert [h["step"] for h in d["history"]] == [1, 2]

@@ -34,8 +34,11 @@ def demo_run(tmp_path_factory):
 
 def test_demo_ends_with_the_dense_vs_pruned_table(demo_run):
     run, p = demo_run
-    tail = p.stdout.strip().splitlines()[-5:]
-    assert tail[0].startswith("| model |") and tail[2].startswith("| dense |") and tail[3].startswith("| pruned |")
+    tail = p.stdout.strip().splitlines()[-6:]
+    assert tail[0].startswith("| model |") and tail[2].startswith("| dense |") and tail[4].startswith("| pruned |")
+    assert tail[3].startswith("| dense, same epochs |")  # the honest comparison: as many epochs as the pruned model
+    assert "| 1 + 3 |" in tail[3] and "| 1 + 3 |" in tail[4] and "| 1 |" in tail[2]
+    assert "n/a" not in "\n".join(tail[:5])  # every OpenVINO latency measured, bf16 included where the CPU has it
     assert str(run) in tail[-1] or "out/demo" in tail[-1]  # where the outputs are
 
 
@@ -52,11 +55,16 @@ def test_demo_report_json_schema_and_values(demo_run):
     rows = {(r["model"], r["format"], r["precision"]): r for r in rep["benchmarks"]}
     keys = {"format", "precision", "target", "model", "latency_ms_median", "latency_ms_p90", "size_mb", "map50_95"}
     for model in ("dense", "pruned"):
-        for fmt, precision in (("onnx", "fp32"), ("openvino", "fp32"), ("openvino", "int8")):
+        from yoloprune.export.openvino_precision import cpu_capabilities
+
+        bf16 = (("openvino", "bf16"),) if "BF16" in cpu_capabilities() else ()
+        for fmt, precision in (("onnx", "fp32"), ("openvino", "fp32"), *bf16, ("openvino", "int8")):
             row = rows[(model, fmt, precision)]
             assert keys <= set(row) and row["target"] == "intel-cpu"
             assert 0 < row["latency_ms_median"] <= row["latency_ms_p90"] and row["size_mb"] > 0
             assert row["map50_95"] is not None
+            if fmt == "openvino":  # the compute precision OpenVINO reported: f32 for fp32/int8 on every CPU
+                assert f"{'bf16' if precision == 'bf16' else 'f32'} compute" in row["runtime_precision"]
         coreml = rows[(model, "coreml", "fp16")]
         assert coreml["size_mb"] > 0 and "macOS" in coreml["error"]  # converted here, runs on Apple devices
     assert rows[("pruned", "openvino", "fp32")]["size_mb"] < rows[("dense", "openvino", "fp32")]["size_mb"]
@@ -111,12 +119,22 @@ def test_export_and_benchmark_commands(demo_run):
     run, _ = demo_run
     pruned, dense = run / "pruned" / "weights" / "best.pt", run / "dense" / "weights" / "best.pt"
     before = sha256(pruned)
-    p = _cli("export", f"model={pruned}", "format=onnx", f"imgsz={IMGSZ}", cwd=run.parent)
+    p = _cli("export", f"model={pruned}", "format=onnx,openvino:fp32", f"imgsz={IMGSZ}", "opset=12", cwd=run.parent)
     assert p.returncode == 0, p.stderr[-2000:]
-    assert "onnx:fp32  ok" in p.stdout and "Exports saved beside" in p.stdout and sha256(pruned) == before
+    assert "| onnx:fp32 | ok |" in p.stdout and "Exports saved beside" in p.stdout and sha256(pruned) == before
+    import onnx
+
+    assert onnx.load(str(pruned.with_name("best_fp32.onnx"))).opset_import[0].version == 12  # Ultralytics' opset= got through
+    # readable: one summary table and where the logs are; Ultralytics' banners and OpenVINO's output in the log
+    log = pruned.parent / "export.log"
+    assert len((p.stdout + p.stderr).splitlines()) <= 12, p.stdout + p.stderr
+    assert f"Full export logs: {log}" in p.stdout and "ONNX:" in log.read_text() and "OpenVINO:" in log.read_text()
+    loud = _cli("export", f"model={pruned}", "format=onnx", f"imgsz={IMGSZ}", "debug=true", cwd=run.parent)
+    assert loud.returncode == 0 and "ONNX:" in loud.stdout + loud.stderr  # debug=True shows them
     p = _cli("benchmark", f"model={pruned}", f"dense={dense}", "format=onnx", f"imgsz={IMGSZ}", "runs=3", "warmup=1",
-             "project=bench", "name=b", cwd=run.parent)
+             "project=bench", "name=b", "target=intel-cpu", cwd=run.parent)
     assert p.returncode == 0, p.stderr[-2000:]
+    assert "'target=' is deprecated, use 'hardware=intel-cpu'" in p.stdout + p.stderr
     out = run.parent / "bench" / "b"
     rows = json.loads((out / "benchmark.json").read_text())["benchmarks"]
     assert {(r["model"], r["format"]) for r in rows} == {(m, f) for m in ("dense", "pruned") for f in ("pytorch", "onnx")}

@@ -35,10 +35,22 @@ def exports(pruned_run, mini_data):
             export_all(pruned_run.checkpoint, "onnx,openvino,coreml,engine", data="shapes-mini", imgsz=IMGSZ)}
 
 
-@pytest.mark.parametrize("key", [("onnx", "fp32"), ("openvino", "fp32"), ("openvino", "fp16"), ("openvino", "int8")])
+def _bf16_cpu() -> bool:
+    from yoloprune.export.openvino_precision import cpu_capabilities
+
+    return "BF16" in cpu_capabilities()
+
+
+@pytest.mark.parametrize("key", [("onnx", "fp32"), ("openvino", "fp32"), ("openvino", "bf16"), ("openvino", "fp16"),
+                                 ("openvino", "int8")])
 def test_runnable_exports_have_parity(exports, key):
     r = exports[key]
+    if key == ("openvino", "bf16") and not _bf16_cpu():
+        assert not r.ok and "no bf16 support" in r.skipped and r.file is None  # skipped, saying why
+        pytest.skip(f"openvino:bf16 needs a CPU with bf16 support: {r.skipped}")
     assert r.ok, r.error
+    if key[0] == "openvino":  # what OpenVINO reported it compiled, for parity and Ultralytics' validator alike
+        assert r.runtime_precision == ("bf16" if key[1] == "bf16" else "f32")
     assert r.parity["passed"] and r.parity["max_abs_error"] <= r.parity["tolerance"]
     assert r.size_mb > 0 and r.seconds > 0
     assert r.map50_95 is not None and r.map50_95_pytorch - r.map50_95 <= 0.015  # Ultralytics' validator on shapes-mini
@@ -62,7 +74,8 @@ def test_unavailable_backend_fails_alone(exports):
     for precision in ("fp16", "int8"):
         r = exports[("engine", precision)]
         assert not r.ok and "tensorrt" in r.error and "yoloprune[tensorrt]" in r.error
-    assert sum(r.ok for r in exports.values()) == 6  # every other format still exported
+    # every other format still exported (openvino:bf16 where the CPU has bf16)
+    assert sum(r.ok for r in exports.values()) == 6 + _bf16_cpu()
 
 
 def test_metadata_embedded(exports, pruned_run):
@@ -126,7 +139,9 @@ def test_benchmark_schema_and_device_bundle_dry_run(pruned_run, dense_ckpt, tmp_
     assert "onnx:fp32 speedup" in saved["summary"]
     assert (tmp_path / "b" / "pareto.png").stat().st_size > 0 and "| pruned | onnx |" in (tmp_path / "b" / "benchmark.md").read_text()
 
-    bundle_report = benchmark(pruned_run.checkpoint, dense=dense_ckpt, target="jetson", imgsz=IMGSZ, out_dir=tmp_path / "j")
+    assert (tmp_path / "b" / "benchmark.log").stat().st_size > 0  # exporters' and validators' output went there
+    assert saved["hardware"] == "intel-cpu" and "cpu_flags" in saved["machine"]
+    bundle_report = benchmark(pruned_run.checkpoint, dense=dense_ckpt, hardware="jetson", imgsz=IMGSZ, out_dir=tmp_path / "j")
     script = tmp_path / "j" / "jetson_bundle" / "run_benchmark.py"
     assert bundle_report["bundle"] and script.exists()
     p = subprocess.run([sys.executable, str(script), "--dry-run", "--runs", "3"], capture_output=True, text=True, timeout=300)
@@ -135,3 +150,14 @@ def test_benchmark_schema_and_device_bundle_dry_run(pruned_run, dense_ckpt, tmp_
     assert {r["model"] for r in device["benchmarks"]} == {"dense", "pruned"}
     merged = import_device_results(tmp_path / "b" / "benchmark.json", script.parent / "results.json")
     assert len(merged["benchmarks"]) == len(rows) + 2
+
+
+def test_ultralytics_export_arguments_go_to_the_formats_that_take_them():
+    from yoloprune.errors import ConfigError
+    from yoloprune.export.exporter import _export_args_per_format
+
+    split = _export_args_per_format({"onnx", "openvino"}, {"opset": 12, "device": "cpu", "dynamic": True})
+    assert split["onnx"] == {"opset": 12, "device": "cpu", "dynamic": True}
+    assert split["openvino"] == {"device": "cpu", "dynamic": True}  # Ultralytics refuses opset for openvino
+    with pytest.raises(ConfigError, match="opset= applies to format engine, onnx, not to openvino"):
+        _export_args_per_format({"openvino"}, {"opset": 12})

@@ -46,7 +46,7 @@ def test_cli_flows_make_no_network_connection(tmp_path, mini_data):
     """Build, prune, save, reload and a 1-epoch train + val, via the CLI in a user's environment."""
     log = tmp_path / "net.log"
     env = _clean_env(tmp_path, log)
-    env["YOLOPRUNE_HOME"] = str(tmp_path / "cache")
+    env.update(YOLOPRUNE_HOME=str(tmp_path / "cache"), YOLOPRUNE_OFFLINE="1")  # the opt-in (library use stays online)
     cli = [sys.executable, "-m", "yoloprune.cli"]
     run = lambda *a: subprocess.run([*cli, *a], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)  # noqa: E731
     p = run("prune", "model=yolov8n.yaml", "data=shapes-mini", "criterion=taylor", "target=macs", "amount=0.5",
@@ -66,17 +66,21 @@ def test_cli_flows_make_no_network_connection(tmp_path, mini_data):
 
 def test_openvino_conversion_sends_no_telemetry(tmp_path):
     """ov.convert_model (behind every OpenVINO export) posts usage events to Google Analytics and writes
-    ~/intel/* whenever the home directory exists and CI is not set; after offline.configure() it does neither."""
+    ~/intel/* whenever the home directory exists and CI is not set; inside offline.no_telemetry() (around every
+    export of ours) it does neither, and the process gets its state back afterwards."""
     pytest.importorskip("openvino")
     log = tmp_path / "net.log"
     env = _clean_env(tmp_path, log)
     env.pop("CI", None)  # OpenVINO's telemetry stays quiet in CI: test what a user's shell gets
+    env.pop("NNCF_CI", None)  # (the test session's own offline setup sets it)
     code = (
+        "import os, sys\n"
         "from yoloprune import offline\n"
-        "offline.configure()\n"
-        "import torch, openvino as ov\n"
-        "ov.convert_model(torch.nn.Conv2d(3, 4, 3), example_input=torch.rand(1, 3, 8, 8))\n"
-        "import time; time.sleep(1)\n"  # the events go out on a thread pool
+        "with offline.no_telemetry():\n"
+        "    import torch, openvino as ov\n"
+        "    ov.convert_model(torch.nn.Conv2d(3, 4, 3), example_input=torch.rand(1, 3, 8, 8))\n"
+        "    import time; time.sleep(1)\n"  # the events go out on a thread pool
+        "assert 'NNCF_CI' not in os.environ and sys.modules.get('openvino_telemetry', 0) is not None\n"
         "print('converted')\n"
     )
     proc = subprocess.run([sys.executable, "-c", GUARDED.format(guard=str(Path(__file__).parent / "netguard")) + code],
@@ -84,3 +88,34 @@ def test_openvino_conversion_sends_no_telemetry(tmp_path):
     assert proc.returncode == 0 and "converted" in proc.stdout, proc.stderr[-2000:]
     assert not log.exists() or not log.read_text(), log.read_text()[:500]
     assert not (tmp_path / "home" / "intel").exists()  # no client id or usage counter in the user's home
+
+
+def test_importing_every_module_changes_nothing(tmp_path):
+    """No module changes the environment, loads an export backend or writes under HOME when imported
+    (Ultralytics' own import writes its settings.json under ~/.config/Ultralytics: that file is its, not ours)."""
+    import pkgutil
+
+    import yoloprune
+
+    names = sorted(m.name for m in pkgutil.walk_packages(yoloprune.__path__, "yoloprune.") if "device_bench" not in m.name)
+    log = tmp_path / "net.log"
+    env = _clean_env(tmp_path, log)
+    env.pop("NNCF_CI", None)
+    code = (
+        "import importlib, json, os, sys\n"
+        "import ultralytics\n"  # its own import-time effects first (it sets OMP_NUM_THREADS, writes its settings)
+        "before = dict(os.environ)\n"
+        f"for name in {names!r}:\n"
+        "    importlib.import_module(name)\n"
+        "after = dict(os.environ)\n"
+        "heavy = sorted({m.split('.')[0] for m, v in sys.modules.items() if v is not None}"
+        " & {'openvino', 'coremltools', 'tensorrt', 'nncf', 'onnxruntime'})\n"
+        "print(json.dumps({'changed': sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k)),"
+        " 'heavy': heavy, 'hidden': [m for m, v in sys.modules.items() if v is None and 'telemetry' in m]}))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert seen == {"changed": [], "heavy": [], "hidden": []}, seen
+    written = sorted(str(p.relative_to(tmp_path / "home")) for p in (tmp_path / "home").rglob("*") if p.is_file())
+    assert written == [".config/Ultralytics/settings.json"], written

@@ -1,8 +1,11 @@
 """yoloprune: structured channel pruning for Ultralytics YOLO detectors.
 
 Importing this package has no side effects and imports neither Ultralytics nor any export backend;
-names are resolved on first use.
+names are resolved on first use. Ultralytics keeps the user's settings, config dir and online state
+(offline mode is an opt-in: ``YOLOPRUNE_OFFLINE=1``, see :mod:`yoloprune.offline`).
 """
+
+from . import offline as _offline  # stdlib only: reads OMP_NUM_THREADS before Ultralytics' import changes it
 
 __version__ = "0.1.0"
 
@@ -29,8 +32,6 @@ def __getattr__(name):
         import importlib
 
         if _LAZY[name] in {"yoloprune.engine", "yoloprune.api", "yoloprune.finetune", "yoloprune.trainer"}:
-            from . import offline
-
-            offline.configure()  # these import Ultralytics: keep it offline and out of the home config
+            _offline.configure_if_requested()  # these import Ultralytics: offline only when the user opted in
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'yoloprune' has no attribute {name!r}")

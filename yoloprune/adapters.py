@@ -16,10 +16,6 @@ import copy
 import torch
 from torch import nn
 
-from . import offline
-
-offline.configure()  # before Ultralytics is imported: offline, private config dir
-
 from ultralytics.nn.modules import C2PSA, C2f, Conv
 
 

@@ -65,7 +65,7 @@ def prune(
     """
     from . import offline  # noqa: PLC0415
 
-    offline.configure()
+    offline.configure_if_requested()
     from .batches import detection_batches  # noqa: PLC0415
     from .checkpoint import load_model, save_pruned  # noqa: PLC0415
     from .engine import prune_  # noqa: PLC0415

@@ -29,3 +29,8 @@ def write_bytes_atomic(data: bytes | memoryview, path: str | Path) -> Path:
             raise OutputWriteError.wrap(path, e) from e
         raise
     return path
+
+
+def write_text_atomic(text: str, path: str | Path) -> Path:
+    """:func:`write_bytes_atomic` for UTF-8 text (reports, tables, sidecars)."""
+    return write_bytes_atomic(text.encode(), path)

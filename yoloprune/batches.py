@@ -8,9 +8,9 @@ from typing import Iterator
 
 def detection_batches(data: str | Path, imgsz: int, batch: int = 8, split: str = "train") -> Iterator[dict]:
     """Yield preprocessed batches (``img`` float in [0, 1]) of a dataset name or data YAML, without augmentation."""
-    from .offline import configure  # noqa: PLC0415
+    from .offline import configure_if_requested  # noqa: PLC0415
 
-    configure()
+    configure_if_requested()
     from ultralytics.cfg import get_cfg  # noqa: PLC0415
     from ultralytics.data import build_dataloader, build_yolo_dataset  # noqa: PLC0415
 
@@ -24,9 +24,9 @@ def detection_batches(data: str | Path, imgsz: int, batch: int = 8, split: str =
 
 def load_dataset(data: str | Path) -> dict:
     """Ultralytics' dataset dict for a known name or data YAML; missing data is one clear error."""
-    from .offline import configure  # noqa: PLC0415
+    from .offline import configure_if_requested  # noqa: PLC0415
 
-    configure()
+    configure_if_requested()
     from ultralytics.data.utils import check_det_dataset  # noqa: PLC0415
 
     from .data import resolve_dataset  # noqa: PLC0415

@@ -24,9 +24,9 @@ def load_model(source: str | Path, nc: int | None = None) -> tuple[nn.Module, di
     ``nc`` sets the class count of a model built from a YAML (ignored for checkpoints).
     Never downloads: a missing file is an error, not a hub look-up.
     """
-    from .offline import configure  # noqa: PLC0415
+    from .offline import configure_if_requested  # noqa: PLC0415
 
-    configure()
+    configure_if_requested()
     from ultralytics.nn.tasks import DetectionModel, guess_model_task, load_checkpoint  # noqa: PLC0415
 
     path = Path(str(source))
@@ -71,15 +71,17 @@ def atomic_save(obj, path: str | Path) -> Path:
 
 def save_pruned(model: nn.Module, path: str | Path, *, source: str | Path, meta: dict, train_args: dict | None = None) -> Path:
     """Write ``model`` as an Ultralytics checkpoint at ``path``; refuse to write over ``source``."""
-    from .offline import configure  # noqa: PLC0415
+    from .offline import configure_if_requested  # noqa: PLC0415
 
-    configure()
+    configure_if_requested()
     from ultralytics import __version__  # noqa: PLC0415
 
     path = Path(path)
     if Path(str(source)).exists() and path.resolve() == Path(str(source)).resolve():
         raise CheckpointError(f"refusing to overwrite the input checkpoint {source}: choose another output path")
-    snapshot = deepcopy(model).float().cpu().eval()
+    # final checkpoints are stored like Ultralytics' strip_optimizer() leaves best.pt: FP16 weights, no optimizer
+    # or EMA (an FP32 pruned file was larger than the dense best.pt it came from); loading casts back to FP32
+    snapshot = deepcopy(model).float().cpu().eval().half()
     snapshot.criterion = None
     meta = {**meta, "source": str(source)}
     snapshot.yoloprune = meta  # travels with the module through Ultralytics' own checkpoints (EMA deepcopies)

@@ -15,10 +15,21 @@ import traceback
 from dataclasses import fields
 
 from .config import PruneConfig
+from .demo import DEMO_FORMATS
 from .errors import ConfigError, YoloPruneError
 
 ALIASES = {"ratio": "amount", "method": "criterion", "importance": "criterion", "size": "imgsz"}
 COMMON = {"project": "runs/prune", "name": "exp", "exist_ok": False, "debug": False}
+# the Ultralytics stage whose arguments a command passes through (its cfg keys, Ultralytics' own type checks)
+STAGE = {"prune": "train", "finetune": "train", "export": "export", "benchmark": "export"}
+# Ultralytics keys that yolo-prune sets itself, with the way to say it here
+RESERVED = {
+    "mode": "the command chooses it", "task": "yoloprune prunes detect models", "cfg": "give the keys themselves",
+    "quantize": "choose the precision in format= (e.g. format=openvino:int8,openvino:fp16)",
+    "half": "choose the precision in format= (e.g. format=openvino:fp16)",
+    "int8": "choose the precision in format= (e.g. format=openvino:int8)",
+}
+DEPRECATED = {"benchmark": {"target": "hardware"}}  # old key -> new key, per command
 
 
 def _prune_defaults() -> dict:
@@ -44,8 +55,9 @@ COMMANDS = {
         lambda: {"model": None, "format": "onnx", "data": None, "imgsz": 640, "parity": True, "debug": False},
     ),
     "benchmark": (
-        "Dense vs pruned side by side on a target (intel-cpu measured here; jetson/iphone via a device bundle).",
-        lambda: {"model": None, "dense": None, "target": "intel-cpu", "format": "openvino", "data": None, "imgsz": 640,
+        "Dense vs pruned side by side on the deployment hardware (hardware=intel-cpu measured here; jetson/iphone "
+        "via a device bundle).",
+        lambda: {"model": None, "dense": None, "hardware": "intel-cpu", "format": "openvino", "data": None, "imgsz": 640,
                  "threads": 2, "runs": 50, "warmup": 10, "merge": None, **COMMON, "project": "runs/benchmark",
                  "name": "exp"},
     ),
@@ -57,7 +69,7 @@ COMMANDS = {
         "Offline end-to-end demo: shapes data, dense yolov8n, progressive pruning to half the MACs with the "
         "callbacks + fine-tune, export (ONNX, OpenVINO FP32/INT8, CoreML), CPU benchmark, run report.",
         lambda: {"model": "yolov8n.yaml", "data": "shapes", "epochs": None, "prune_epochs": None, "amount": 0.5,
-                 "criterion": "auto", "steps": 3, "imgsz": None, "formats": "onnx,openvino:fp32,openvino:int8,coreml:fp16",
+                 "criterion": "auto", "steps": 3, "imgsz": None, "formats": DEMO_FORMATS,
                  "runs": 30, **COMMON, "project": "runs/demo", "name": "demo"},
     ),
 }
@@ -80,22 +92,66 @@ def parse_value(text: str):
     return text
 
 
+def ultralytics_keys() -> dict:
+    """Ultralytics' own cfg keys and defaults (imports Ultralytics: only asked for keys that are not ours)."""
+    from ultralytics.cfg import DEFAULT_CFG_DICT  # noqa: PLC0415
+
+    return dict(DEFAULT_CFG_DICT)
+
+
+def _for_ultralytics(key: str, value):
+    """CLI values as Ultralytics takes them: ``device=0,1`` -> ``"0,1"``, other lists -> list."""
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value) if key == "device" else list(value)
+    return value
+
+
 def parse_args(command: str, argv: list[str]) -> dict:
-    """``key=value`` tokens -> dict over the command's defaults; unknown keys get a 'did you mean'."""
+    """``key=value`` tokens -> dict over the command's defaults; unknown keys get a 'did you mean'.
+
+    Commands that run an Ultralytics stage (``STAGE``) also take every Ultralytics argument of
+    that stage; they are type-checked with Ultralytics' own ``check_cfg`` and returned under
+    ``"ultralytics"``, to be passed through unchanged. yoloprune's keys keep priority.
+    """
     defaults = COMMANDS[command][1]()
-    args = dict(defaults)
+    args, extra = dict(defaults), {}
+    stage = STAGE.get(command)
+    theirs = None
     for token in argv:
         key, sep, value = token.partition("=")
         key = ALIASES.get(key.strip().lstrip("-"), key.strip().lstrip("-"))
         if not sep:
             raise ConfigError(f"argument {token!r} must be key=value (e.g. amount=0.5); see 'yolo-prune help {command}'")
-        if key not in defaults:
-            close = difflib.get_close_matches(key, list(defaults), n=1)
+        if key in DEPRECATED.get(command, {}):
+            from ultralytics.utils import LOGGER  # noqa: PLC0415
+
+            new = DEPRECATED[command][key]
+            LOGGER.warning(f"yolo-prune {command}: '{key}=' is deprecated, use '{new}={value}'")
+            key = new
+        if key in defaults:
+            args[key] = parse_value(value)
+            continue
+        theirs = theirs if theirs is not None else (ultralytics_keys() if stage else {})
+        if stage and key in RESERVED:
+            raise ConfigError(f"'{key}' is set by yolo-prune {command}: {RESERVED[key]}")
+        if key not in theirs:
+            close = difflib.get_close_matches(key, [*defaults, *(k for k in theirs if k not in RESERVED)], n=1)
             hint = f" Did you mean '{close[0]}'?" if close else ""
-            raise ConfigError(f"unknown key '{key}' for '{command}'.{hint} Valid keys: {', '.join(defaults)}")
-        args[key] = parse_value(value)
+            also = f" and Ultralytics' {stage} arguments" if stage else ""
+            raise ConfigError(f"unknown key '{key}' for '{command}'.{hint} Valid keys: {', '.join(defaults)}{also} "
+                              f"(see 'yolo-prune help {command}')")
+        extra[key] = _for_ultralytics(key, parse_value(value))
+    if extra:
+        from ultralytics.cfg import check_cfg  # noqa: PLC0415
+
+        try:
+            check_cfg(extra, hard=True)
+        except (TypeError, ValueError, SyntaxError) as e:
+            raise ConfigError(str(e).strip()) from None
     if "skip" in args and not isinstance(args["skip"], (tuple, list)):
         args["skip"] = () if args["skip"] is None else (args["skip"],)
+    if stage:
+        args["ultralytics"] = extra
     return args
 
 
@@ -103,14 +159,21 @@ def help_text(command: str | None = None) -> str:
     if command in COMMANDS:
         doc, defaults = COMMANDS[command]
         rows = "\n".join(f"  {k}={v}" for k, v in defaults().items())
-        return f"yolo-prune {command}: {doc}\nkeys (defaults):\n{rows}"
+        stage = STAGE.get(command)
+        more = (f"\nand every Ultralytics {stage} argument (e.g. device=0,1 lr0=0.001 optimizer=AdamW; "
+                "see 'yolo cfg'), passed through unchanged" if stage else "")
+        return f"yolo-prune {command}: {doc}\nkeys (defaults):\n{rows}{more}"
     rows = "\n".join(f"  {name:<9} {doc}" for name, (doc, _) in COMMANDS.items())
     return f"usage: yolo-prune <command> key=value ...\ncommands:\n{rows}\n  help      'yolo-prune help <command>' lists its keys"
 
 
-def run(command: str, args: dict) -> str:
-    """Execute a parsed command; return the line saying where its outputs are."""
+def run(command: str, args: dict, debug: bool = False) -> str:
+    """Execute a parsed command; return the line saying where its outputs are.
+
+    ``debug`` shows the exporters' full output instead of sending it to the run folder's log file.
+    """
     args = {k: v for k, v in args.items() if k != "debug"}
+    extra = args.pop("ultralytics", {})
     if command == "prune":
         from .api import prune  # noqa: PLC0415
 
@@ -124,9 +187,13 @@ def run(command: str, args: dict) -> str:
         config = PruneConfig(**{k: v for k, v in args.items() if k in keys})
         if args["model"] is None:
             raise ConfigError("prune needs model=<checkpoint.pt or model.yaml>")
+        if extra and args["epochs"] == 0:
+            raise ConfigError(f"{', '.join(sorted(extra))}: Ultralytics training arguments, but a one-shot prune "
+                              "(epochs=0) trains nothing: add epochs=N to prune while training, or pass them to "
+                              "'yolo-prune finetune'")
         result = prune(args["model"], data=args["data"], config=config, project=args["project"], name=args["name"],
                        exist_ok=args["exist_ok"], epochs=args["epochs"],
-                       train_args={"batch": args["batch"], "workers": args["workers"]})
+                       train_args={"batch": args["batch"], "workers": args["workers"], "seed": config.seed, **extra})
         if args["epochs"] > 0:
             d = result.report
             print(f"params {d['dense']['params']:,} -> {d['pruned']['params']:,}; "
@@ -142,7 +209,7 @@ def run(command: str, args: dict) -> str:
         if args["model"] is None:
             raise ConfigError("finetune needs model=<pruned checkpoint .pt>")
         model, data, epochs = args.pop("model"), args.pop("data"), args.pop("epochs")
-        best = finetune(model, data, epochs=epochs, **args)
+        best = finetune(model, data, epochs=epochs, **extra, **args)
         return f"Fine-tuned weights saved to {best}"
     if command == "export":
         from .export.exporter import export_all  # noqa: PLC0415
@@ -153,13 +220,15 @@ def run(command: str, args: dict) -> str:
         from .export.formats import parse_formats  # noqa: PLC0415
 
         parse_formats(fmt)  # unknown formats are a user error before anything is exported
-        results = export_all(args["model"], fmt, data=args["data"], imgsz=args["imgsz"], parity=args["parity"])
-        for r in results:
-            status = "ok" if r.ok else f"FAILED: {r.error}"
-            note = r.parity.get("skipped") or (f"max abs err {r.parity['max_abs_error']:.2e}" if "max_abs_error" in r.parity else "")
-            print(f"{r.format:>9}:{r.precision:<5} {status:<8} {r.size_mb or 0:8.2f} MB {r.seconds:6.1f}s  {r.file or ''}  {note}")
+        log = None if debug else Path(args["model"]).resolve().parent / "export.log"
+        results = export_all(args["model"], fmt, data=args["data"], imgsz=args["imgsz"], parity=args["parity"],
+                             log_file=log, export_args=extra)
+        print(export_table(results))
+        if log is not None:
+            print(f"Full export logs: {log}")
         if not any(r.ok for r in results):
-            raise YoloPruneError("no format exported successfully (see the errors above)")
+            raise YoloPruneError("no format exported successfully (see the table above" +
+                                 (f" and {log})" if log else ")"))
         return f"Exports saved beside {args['model']}"
     if command == "benchmark":
         from .api import run_dir  # noqa: PLC0415
@@ -177,14 +246,15 @@ def run(command: str, args: dict) -> str:
         from .export.formats import TARGETS, parse_formats  # noqa: PLC0415
 
         parse_formats(fmt)
-        if args["target"] not in TARGETS:
-            raise ConfigError(f"unknown target {args['target']!r}: use one of {', '.join(TARGETS)}")
+        if args["hardware"] not in TARGETS:
+            raise ConfigError(f"unknown hardware {args['hardware']!r}: use one of {', '.join(TARGETS)}")
         out = run_dir(args["project"], args["name"], args["exist_ok"])
-        report = benchmark(args["model"], dense=args["dense"], target=args["target"], formats=fmt, imgsz=args["imgsz"],
-                           data=args["data"], threads=args["threads"], warmup=args["warmup"], runs=args["runs"],
-                           out_dir=out)
+        log = None if debug else out / "benchmark.log"
+        report = benchmark(args["model"], dense=args["dense"], hardware=args["hardware"], formats=fmt,
+                           imgsz=args["imgsz"], data=args["data"], threads=args["threads"], warmup=args["warmup"],
+                           runs=args["runs"], out_dir=out, log_file=log, export_args=extra)
         print(markdown_table(report) if report["benchmarks"] else f"Device bundle: {report['bundle']} (see its README.txt)")
-        return f"Results saved to {out} (benchmark.json, benchmark.md, pareto.png)"
+        return f"Results saved to {out} (benchmark.json, benchmark.md, pareto.png{', benchmark.log' if log else ''})"
     if command == "report":
         from .report import build_report  # noqa: PLC0415
 
@@ -204,6 +274,19 @@ def run(command: str, args: dict) -> str:
     raise ConfigError(f"unknown command {command!r}: use one of {', '.join(COMMANDS)} or help")
 
 
+def export_table(results) -> str:
+    """One summary table for an export run: status, size, time, parity and mAP per format:precision."""
+    lines = ["| format | status | size MB | seconds | runtime precision | max abs err | mAP50-95 (PyTorch) | file |",
+             "|---|---|---:|---:|---|---:|---|---|"]
+    for r in results:
+        status = "ok" if r.ok else (f"skipped: {r.skipped}" if r.skipped else f"FAILED: {r.error}")
+        err = f"{r.parity['max_abs_error']:.2e}" if "max_abs_error" in r.parity else (r.parity.get("skipped") or "")
+        m = f"{r.map50_95:.3f} ({r.map50_95_pytorch:.3f})" if r.map50_95 is not None else ""
+        lines.append(f"| {r.format}:{r.precision} | {status} | {r.size_mb or 0:.2f} | {r.seconds:.1f} | "
+                     f"{r.runtime_precision or ''} | {err} | {m} | {r.file or ''} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in {"help", "-h", "--help"}:
@@ -217,7 +300,13 @@ def main(argv: list[str] | None = None) -> int:
             close = difflib.get_close_matches(command, list(COMMANDS), n=1)
             hint = f" Did you mean '{close[0]}'?" if close else ""
             raise ConfigError(f"unknown command '{command}'.{hint} Commands: {', '.join(COMMANDS)}, help")
-        print(run(command, parse_args(command, rest)))
+        from . import offline  # noqa: PLC0415
+
+        if command == "demo":
+            offline.configure()  # the demo is offline by promise
+        else:
+            offline.configure_if_requested()  # YOLOPRUNE_OFFLINE=1; otherwise Ultralytics keeps the user's setup
+        print(run(command, parse_args(command, rest), debug=debug))
         return 0
     except YoloPruneError as e:
         if debug:

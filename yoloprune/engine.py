@@ -12,10 +12,6 @@ import torch
 import torch_pruning as tp
 from torch import nn
 
-from . import offline
-
-offline.configure()  # before Ultralytics is imported: offline, private config dir
-
 from ultralytics.utils import LOGGER
 
 from .adapters import to_stock

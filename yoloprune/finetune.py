@@ -18,7 +18,7 @@ def finetune(model: str | Path, data: str | Path, epochs: int = 10, teacher: str
     """
     from . import offline  # noqa: PLC0415
 
-    offline.configure()
+    offline.configure_if_requested()
     from ultralytics.utils import LOGGER  # noqa: PLC0415
 
     from .checkpoint import load_model  # noqa: PLC0415

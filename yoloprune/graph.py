@@ -14,10 +14,6 @@ import torch
 import torch_pruning as tp
 from torch import nn
 
-from . import offline
-
-offline.configure()  # before Ultralytics is imported: offline, private config dir
-
 from ultralytics.nn.modules import C2PSA, C3, SPPF, C2f, C3k2, Concat, Conv, Detect
 from ultralytics.nn.modules.block import Attention
 from ultralytics.nn.tasks import DetectionModel

@@ -1,66 +1,95 @@
-"""Keep Ultralytics off the network and out of the user's home config.
+"""Offline mode: an explicit opt-in for the demo, the test suite and air-gapped users.
 
-Call :func:`configure` before the first ``import ultralytics`` (every yoloprune entry point does).
-It only sets environment defaults (``YOLO_OFFLINE=1``, ``YOLO_CONFIG_DIR``) and, once Ultralytics is
-imported, places a bundled TTF as ``Arial.ttf`` so ``check_font`` never downloads one. It also keeps
-OpenVINO's model converter quiet: ``ov.convert_model`` (behind every OpenVINO export) posts usage
-events to Google Analytics and writes ``~/intel/*`` unless CI is set or an opt-out file exists; while
-offline, yoloprune hides the ``openvino_telemetry`` package from this process, which makes OpenVINO
-use its built-in no-op stub (its path for when that package is not installed). Importing yoloprune
-itself does none of this.
+Library use leaves a user's process alone: Ultralytics keeps *their* settings (``datasets_dir``,
+``runs_dir``, integrations), config dir, online state and environment. :func:`configure` is called
+only where offline is the promise: the demo, the test suite and benchmark scripts, or any entry point
+when ``YOLOPRUNE_OFFLINE=1`` is set (:func:`configure_if_requested`). It sets ``YOLO_OFFLINE=1``, a
+private ``YOLO_CONFIG_DIR`` under ``$YOLOPRUNE_HOME`` and places a bundled TTF as ``Arial.ttf`` so
+``check_font`` never downloads one; it must run before the first ``import ultralytics``.
+
+What library calls do change, only for their own duration: telemetry opt-outs
+(:func:`no_telemetry`) around OpenVINO/NNCF exports, which change nothing else.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
 from pathlib import Path
 
 _FONT_NAMES = ("Arial.ttf", "Arial.Unicode.ttf")
-USER_THREADS: str | None = None  # OMP_NUM_THREADS as the user set it ("" = unset), before Ultralytics changed it
+# OMP_NUM_THREADS as the user set it ("" = unset), read (never written) when yoloprune is imported before
+# Ultralytics, whose import sets it to 1; None when Ultralytics came first
+USER_THREADS: str | None = os.environ.get("OMP_NUM_THREADS", "") if "ultralytics" not in sys.modules else None
+OPT_IN = "YOLOPRUNE_OFFLINE"
 
 
 def yoloprune_home() -> Path:
-    """Folder for yoloprune's caches: generated datasets and Ultralytics' config (``$YOLOPRUNE_HOME``)."""
+    """Folder for yoloprune's caches: generated datasets and, offline, Ultralytics' config (``$YOLOPRUNE_HOME``)."""
     return Path(os.environ.get("YOLOPRUNE_HOME") or Path.home() / ".cache" / "yoloprune").expanduser()
+
+
+def requested() -> bool:
+    """True when the user opted in to offline mode with ``YOLOPRUNE_OFFLINE=1``."""
+    return os.environ.get(OPT_IN, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def configure_if_requested() -> Path | None:
+    """:func:`configure` when ``YOLOPRUNE_OFFLINE=1``, else nothing (library entry points call this)."""
+    return configure() if requested() else None
 
 
 def configure() -> Path:
     """Switch Ultralytics to offline mode with a private config dir; return that config dir.
 
     Idempotent. Values the user already exported (``YOLO_OFFLINE=0``, their own ``YOLO_CONFIG_DIR``)
-    win over these defaults.
+    win over these defaults. Only the demo, the tests, benchmarks and the ``YOLOPRUNE_OFFLINE=1``
+    opt-in call it.
     """
-    global USER_THREADS  # noqa: PLW0603
-    if USER_THREADS is None and "ultralytics" not in sys.modules:  # Ultralytics' import sets OMP_NUM_THREADS=1
-        USER_THREADS = os.environ.get("OMP_NUM_THREADS", "")
+    if "ultralytics" in sys.modules and "YOLO_CONFIG_DIR" not in os.environ:
+        from ultralytics.utils import LOGGER  # noqa: PLC0415
+
+        LOGGER.warning("yoloprune: offline mode was asked for after Ultralytics was imported: Ultralytics keeps "
+                       "its online state and config dir in this process (set YOLOPRUNE_OFFLINE=1 before importing it)")
     os.environ.setdefault("YOLO_OFFLINE", "1")
     os.environ.setdefault("YOLO_CONFIG_DIR", str(yoloprune_home() / "ultralytics"))
     os.environ.setdefault("YOLO_AUTOINSTALL", "false")  # never pip-install at run time
     os.environ.setdefault("MPLCONFIGDIR", str(yoloprune_home() / "matplotlib"))  # plots' font cache, not ~/.config
-    # NNCF (OpenVINO INT8 calibration) posts usage telemetry to Google Analytics unless ~/intel holds an opt-out
-    # file; NNCF_CI is its own switch to a no-op telemetry stub (it changes nothing else in NNCF 3.x)
-    os.environ.setdefault("NNCF_CI", "1")
+    os.environ.setdefault("NNCF_CI", "1")  # NNCF's own switch to its no-op telemetry stub
     if os.environ["YOLO_OFFLINE"] != "0":
-        _hide_openvino_telemetry()
+        sys.modules.setdefault("openvino_telemetry", None)
     from ultralytics.utils import SETTINGS, USER_CONFIG_DIR  # noqa: PLC0415 (after the env is set)
 
     _place_font(Path(USER_CONFIG_DIR))
-    if SETTINGS.get("sync"):
-        SETTINGS.update(sync=False)  # no analytics events
+    if SETTINGS.get("sync") and Path(USER_CONFIG_DIR).resolve().is_relative_to(yoloprune_home().resolve()):
+        SETTINGS.update(sync=False)  # no analytics events; only ever in yoloprune's own private settings
     return Path(USER_CONFIG_DIR)
 
 
-def _hide_openvino_telemetry() -> None:
-    """``import openvino_telemetry`` raises ImportError from now on, so OpenVINO's converter takes its stub."""
-    if "openvino.tools.ovc" in sys.modules and sys.modules.get("openvino_telemetry") is not None:
-        from ultralytics.utils import LOGGER  # noqa: PLC0415
+@contextlib.contextmanager
+def no_telemetry():
+    """For the block: OpenVINO's converter and NNCF use their no-op telemetry stubs; then all is given back.
 
-        LOGGER.warning("yoloprune: OpenVINO's converter was imported before yoloprune.offline.configure(): "
-                       "its usage telemetry stays on in this process")
-        return
-    sys.modules["openvino_telemetry"] = None  # Python's documented way to make an import fail
+    ``ov.convert_model`` (behind every OpenVINO export) posts usage events to Google Analytics and
+    writes ``~/intel/*`` unless CI is set; hiding ``openvino_telemetry`` makes it take its built-in
+    stub (its path for when that package is not installed). NNCF (INT8 calibration) reads ``NNCF_CI``
+    when first imported. Both bind their choice at import, so a module first imported here keeps the
+    stub; nothing else in the process changes.
+    """
+    hid = "openvino_telemetry" not in sys.modules
+    if hid:
+        sys.modules["openvino_telemetry"] = None  # Python's documented way to make an import fail
+    had_nncf_ci = os.environ.get("NNCF_CI")
+    os.environ.setdefault("NNCF_CI", "1")
+    try:
+        yield
+    finally:
+        if hid and sys.modules.get("openvino_telemetry", 0) is None:
+            del sys.modules["openvino_telemetry"]
+        if had_nncf_ci is None:
+            os.environ.pop("NNCF_CI", None)
 
 
 def _place_font(config_dir: Path) -> None:

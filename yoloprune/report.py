@@ -38,10 +38,12 @@ def collect(run: Path) -> dict:
     if demo:
         prune = prune or demo.get("prune")
     dense_map = pruned_map = None
-    if demo:
+    models = []
+    if demo:  # the dense model the pruned one started from, the dense model at equal epochs, the pruned one
         dense_map, pruned_map = demo["rows"][0]["map50_95"], demo["rows"][-1]["map50_95"]
+        models = [{k: r.get(k) for k in ("model", "params", "macs", "epochs_label", "map50_95")} for r in demo["rows"]]
     return {"prune": prune, "schedule": schedule, "curve": curve, "benchmark": bench, "demo": demo,
-            "dense_map": dense_map, "pruned_map": pruned_map}
+            "dense_map": dense_map, "pruned_map": pruned_map, "models": models}
 
 
 def _training_curve_file(run: Path, schedule_path: Path | None) -> Path | None:
@@ -74,7 +76,7 @@ def report_json(info: dict) -> dict:
         "schedule": (info["schedule"] or {}).get("history") or prune.get("history"),
         "benchmarks": bench.get("benchmarks", []), "benchmark_summary": bench.get("summary", {}),
         "benchmark_settings": {k: bench.get(k) for k in ("target", "imgsz", "batch", "threads", "warmup", "runs")},
-        "machine": bench.get("machine"), "curve": info["curve"],
+        "machine": bench.get("machine"), "curve": info["curve"], "models": info.get("models") or [],
     }
 
 
@@ -125,9 +127,13 @@ def markdown(rep: dict, plots: list[str]) -> str:
     fmt = lambda v, spec: "n/a" if v is None else format(v, spec)  # noqa: E731
     lines = ["# yoloprune run report", "",
              f"Criterion `{rep['criterion']}`, MACs counted at imgsz={rep['imgsz']}.", "",
-             "| model | params | MACs (G) | mAP50-95 |", "|---|---:|---:|---:|",
-             f"| dense | {fmt(d['params'], ',')} | {fmt(d['macs'], '.3f')} | {fmt(d['map50_95'], '.3f')} |",
-             f"| pruned | {fmt(p['params'], ',')} | {fmt(p['macs'], '.3f')} | {fmt(p['map50_95'], '.3f')} |", ""]
+             "| model | params | MACs (G) | epochs | mAP50-95 |", "|---|---:|---:|---|---:|"]
+    models = rep.get("models") or [{**d, "model": "dense"}, {**p, "model": "pruned"}]
+    lines += [f"| {m['model']} | {fmt(m['params'], ',')} | {fmt(m['macs'], '.3f')} | {m.get('epochs_label') or ''} | "
+              f"{fmt(m['map50_95'], '.3f')} |" for m in models]
+    if len(models) > 2:
+        lines += ["", "Compare the pruned model with the dense model trained as many epochs in all (same recipe)."]
+    lines += [""]
     if rep["schedule"]:
         lines += ["## Prune steps", "", "| step | epoch | MACs kept | params kept | seconds |", "|---:|---:|---:|---:|---:|"]
         lines += [f"| {s['step']} | {s.get('at_epoch', s['epoch']):g} | {s['macs_kept']:.1%} | {s['params_kept']:.1%} | {s['seconds']:.1f} |"
@@ -168,5 +174,7 @@ def build_report(run) -> Path:
         plots.append("pareto.png")
     write_json_atomic(rep, run / "report.json")
     md = run / "report.md"
-    md.write_text(markdown(rep, plots))
+    from .atomic import write_text_atomic  # noqa: PLC0415
+
+    write_text_atomic(markdown(rep, plots), md)
     return md

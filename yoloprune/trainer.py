@@ -11,10 +11,6 @@ from __future__ import annotations
 
 from copy import deepcopy
 
-from . import offline
-
-offline.configure()  # before Ultralytics is imported: offline, private config dir
-
 from ultralytics import YOLO as _YOLO
 from ultralytics.models.yolo.detect import DetectionTrainer
 from ultralytics.utils import RANK

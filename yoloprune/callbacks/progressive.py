@@ -15,10 +15,6 @@ from pathlib import Path
 
 import torch
 
-from .. import offline
-
-offline.configure()
-
 from ultralytics.utils import LOGGER, RANK  # noqa: E402
 from ultralytics.utils.torch_utils import unwrap_model  # noqa: E402
 

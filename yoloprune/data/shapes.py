@@ -219,9 +219,9 @@ def _paint(region: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> No
 
 def _progress(items, total: int, desc: str):
     """Ultralytics' progress bar over ``items`` (after yoloprune's offline setup: no settings in $HOME)."""
-    from ..offline import configure  # noqa: PLC0415
+    from ..offline import configure_if_requested  # noqa: PLC0415
 
-    configure()
+    configure_if_requested()
     from ultralytics.utils import TQDM  # noqa: PLC0415
 
     return TQDM(items, total=total, desc=desc)

@@ -21,13 +21,13 @@ ROW_KEYS = ("format", "precision", "target", "model", "latency_ms_median", "late
             "size_mb", "map50_95", "runtime_precision", "threads", "error")
 
 
-def _timeit(fn, warmup: int, runs: int, desc: str = "timing") -> tuple[float, float]:
+def _timeit(fn, warmup: int, runs: int, desc: str = "timing", console=None) -> tuple[float, float]:
     from ultralytics.utils import TQDM  # noqa: PLC0415
 
     for _ in range(warmup):
         fn()
     times = []
-    for _ in TQDM(range(runs), desc=desc, total=runs):
+    for _ in TQDM(range(runs), desc=desc, total=runs, file=console):
         t = time.perf_counter()
         fn()
         times.append((time.perf_counter() - t) * 1000)
@@ -57,16 +57,9 @@ def make_runner(path: Path, fmt: str, precision: str, imgsz: int, threads: int):
         name = sess.get_inputs()[0].name
         return (lambda: sess.run(None, {name: x})), "fp32"
     if fmt == "openvino":
-        import openvino as ov  # noqa: PLC0415
+        from .openvino_precision import compile_ir  # noqa: PLC0415
 
-        core = ov.Core()
-        xml = next(Path(path).glob("*.xml"))
-        config = {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY", "CPU_DENORMALS_OPTIMIZATION": True}
-        if precision == "fp32":
-            config["INFERENCE_PRECISION_HINT"] = "f32"  # the CPU plugin's default may be bf16 on AMX machines
-        compiled = core.compile_model(core.read_model(xml), "CPU", config)
-        hint = compiled.get_property("INFERENCE_PRECISION_HINT")
-        ran = hint.to_string() if hasattr(hint, "to_string") else str(hint)
+        compiled, ran = compile_ir(path, precision, threads, extra={"CPU_DENORMALS_OPTIMIZATION": True})
         request = compiled.create_infer_request()
         return (lambda: request.infer({0: x})), f"{precision} weights, {ran} compute"
     raise ValueError(f"no local runtime for {fmt}")
@@ -82,74 +75,105 @@ def _no_grad(model, t):
     return run
 
 
-def _map(path, data_yaml, imgsz) -> float | None:
+def _map(path, fmt, precision, data_yaml, imgsz) -> float | None:
+    """mAP50-95 with the runtime computing in the precision asked for (OpenVINO: the compile hint)."""
     if data_yaml is None:
         return None
-    from ultralytics import YOLO  # noqa: PLC0415
+    from .exporter import validate_map  # noqa: PLC0415
 
-    return float(YOLO(str(path)).val(data=data_yaml, imgsz=imgsz, batch=1, plots=False, verbose=False).box.map)
+    if fmt not in FORMATS:  # pytorch
+        return validate_map(path, data_yaml, imgsz)
+    with FORMATS[fmt].precision_scope(precision):
+        return validate_map(path, data_yaml, imgsz)
 
 
-def benchmark(pruned, dense=None, target: str = "intel-cpu", formats="openvino", imgsz: int = 640, data=None,
-              threads: int = 2, warmup: int = 10, runs: int = 50, out_dir=None) -> dict:
-    """Benchmark dense and pruned side by side on this machine; returns (and writes) the report dict."""
+def benchmark(pruned, dense=None, hardware: str = "intel-cpu", formats="openvino", imgsz: int = 640, data=None,
+              threads: int = 2, warmup: int = 10, runs: int = 50, out_dir=None, log_file=None,
+              export_args: dict | None = None, target: str | None = None) -> dict:
+    """Benchmark dense and pruned side by side on ``hardware``; returns (and writes) the report dict.
+
+    ``intel-cpu`` is measured on this machine; ``jetson`` / ``iphone`` write a device bundle. Rows keep
+    the key ``target`` for the hardware (the device bundles' schema). ``log_file`` (default
+    ``out_dir/benchmark.log`` when ``out_dir`` is given) receives the exporters' and validators'
+    output; the console shows one progress bar per timed model. ``target=`` is the old name of
+    ``hardware=``.
+    """
     from .. import offline  # noqa: PLC0415
 
-    offline.configure()
+    offline.configure_if_requested()
+    from ultralytics.utils import LOGGER  # noqa: PLC0415
+
     from ..data import resolve_dataset  # noqa: PLC0415
     from ..errors import ConfigError  # noqa: PLC0415
+    from ..logs import third_party_logs_to  # noqa: PLC0415
     from .exporter import export_all  # noqa: PLC0415
 
-    if target not in TARGETS:
-        raise ConfigError(f"unknown target {target!r}: use one of {', '.join(TARGETS)}")
+    if target is not None:
+        LOGGER.warning("yoloprune: benchmark(target=...) is deprecated: the deployment hardware is hardware=...")
+        hardware = target
+    if hardware not in TARGETS:
+        raise ConfigError(f"unknown hardware {hardware!r}: use one of {', '.join(TARGETS)}")
     pruned = Path(pruned)
     dense = Path(dense) if dense else _recorded_dense(pruned)
     if dense.suffix in {".yaml", ".yml"}:  # a YAML reference: materialise it once so every format exports the same weights
         dense = _materialise(dense, Path(out_dir or pruned.parent))
     data_yaml = str(resolve_dataset(data)) if data else None
-    if target != "intel-cpu":  # not this machine: ship the models and a benchmark script to the device
+    if log_file is None and out_dir is not None:
+        log_file = Path(out_dir) / "benchmark.log"
+    settings = {"hardware": hardware, "target": hardware, "imgsz": imgsz, "threads": threads, "batch": 1,
+                "warmup": warmup, "runs": runs, "machine": machine_info(), "dense": str(dense), "pruned": str(pruned),
+                "log": str(log_file) if log_file else None}
+    if hardware != "intel-cpu":  # not this machine: ship the models and a benchmark script to the device
         from .bundle import make_bundle  # noqa: PLC0415
 
-        bundle = make_bundle({"dense": dense, "pruned": pruned}, target, imgsz, Path(out_dir or pruned.parent))
-        report = {"target": target, "imgsz": imgsz, "threads": threads, "batch": 1, "warmup": warmup, "runs": runs,
-                  "machine": {"cpu": _cpu_name(), "system": platform.platform()}, "dense": str(dense),
-                  "pruned": str(pruned), "bundle": str(bundle), "benchmarks": [], "summary": {}}
+        with third_party_logs_to(log_file):
+            bundle = make_bundle({"dense": dense, "pruned": pruned}, hardware, imgsz, Path(out_dir or pruned.parent))
+        report = {**settings, "bundle": str(bundle), "benchmarks": [], "summary": {}}
         if out_dir:
             write_outputs(report, Path(out_dir))
         return report
     rows = []
-    for label, ckpt in (("dense", dense), ("pruned", pruned)):
-        rows.append(_measure(ckpt, "pytorch", "fp32", target, label, imgsz, threads, warmup, runs, data_yaml))
-        for result in export_all(ckpt, formats, data=data, imgsz=imgsz):
-            if not result.ok:
-                rows.append({**dict.fromkeys(ROW_KEYS), "format": result.format, "precision": result.precision,
-                             "target": target, "model": label, "error": result.error or "export failed"})
-                continue
-            why = FORMATS[result.format].why_not_runnable()
-            if why:
-                rows.append({**dict.fromkeys(ROW_KEYS), "format": result.format, "precision": result.precision,
-                             "target": target, "model": label, "size_mb": result.size_mb, "error": why})
-                continue
-            rows.append(_measure(Path(result.file), result.format, result.precision, target, label, imgsz, threads,
-                                 warmup, runs, data_yaml, result.size_mb))
-    report = {"target": target, "imgsz": imgsz, "threads": threads, "batch": 1, "warmup": warmup, "runs": runs,
-              "machine": {"cpu": _cpu_name(), "system": platform.platform()},
-              "dense": str(dense), "pruned": str(pruned), "benchmarks": rows, "summary": summarize(rows)}
+    with third_party_logs_to(log_file) as console:
+        for label, ckpt in (("dense", dense), ("pruned", pruned)):
+            rows.append(_measure(ckpt, "pytorch", "fp32", hardware, label, imgsz, threads, warmup, runs, data_yaml,
+                                 console=console))
+            for result in export_all(ckpt, formats, data=data, imgsz=imgsz, console=console, export_args=export_args):
+                why = result.skipped or (None if result.ok else (result.error or "export failed"))
+                why = why or FORMATS[result.format].why_not_runnable()
+                if why:
+                    rows.append({**dict.fromkeys(ROW_KEYS), "format": result.format, "precision": result.precision,
+                                 "target": hardware, "model": label, "size_mb": result.size_mb, "error": why})
+                    continue
+                rows.append(_measure(Path(result.file), result.format, result.precision, hardware, label, imgsz,
+                                     threads, warmup, runs, data_yaml, result.size_mb, console=console))
+    report = {**settings, "benchmarks": rows, "summary": summarize(rows)}
     if out_dir:
         write_outputs(report, Path(out_dir))
     return report
 
 
-def _measure(path, fmt, precision, target, label, imgsz, threads, warmup, runs, data_yaml, size=None) -> dict:
+def machine_info() -> dict:
+    """The CPU, its bf16/AMX flags (OpenVINO's default precision depends on them) and the OS."""
+    flags = set()
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+        flags = {f for f in ("avx512_bf16", "amx_bf16", "amx_int8", "avx512_vnni", "avx512f") if f" {f}" in text}
+    except OSError:
+        pass
+    return {"cpu": _cpu_name(), "cpu_flags": sorted(flags), "system": platform.platform()}
+
+
+def _measure(path, fmt, precision, target, label, imgsz, threads, warmup, runs, data_yaml, size=None, console=None) -> dict:
     from .exporter import size_mb  # noqa: PLC0415
 
     row = {**dict.fromkeys(ROW_KEYS), "format": fmt, "precision": precision, "target": target, "model": label,
            "threads": threads, "size_mb": size if size is not None else size_mb(Path(path))}
     try:
         run, row["runtime_precision"] = make_runner(Path(path), fmt, precision, imgsz, threads)
-        row["latency_ms_median"], row["latency_ms_p90"] = _timeit(run, warmup, runs, f"{label} {fmt}:{precision}")
+        row["latency_ms_median"], row["latency_ms_p90"] = _timeit(run, warmup, runs, f"timing {label} {fmt}:{precision}",
+                                                                  console)
         row["throughput_fps"] = 1000.0 / row["latency_ms_median"]
-        row["map50_95"] = _map(path, data_yaml, imgsz)
+        row["map50_95"] = _map(path, fmt, precision, data_yaml, imgsz)
     except Exception as e:  # a broken runtime is one row's error, not the run's end
         row["error"] = f"{type(e).__name__}: {e}"
     return row
@@ -213,12 +237,16 @@ def write_outputs(report: dict, out_dir: Path) -> None:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json_atomic(report, out_dir / "benchmark.json")
-    (out_dir / "benchmark.md").write_text(markdown_table(report))
+    from ..atomic import write_text_atomic  # noqa: PLC0415
+
+    write_text_atomic(markdown_table(report), out_dir / "benchmark.md")
     pareto_plot(report["benchmarks"], out_dir / "pareto.png")
 
 
 def markdown_table(report: dict) -> str:
-    lines = [f"Target {report['target']} on {report['machine']['cpu']}, batch 1, imgsz {report['imgsz']}, "
+    flags = ", ".join(report["machine"].get("cpu_flags") or []) or "no bf16/AMX flags"
+    lines = [f"Hardware {report.get('hardware') or report['target']} on {report['machine']['cpu']} ({flags}), "
+             f"batch 1, imgsz {report['imgsz']}, "
              f"{report['threads']} threads, median of {report['runs']} runs after {report['warmup']} warm-up\n",
              "| model | format | precision | runtime precision | median ms | p90 ms | FPS | size MB | mAP50-95 | note |",
              "|---|---|---|---|---:|---:|---:|---:|---:|---|"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import platform
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from ..errors import ConfigError
 class ExportFormat:
     name: str  # Ultralytics' format argument
     suffix: str  # file or folder suffix Ultralytics writes
-    precisions: tuple[str, ...]  # what we export: fp32 / fp16 / int8
+    precisions: tuple[str, ...]  # what we export: fp32 / bf16 / fp16 / int8
     backend: str  # Python module that must import to export
     runtime: str  # Python module that must import to run the export here
     target: str  # the device it is for: intel-cpu, jetson, iphone, any
@@ -38,18 +39,36 @@ class ExportFormat:
             return f"runtime {self.runtime!r} is not installed"
         return None
 
+    def precision_unavailable(self, precision: str) -> str | None:
+        """Why this machine cannot run ``precision`` of this format (None when it can, or cannot tell)."""
+        if self.name == "openvino" and precision == "bf16" and importlib.util.find_spec("openvino") is not None:
+            from .openvino_precision import cpu_capabilities, unsupported  # noqa: PLC0415
+
+            return unsupported(precision, cpu_capabilities())
+        return None
+
+    def precision_scope(self, precision: str):
+        """Context in which Ultralytics' own runtime (validation, parity) computes in ``precision``; yields
+        a list that collects the compute precision each compiled model reported ([] where not applicable)."""
+        if self.name == "openvino":
+            from .openvino_precision import forced_precision  # noqa: PLC0415
+
+            return forced_precision(precision)
+        return contextlib.nullcontext([])
+
 
 FORMATS: dict[str, ExportFormat] = {
     f.name: f
     for f in (
         ExportFormat("onnx", ".onnx", ("fp32",), "onnx", "onnxruntime", "any", "yes", "export"),
-        ExportFormat("openvino", "_openvino_model", ("fp32", "fp16", "int8"), "openvino", "openvino", "intel-cpu", "yes", "export"),
+        ExportFormat("openvino", "_openvino_model", ("fp32", "bf16", "fp16", "int8"), "openvino", "openvino", "intel-cpu", "yes", "export"),
         ExportFormat("coreml", ".mlpackage", ("fp16", "int8"), "coremltools", "coremltools", "iphone", "macOS", "export"),
         ExportFormat("engine", ".engine", ("fp16", "int8"), "tensorrt", "tensorrt", "jetson", "NVIDIA GPU", "tensorrt"),
     )
 }
 
-QUANTIZE = {"fp32": None, "fp16": 16, "int8": 8}  # Ultralytics' quantize= argument per precision
+# Ultralytics' quantize= argument per precision (bf16: an FP32 IR that OpenVINO computes in bf16)
+QUANTIZE = {"fp32": None, "bf16": None, "fp16": 16, "int8": 8}
 TARGETS = {"intel-cpu": "openvino", "jetson": "engine", "iphone": "coreml"}
 
 
