@@ -30,7 +30,7 @@ def _users(settings: dict) -> dict:
 
 
 def _user_env(tmp_path) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("YOLO", "ULTRALYTICS", "MPL", "NNCF"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("YOLO", "ULTRALYTICS", "MPL", "NNCF", "PYTEST"))}
     env.update(HOME=str(tmp_path / "home"), YOLOPRUNE_NETGUARD_LOG=str(tmp_path / "net.log"),
                YOLOPRUNE_HOME=os.environ["YOLOPRUNE_HOME"])  # yoloprune's own cache (the generated datasets)
     env.pop("XDG_CONFIG_HOME", None)
@@ -79,8 +79,8 @@ add_pruning_callbacks(model, target="macs", amount=0.5, steps=1, start_epoch=0, 
 model.train(data={str(mini_data)!r}, epochs=1, imgsz=64, batch=8, workers=0, plots=False,
             project={str(tmp_path / "p")!r}, name="cb")
 export_all(r.checkpoint, "onnx", imgsz=64)
-yoloprune.finetune(r.checkpoint, {str(mini_data)!r}, epochs=1, imgsz=64, batch=8, workers=0, plots=False,
-                   project={str(tmp_path / "p")!r}, name="ft")
+ft = yoloprune.finetune(r.checkpoint, {str(mini_data)!r}, epochs=1, imgsz=64, batch=8, workers=0, plots=False)
+first["finetuned"] = str(ft)  # no project=: where Ultralytics puts runs for this user
 print(json.dumps({{"first": first, "last": state()}}, default=str))
 """
     p = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=900)
@@ -88,6 +88,7 @@ print(json.dumps({{"first": first, "last": state()}}, default=str))
     seen = json.loads(p.stdout.strip().splitlines()[-1])
     first, last = seen["first"], seen["last"]
     assert first["config_dir"] == str(config_dir)  # the user's config dir, not a private one
+    assert Path(first["finetuned"]).is_relative_to(settings["runs_dir"])  # their runs_dir, not ours
     for key, value in settings.items():
         assert first["settings"][key] == value == last["settings"][key]
     assert _users(last["settings"]) == _users(first["settings"]) and last["config_dir"] == first["config_dir"]
@@ -100,22 +101,28 @@ print(json.dumps({{"first": first, "last": state()}}, default=str))
     assert not (tmp_path / "home" / ".cache" / "yoloprune").exists()  # no private Ultralytics config dir
 
 
-def test_cli_leaves_the_user_setup_alone_and_opt_in_goes_offline(user, tmp_path):
+def test_cli_leaves_the_user_setup_alone_and_opt_in_goes_offline(user, tmp_path, mini_data):
     env, config_dir, settings = user
     before = _settings_file(config_dir)
-    cli = [sys.executable, "-m", "yoloprune.cli", "prune", "model=yolo11n.yaml", "imgsz=64", "project=out"]
-    p = subprocess.run([*cli, "name=a"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    cli = [sys.executable, "-m", "yoloprune.cli"]
+    p = subprocess.run([*cli, "prune", "model=yolov8n.yaml", f"data={mini_data}", "imgsz=64", "project=out", "name=a"],
+                       env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr[-3000:]
-    assert _settings_file(config_dir) == before
+    p = subprocess.run([*cli, "finetune", f"model={tmp_path / 'out' / 'a' / 'pruned.pt'}", f"data={mini_data}",
+                        "epochs=1", "imgsz=64", "batch=8", "plots=false", "project=out"], env=env, cwd=tmp_path,
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert _users(_settings_file(config_dir)) == _users(before)
     assert not (tmp_path / "home" / ".cache" / "yoloprune" / "ultralytics").exists()
     # the explicit opt-in: offline, private config dir under $YOLOPRUNE_HOME, no network attempt at all
     private = tmp_path / "private"
     log = tmp_path / "optin-net.log"
-    p = subprocess.run([*cli, "name=b"], env={**env, "YOLOPRUNE_OFFLINE": "1", "YOLOPRUNE_HOME": str(private),
-                                              "YOLOPRUNE_NETGUARD_LOG": str(log)},
+    p = subprocess.run([*cli, "prune", "model=yolo11n.yaml", "imgsz=64", "project=out", "name=b"],
+                       env={**env, "YOLOPRUNE_OFFLINE": "1", "YOLOPRUNE_HOME": str(private),
+                            "YOLOPRUNE_NETGUARD_LOG": str(log)},
                        cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr[-3000:]
     own = private / "ultralytics" / "Ultralytics"  # YOLO_CONFIG_DIR/Ultralytics
     assert (own / "settings.json").exists() and (own / "Arial.ttf").exists()
     assert not log.exists() or not log.read_text(), log.read_text()
-    assert _settings_file(config_dir) == before
+    assert _users(_settings_file(config_dir)) == _users(before)
