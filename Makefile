@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(VENV)/bin/pip install -q -c constraints.txt -e ".[export,dev]"
 	touch $(STAMP)
 
-.PHONY: setup demo test bench
+.PHONY: setup demo test bench bench-real
 setup: $(STAMP)
 
 demo: $(STAMP)
@@ -49,3 +49,9 @@ bench: $(STAMP)
 		--model $(CONVERGED)/$$m-pretrain/weights/best.pt --out benchmarks/results/criteria_sweep_$$m; done
 	$(VENV)/bin/python benchmarks/criterion_latency.py --out benchmarks/results/criterion_latency \
 		--models $(CONVERGED)/yolov8n-pretrain/weights/best.pt,$(CONVERGED)/yolo11n-pretrain/weights/best.pt
+
+# issue 14: real photos (Roboflow Aquarium, CC BY 4.0). First bring the repository here with the agent tool
+# `fetch github:Chandra0804/Underwater-Object-Detection-YOLO-V8` (see benchmarks/real_data.py); resumable
+bench-real: $(STAMP)
+	$(VENV)/bin/python benchmarks/real_data.py
+	$(VENV)/bin/python benchmarks/real_photos.py --out benchmarks/results/real_aquarium

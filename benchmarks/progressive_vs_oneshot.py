@@ -190,6 +190,7 @@ def main() -> None:
         arm_train = dict(train)
         if start:  # fine-tuning a trained model: Ultralytics' warm-up (bias LR 0.1) would first undo its training
             arm_train["warmup_epochs"] = 0
+        arm_train.update({k: yaml_value(v) for k, v in (kv.split("=", 1) for kv in args.set)})  # --set wins
         for arm in arms:
             rows.append(run_arm(arm, model, data, epochs, imgsz, out / "runs", arm_train, start, prune_options))
             rows[-1]["arm"] = arm_label(arm, args.set, args.prune if arm != "dense" else [])

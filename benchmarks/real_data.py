@@ -21,9 +21,13 @@ Content
     About 70 MB.
 
 Get it (two steps)
-    1. call the agent tool ``fetch`` with ``github:Chandra0804/Underwater-Object-Detection-YOLO-V8``
-       (it puts a bare git dir at /work/.mirror/Chandra0804+Underwater-Object-Detection-YOLO-V8/repo)
-    2. python benchmarks/real_data.py          # [--git-dir DIR] [--out DIR] [--force]
+    1. anywhere with GitHub access:
+           git clone https://github.com/Chandra0804/Underwater-Object-Detection-YOLO-V8 aquarium-src
+           python benchmarks/real_data.py --git-dir aquarium-src/.git      # [--out DIR] [--force]
+       (the commit above is checked out from the clone's history; a newer HEAD is used with a warning)
+    2. in this project's sandbox (no GitHub): the agent tool ``fetch`` with
+       ``github:Chandra0804/Underwater-Object-Detection-YOLO-V8`` puts a bare git dir under
+       /work/.mirror/, which ``python benchmarks/real_data.py`` finds by itself.
 
 Writes ``<out>/train|valid|test/images|labels`` and ``<out>/data.yaml`` (absolute ``path:``; ``val`` is
 the ``valid`` split, ``test`` the ``test`` split), extracting into a temporary folder first and renaming
@@ -74,8 +78,8 @@ def find_git_dir(explicit: str | None) -> Path:
         if ok.returncode == 0:
             return cand
     where = explicit or f"/work/.mirror/{REPO.replace('/', '+')}*"
-    sys.exit(f"real_data: no git dir found at {where}; first fetch github:{REPO} (agent tool `fetch`), "
-             "or pass --git-dir")
+    sys.exit(f"real_data: no git dir found at {where}: git clone https://github.com/{REPO} aquarium-src, "
+             "then pass --git-dir aquarium-src/.git")
 
 
 def pick_revision(git_dir: Path, rev: str) -> str:

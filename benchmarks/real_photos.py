@@ -68,12 +68,12 @@ def sweep(out: Path, model: str, start: Path, data: str, imgsz: int, amounts: li
 def arms(out: Path, model: str, start: Path, data: str, imgsz: int, epochs: int, amounts, criteria, seeds) -> None:
     base = [PY, str(HERE / "progressive_vs_oneshot.py"), "--models", f"{model}.yaml", "--data", data,
             "--start", str(start), "--epochs", str(epochs), "--imgsz", str(imgsz), *RECIPE]
-    for seed in seeds:
-        dest = out / "arms" / f"{model}-dense-seed{seed}"
-        if not (dest / "results.json").exists():
-            run([*base, "--arms", "dense", "--set", f"seed={seed}", "--out", str(dest)],
-                out / "logs" / f"arms-{model}.log")
-        for amount in amounts:
+    for amount in amounts:  # the 50 % arms of every seed first, then 30 %
+        for seed in seeds:
+            dest = out / "arms" / f"{model}-dense-seed{seed}"
+            if not (dest / "results.json").exists():
+                run([*base, "--arms", "dense", "--set", f"seed={seed}", "--out", str(dest)],
+                    out / "logs" / f"arms-{model}.log")
             for criterion in criteria:
                 dest = out / "arms" / f"{model}-{criterion}-{amount}-seed{seed}"
                 if not (dest / "results.json").exists():

@@ -47,6 +47,13 @@ def test_ultralytics_arguments_pass_through_with_their_own_type_checks():
         parse_args("export", ["model=a.pt", "int8=true"])
     with pytest.raises(ConfigError, match="unknown key 'lr0' for 'report'"):  # report runs no Ultralytics stage
         parse_args("report", ["run=x", "lr0=0.1"])
+    assert parse_args("finetune", ["model=a.pt", "classes=[0,2]"])["ultralytics"] == {"classes": [0, 2]}  # list syntax
+    assert parse_args("finetune", ["model=a.pt", "classes=[3]", "device=0"])["ultralytics"] == {"classes": [3], "device": 0}
+    assert parse_args("finetune", ["model=a.pt", "name=0", "project=runs,x"])["name"] == "0"  # names stay as typed
+    with pytest.raises(ConfigError, match="checked and timed at batch 1"):
+        parse_args("benchmark", ["model=a.pt", "batch=4"])
+    with pytest.raises(ConfigError, match="give 'hardware=' only"):
+        parse_args("benchmark", ["model=a.pt", "target=jetson", "hardware=iphone"])
 
 
 def test_benchmark_hardware_key_and_deprecated_target():  # the deprecation line: test_export_and_benchmark_commands
@@ -56,9 +63,11 @@ def test_benchmark_hardware_key_and_deprecated_target():  # the deprecation line
     assert parse_args("prune", ["model=a.pt", "target=params"])["target"] == "params"  # prune's target is the measure
 
 
-def test_one_shot_prune_refuses_training_arguments(tmp_path):
+def test_one_shot_prune_and_resume_refuse_training_arguments(tmp_path):
     p = _cli("prune", "model=yolo11n.yaml", "imgsz=64", "lr0=0.01", "project=out", "name=x", cwd=tmp_path)
     assert p.returncode == 2 and "add epochs=N" in p.stderr and not (tmp_path / "out").exists()
+    p = _cli("prune", "resume=last.pt", "device=0,1", cwd=tmp_path)
+    assert p.returncode == 2 and "continues with the arguments it started with" in p.stderr
 
 
 def test_help_lists_every_key():

@@ -50,6 +50,7 @@ def test_demo_report_json_schema_and_values(demo_run):
         assert rep[model]["macs"] > 0 and 0.0 <= rep[model]["map50_95"] <= 1.0
     assert abs(rep["pruned"]["macs"] / rep["dense"]["macs"] - 0.5) <= 0.03  # half the MACs, within tolerance
     assert rep["pruned"]["params"] < rep["dense"]["params"]
+    assert rep["dense"]["epochs"] == rep["pruned"]["epochs"] == "1 + 3"  # compared at equal epochs
     assert [s["step"] for s in rep["schedule"]] == [1, 2] and rep["schedule"][-1]["epoch"] == 2
     assert [c["epoch"] for c in rep["curve"]] == [1, 2, 3]  # the pruning run's curve, not the dense one
     rows = {(r["model"], r["format"], r["precision"]): r for r in rep["benchmarks"]}
@@ -136,6 +137,11 @@ def test_export_and_benchmark_commands(demo_run):
     assert p.returncode == 0, p.stderr[-2000:]
     assert "'target=' is deprecated, use 'hardware=intel-cpu'" in p.stdout + p.stderr
     out = run.parent / "bench" / "b"
+    assert (out / "benchmark.log").stat().st_size > 0 and "benchmark.log" in p.stdout
+    loud = _cli("benchmark", f"model={pruned}", f"dense={dense}", "format=onnx", f"imgsz={IMGSZ}", "runs=2", "warmup=1",
+                "project=bench", "name=loud", "debug=true", cwd=run.parent)
+    assert loud.returncode == 0 and not (run.parent / "bench" / "loud" / "benchmark.log").exists()
+    assert "ONNX:" in loud.stdout + loud.stderr  # debug=true: the exporter's own output on the console
     rows = json.loads((out / "benchmark.json").read_text())["benchmarks"]
     assert {(r["model"], r["format"]) for r in rows} == {(m, f) for m in ("dense", "pruned") for f in ("pytorch", "onnx")}
     assert all(r["latency_ms_median"] > 0 for r in rows) and f"Results saved to {out}" in p.stdout

@@ -64,17 +64,31 @@ def test_what_openvino_compiled_is_what_was_asked(tiny_ir):
             compile_ir(tiny_ir, "bf16")
 
 
-def test_forced_precision_reaches_every_core_and_is_given_back(tiny_ir):
+def test_forced_precision_reaches_every_core_in_its_context_and_is_given_back(tiny_ir):
     """Ultralytics' AutoBackend builds its own ov.Core(): inside the scope it compiles with the hint."""
+    import threading
+
     import openvino as ov
 
     from yoloprune.export.openvino_precision import compiled_precision, forced_precision
 
     original = ov.Core
+    xml = str(tiny_ir / "tiny.xml")
+    other = {}
     with forced_precision("fp32") as seen:
         core = ov.Core()  # as Ultralytics does, with its own config
-        compiled = core.compile_model(core.read_model(str(tiny_ir / "tiny.xml")), device_name="CPU",
-                                      config={"PERFORMANCE_HINT": "LATENCY"})
-        assert compiled_precision(compiled) == "f32"
-    assert seen == ["f32"] and ov.Core is original
+        for device, config in (("CPU", {"PERFORMANCE_HINT": "LATENCY"}), ("AUTO", None)):
+            assert compiled_precision(core.compile_model(core.read_model(xml), device_name=device, config=config)) == "f32"
+        assert compiled_precision(core.compile_model(core.read_model(xml), "CPU", {})) == "f32"  # positional config
+        # another thread is not in the scope: it compiles as it asks (bf16 asked stays bf16 where supported)
+        t = threading.Thread(target=lambda: other.update(ran=compiled_precision(
+            ov.Core().compile_model(ov.Core().read_model(xml), "CPU", {"INFERENCE_PRECISION_HINT": "bf16"}))))
+        t.start()
+        t.join()
+    assert seen == ["f32"] * 3 and ov.Core is original
+    from yoloprune.export.openvino_precision import cpu_capabilities
+
+    assert other["ran"] == ("bf16" if "BF16" in cpu_capabilities() else "f32")
+    kept = core.compile_model(core.read_model(xml), "CPU", {"INFERENCE_PRECISION_HINT": "bf16"})  # kept past the scope
+    assert compiled_precision(kept) == other["ran"] and len(seen) == 3
     assert COMPUTE["fp32"] == "f32"

@@ -79,6 +79,8 @@ add_pruning_callbacks(model, target="macs", amount=0.5, steps=1, start_epoch=0, 
 model.train(data={str(mini_data)!r}, epochs=1, imgsz=64, batch=8, workers=0, plots=False,
             project={str(tmp_path / "p")!r}, name="cb")
 export_all(r.checkpoint, "onnx", imgsz=64)
+from yoloprune.export.benchmark import benchmark
+benchmark(r.checkpoint, dense=r.checkpoint, formats="onnx", imgsz=64, runs=2, warmup=1, out_dir={str(tmp_path / "b")!r})
 ft = yoloprune.finetune(r.checkpoint, {str(mini_data)!r}, epochs=1, imgsz=64, batch=8, workers=0, plots=False)
 first["finetuned"] = str(ft)  # no project=: where Ultralytics puts runs for this user
 print(json.dumps({{"first": first, "last": state()}}, default=str))

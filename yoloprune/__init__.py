@@ -7,6 +7,9 @@ names are resolved on first use. Ultralytics keeps the user's settings, config d
 
 from . import offline as _offline  # stdlib only: reads OMP_NUM_THREADS before Ultralytics' import changes it
 
+if _offline.requested():  # the user's explicit opt-in (YOLOPRUNE_OFFLINE=1), before any submodule imports Ultralytics
+    _offline.set_environment()
+
 __version__ = "0.1.0"
 
 _LAZY = {

@@ -30,6 +30,10 @@ RESERVED = {
     "int8": "choose the precision in format= (e.g. format=openvino:int8)",
 }
 DEPRECATED = {"benchmark": {"target": "hardware"}}  # old key -> new key, per command
+EXPORT_RESERVED = {  # export/benchmark only: the checks and timings are of batch-1 raw outputs
+    "batch": "exports are checked and timed at batch 1", "nms": "parity compares the raw outputs (export without nms)",
+}
+TEXT_KEYS = {"model", "data", "project", "name", "dense", "teacher", "run", "merge"}  # paths and names: kept as typed
 
 
 def _prune_defaults() -> dict:
@@ -99,8 +103,11 @@ def ultralytics_keys() -> dict:
     return dict(DEFAULT_CFG_DICT)
 
 
-def _for_ultralytics(key: str, value):
-    """CLI values as Ultralytics takes them: ``device=0,1`` -> ``"0,1"``, other lists -> list."""
+def _for_ultralytics(key: str, text: str):
+    """CLI values as Ultralytics takes them: ``device=0,1`` -> ``"0,1"``, ``classes=[0,2]`` or ``0,2`` -> list."""
+    if text.strip()[:1] in "[(" and text.strip()[-1:] in "])":
+        text = text.strip()[1:-1] + ","  # Ultralytics' list syntax; the comma keeps one item a list
+    value = parse_value(text)
     if isinstance(value, tuple):
         return ",".join(str(v) for v in value) if key == "device" else list(value)
     return value
@@ -126,21 +133,25 @@ def parse_args(command: str, argv: list[str]) -> dict:
             from ultralytics.utils import LOGGER  # noqa: PLC0415
 
             new = DEPRECATED[command][key]
+            if any(t.partition("=")[0].strip().lstrip("-") == new for t in argv):
+                raise ConfigError(f"give '{new}=' only ('{key}=' is its deprecated spelling)")
             LOGGER.warning(f"yolo-prune {command}: '{key}=' is deprecated, use '{new}={value}'")
             key = new
         if key in defaults:
-            args[key] = parse_value(value)
+            args[key] = value.strip() if key in TEXT_KEYS and value.strip().lower() not in {"", "none", "null"} \
+                else parse_value(value)
             continue
         theirs = theirs if theirs is not None else (ultralytics_keys() if stage else {})
-        if stage and key in RESERVED:
-            raise ConfigError(f"'{key}' is set by yolo-prune {command}: {RESERVED[key]}")
+        reserved = {**RESERVED, **(EXPORT_RESERVED if stage == "export" else {})}
+        if stage and key in reserved:
+            raise ConfigError(f"'{key}' is set by yolo-prune {command}: {reserved[key]}")
         if key not in theirs:
             close = difflib.get_close_matches(key, [*defaults, *(k for k in theirs if k not in RESERVED)], n=1)
             hint = f" Did you mean '{close[0]}'?" if close else ""
             also = f" and Ultralytics' {stage} arguments" if stage else ""
             raise ConfigError(f"unknown key '{key}' for '{command}'.{hint} Valid keys: {', '.join(defaults)}{also} "
                               f"(see 'yolo-prune help {command}')")
-        extra[key] = _for_ultralytics(key, parse_value(value))
+        extra[key] = _for_ultralytics(key, value)
     if extra:
         from ultralytics.cfg import check_cfg  # noqa: PLC0415
 
@@ -179,6 +190,9 @@ def run(command: str, args: dict, debug: bool = False) -> str:
 
         if args["resume"]:  # resume=<last.pt>, or resume=true with model=<last.pt>
             last = args["model"] if args["resume"] is True else args["resume"]
+            if extra:
+                raise ConfigError(f"{', '.join(sorted(extra))}: a resumed run continues with the arguments it started "
+                                  "with (they are in its last.pt); start a new run to change them")
             if last is None:
                 raise ConfigError("resume needs the interrupted run's checkpoint: resume=<run>/weights/last.pt")
             result = prune(last, resume=True)
@@ -293,7 +307,8 @@ def main(argv: list[str] | None = None) -> int:
         print(help_text(argv[1] if len(argv) > 1 else None))
         return 0
     command, rest = argv[0], argv[1:]
-    debug = any(t.lstrip("-") in {"debug", "debug=true", "debug=True", "verbose=true"} for t in rest)
+    debug = any(t.lstrip("-").partition("=")[0] == "debug" and
+                t.partition("=")[2].strip().lower() in {"", "true", "1", "yes", "on"} for t in rest)
     rest = [t for t in rest if t.lstrip("-").split("=")[0] != "debug"]
     try:
         if command not in COMMANDS:

@@ -32,27 +32,46 @@ def third_party_logs_to(log_file: str | Path | None):
     log_file.parent.mkdir(parents=True, exist_ok=True)
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
-    saved = {fd: os.dup(fd) for fd in (1, 2)}
-    console = os.fdopen(os.dup(saved[2]), "w", buffering=1)
+    try:
+        saved = {fd: os.dup(fd) for fd in (1, 2)}
+    except OSError:  # no stdout/stderr descriptors (a daemon, pythonw): Python-level capture only
+        saved = {}
+    console = os.fdopen(os.dup(saved[2]), "w", buffering=1) if saved else sys.__stderr__
+    swapped: list = []
     try:
         with open(log_file, "a", buffering=1, encoding="utf-8", errors="replace") as log:
-            for fd in (1, 2):
-                os.dup2(log.fileno(), fd)
-            handlers = [h for h in _stream_handlers() if h.stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__)]
-            streams = [h.setStream(log) for h in handlers]
             try:
+                for fd in saved:
+                    os.dup2(log.fileno(), fd)
+                originals = (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__)
+                swapped = [(h, h.setStream(log)) for h in _stream_handlers() if h.stream in originals]
                 with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
                     yield console
             finally:
-                for h, stream in zip(handlers, streams):
+                for h, stream in swapped:
                     h.setStream(stream)
+                for h in _stream_handlers():  # handlers created inside the block (NNCF's, the converter's) would
+                    if h.stream is log:  # keep writing to the closed log file
+                        h.setStream(sys.stderr)
+                _flush_c_stdio()
                 log.flush()
-                for fd in (1, 2):
-                    os.dup2(saved[fd], fd)
+                for fd, copy in saved.items():
+                    os.dup2(copy, fd)
     finally:
-        for fd in saved.values():
-            os.close(fd)
-        console.close()
+        for copy in saved.values():
+            os.close(copy)
+        if saved:
+            console.close()
+
+
+def _flush_c_stdio() -> None:
+    """Flush C's stdio buffers (native libraries' printf) before fds 1 and 2 point back at the console."""
+    try:
+        import ctypes  # noqa: PLC0415
+
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError):  # no libc symbols here (Windows): nothing buffered that we could reach
+        pass
 
 
 def _stream_handlers() -> list[logging.StreamHandler]:

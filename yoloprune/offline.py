@@ -53,6 +53,21 @@ def configure() -> Path:
 
         LOGGER.warning("yoloprune: offline mode was asked for after Ultralytics was imported: Ultralytics keeps "
                        "its online state and config dir in this process (set YOLOPRUNE_OFFLINE=1 before importing it)")
+    set_environment()
+    from ultralytics.utils import SETTINGS, USER_CONFIG_DIR  # noqa: PLC0415 (after the env is set)
+
+    _place_font(Path(USER_CONFIG_DIR))
+    if SETTINGS.get("sync") and Path(USER_CONFIG_DIR).resolve().is_relative_to(yoloprune_home().resolve()):
+        SETTINGS.update(sync=False)  # no analytics events; only ever in yoloprune's own private settings
+    return Path(USER_CONFIG_DIR)
+
+
+def set_environment() -> None:
+    """The offline environment defaults alone (stdlib only): what must be in place before Ultralytics' import.
+
+    ``import yoloprune`` calls it when ``YOLOPRUNE_OFFLINE=1``, so importing any submodule directly
+    (``yoloprune.callbacks``, ``yoloprune.engine``) is offline too.
+    """
     os.environ.setdefault("YOLO_OFFLINE", "1")
     os.environ.setdefault("YOLO_CONFIG_DIR", str(yoloprune_home() / "ultralytics"))
     os.environ.setdefault("YOLO_AUTOINSTALL", "false")  # never pip-install at run time
@@ -60,12 +75,6 @@ def configure() -> Path:
     os.environ.setdefault("NNCF_CI", "1")  # NNCF's own switch to its no-op telemetry stub
     if os.environ["YOLO_OFFLINE"] != "0":
         sys.modules.setdefault("openvino_telemetry", None)
-    from ultralytics.utils import SETTINGS, USER_CONFIG_DIR  # noqa: PLC0415 (after the env is set)
-
-    _place_font(Path(USER_CONFIG_DIR))
-    if SETTINGS.get("sync") and Path(USER_CONFIG_DIR).resolve().is_relative_to(yoloprune_home().resolve()):
-        SETTINGS.update(sync=False)  # no analytics events; only ever in yoloprune's own private settings
-    return Path(USER_CONFIG_DIR)
 
 
 @contextlib.contextmanager

@@ -40,7 +40,8 @@ def collect(run: Path) -> dict:
     dense_map = pruned_map = None
     models = []
     if demo:  # the dense model the pruned one started from, the dense model at equal epochs, the pruned one
-        dense_map, pruned_map = demo["rows"][0]["map50_95"], demo["rows"][-1]["map50_95"]
+        # compare with the dense model trained as many epochs as the pruned one, where the run has it
+        dense_map, pruned_map = demo["rows"][-2 if len(demo["rows"]) > 2 else 0]["map50_95"], demo["rows"][-1]["map50_95"]
         models = [{k: r.get(k) for k in ("model", "params", "macs", "epochs_label", "map50_95")} for r in demo["rows"]]
     return {"prune": prune, "schedule": schedule, "curve": curve, "benchmark": bench, "demo": demo,
             "dense_map": dense_map, "pruned_map": pruned_map, "models": models}
@@ -65,13 +66,23 @@ def _read_curve(path: Path) -> list[dict]:
     return out
 
 
+def _epochs(info: dict, index: int) -> str | None:
+    """How long a demo row's model trained ("10 + 7"), for the dense (equal-epochs) and pruned rows."""
+    models = info.get("models") or []
+    if len(models) < 3:
+        return models[0 if index == -2 else -1].get("epochs_label") if models else None
+    return models[index].get("epochs_label")
+
+
 def report_json(info: dict) -> dict:
     prune = info["prune"] or {}
     dense, pruned = prune.get("dense", {}), prune.get("pruned", {})
     bench = info["benchmark"] or {}
     return {
-        "dense": {"params": dense.get("params"), "macs": dense.get("macs"), "map50_95": info["dense_map"]},
-        "pruned": {"params": pruned.get("params"), "macs": pruned.get("macs"), "map50_95": info["pruned_map"]},
+        "dense": {"params": dense.get("params"), "macs": dense.get("macs"), "map50_95": info["dense_map"],
+                  "epochs": _epochs(info, -2)},
+        "pruned": {"params": pruned.get("params"), "macs": pruned.get("macs"), "map50_95": info["pruned_map"],
+                   "epochs": _epochs(info, -1)},
         "criterion": prune.get("criterion"), "config": prune.get("config"), "imgsz": prune.get("imgsz"),
         "schedule": (info["schedule"] or {}).get("history") or prune.get("history"),
         "benchmarks": bench.get("benchmarks", []), "benchmark_summary": bench.get("summary", {}),

@@ -88,15 +88,15 @@ def _map(path, fmt, precision, data_yaml, imgsz) -> float | None:
 
 
 def benchmark(pruned, dense=None, hardware: str = "intel-cpu", formats="openvino", imgsz: int = 640, data=None,
-              threads: int = 2, warmup: int = 10, runs: int = 50, out_dir=None, log_file=None,
+              threads: int = 2, warmup: int = 10, runs: int = 50, out_dir=None, log_file="auto",
               export_args: dict | None = None, target: str | None = None) -> dict:
     """Benchmark dense and pruned side by side on ``hardware``; returns (and writes) the report dict.
 
     ``intel-cpu`` is measured on this machine; ``jetson`` / ``iphone`` write a device bundle. Rows keep
-    the key ``target`` for the hardware (the device bundles' schema). ``log_file`` (default
-    ``out_dir/benchmark.log`` when ``out_dir`` is given) receives the exporters' and validators'
-    output; the console shows one progress bar per timed model. ``target=`` is the old name of
-    ``hardware=``.
+    the key ``target`` for the hardware (the device bundles' schema). ``log_file`` receives the
+    exporters' and validators' output (``"auto"``: ``out_dir/benchmark.log`` when there is an
+    ``out_dir``; None: no capture, everything on the console); the console shows one progress bar
+    per timed model. ``target=`` is the old name of ``hardware=``.
     """
     from .. import offline  # noqa: PLC0415
 
@@ -118,8 +118,8 @@ def benchmark(pruned, dense=None, hardware: str = "intel-cpu", formats="openvino
     if dense.suffix in {".yaml", ".yml"}:  # a YAML reference: materialise it once so every format exports the same weights
         dense = _materialise(dense, Path(out_dir or pruned.parent))
     data_yaml = str(resolve_dataset(data)) if data else None
-    if log_file is None and out_dir is not None:
-        log_file = Path(out_dir) / "benchmark.log"
+    if log_file == "auto":
+        log_file = Path(out_dir) / "benchmark.log" if out_dir is not None else None
     settings = {"hardware": hardware, "target": hardware, "imgsz": imgsz, "threads": threads, "batch": 1,
                 "warmup": warmup, "runs": runs, "machine": machine_info(), "dense": str(dense), "pruned": str(pruned),
                 "log": str(log_file) if log_file else None}

@@ -14,6 +14,8 @@ FakeQuantize) int8 where quantised, f32 elsewhere; ``bf16`` bf16 (only where the
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import threading
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -72,32 +74,53 @@ def compile_ir(path, precision: str, threads: int | None = None, extra: dict | N
     return compiled, ran
 
 
+_FORCED: contextvars.ContextVar = contextvars.ContextVar("yoloprune_openvino_precision", default=None)
+_LOCK = threading.Lock()
+_INSTALLED = {"count": 0, "original": None}
+
+
 @contextlib.contextmanager
 def forced_precision(precision: str):
-    """For the block, every ``openvino.Core().compile_model`` on the CPU gets ``precision``'s hint.
+    """For the block, every ``openvino.Core().compile_model`` on the CPU in this context gets ``precision``'s hint.
 
     Ultralytics' ``AutoBackend`` builds its own ``ov.Core()`` (no precision hint on Linux), so its
-    validator would measure an "FP32" model in bf16 on bf16 CPUs. The yielded list collects the
-    precision each compiled model reports; the original class is put back afterwards.
+    validator would measure an "FP32" model in bf16 on bf16 CPUs. While any scope is open,
+    ``ov.Core`` is a subclass that adds the hint only where a scope's context variable is set (this
+    thread or task; ``AUTO`` becomes ``CPU``: the checks are of the CPU): other threads, and Core objects
+    kept after the scope, compile as they asked.
+    The original class is put back when the last scope closes. The yielded list collects the
+    precision each compiled model reports.
     """
     import openvino as ov  # noqa: PLC0415
 
     config = compile_config(precision, cpu_capabilities())
     seen: list[str] = []
-    original = ov.Core
-
-    class _Core(original):  # noqa: N801 (stands in for ov.Core)
-        def compile_model(self, model, device_name=None, config_=None, **kwargs):
-            cfg = kwargs.pop("config", config_) or {}
-            if device_name in (None, "CPU", "AUTO"):
-                cfg = {**cfg, "INFERENCE_PRECISION_HINT": config["INFERENCE_PRECISION_HINT"]}
-                device_name = "CPU"
-            compiled = original.compile_model(self, model, device_name, cfg, **kwargs)
-            seen.append(compiled_precision(compiled))
-            return compiled
-
-    ov.Core = _Core
+    token = _FORCED.set((config["INFERENCE_PRECISION_HINT"], seen))
+    with _LOCK:
+        if _INSTALLED["count"] == 0:
+            _INSTALLED["original"] = ov.Core
+            ov.Core = _hinted_core(ov.Core)
+        _INSTALLED["count"] += 1
     try:
         yield seen
     finally:
-        ov.Core = original
+        _FORCED.reset(token)
+        with _LOCK:
+            _INSTALLED["count"] -= 1
+            if _INSTALLED["count"] == 0:
+                ov.Core = _INSTALLED["original"]
+
+
+def _hinted_core(original):
+    class _Core(original):  # stands in for ov.Core while a scope is open
+        def compile_model(self, model, device_name=None, config=None, **kwargs):
+            forced = _FORCED.get()
+            if forced is None or device_name not in (None, "CPU", "AUTO"):  # AUTO: checks run on the CPU
+                return original.compile_model(self, model, device_name, config or {}, **kwargs)
+            hint, seen = forced
+            compiled = original.compile_model(self, model, "CPU", {**(config or {}), "INFERENCE_PRECISION_HINT": hint},
+                                              **kwargs)
+            seen.append(compiled_precision(compiled))
+            return compiled
+
+    return _Core
