@@ -71,7 +71,8 @@ COMMANDS = {
     ),
     "demo": (
         "Offline end-to-end demo: shapes data, dense yolov8n, progressive pruning to half the MACs with the "
-        "callbacks + fine-tune, export (ONNX, OpenVINO FP32/INT8, CoreML), CPU benchmark, run report.",
+        "callbacks + fine-tune, the dense model trained as many epochs, export (ONNX, OpenVINO FP32/BF16/INT8, "
+        "CoreML), CPU benchmark, run report.",
         lambda: {"model": "yolov8n.yaml", "data": "shapes", "epochs": None, "prune_epochs": None, "amount": 0.5,
                  "criterion": "auto", "steps": 3, "imgsz": None, "formats": DEMO_FORMATS,
                  "runs": 30, **COMMON, "project": "runs/demo", "name": "demo"},
