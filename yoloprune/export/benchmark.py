@@ -61,7 +61,8 @@ def make_runner(path: Path, fmt: str, precision: str, imgsz: int, threads: int):
 
         compiled, ran = compile_ir(path, precision, threads, extra={"CPU_DENORMALS_OPTIMIZATION": True})
         request = compiled.create_infer_request()
-        return (lambda: request.infer({0: x})), f"{precision} weights, {ran} compute"
+        weights = "fp32" if precision == "bf16" else precision  # the bf16 row runs the FP32 IR with a bf16 hint
+        return (lambda: request.infer({0: x})), f"{weights} weights, {ran} compute"
     raise ValueError(f"no local runtime for {fmt}")
 
 
