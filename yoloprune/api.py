@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from .atomic import write_json_atomic
 from .config import PruneConfig
 
 
@@ -15,12 +15,6 @@ class PruneResult:
     checkpoint: Path
     report_json: Path
     report: "object"  # engine.PruneReport
-
-
-def write_json_atomic(obj, path: str | Path) -> Path:
-    from .atomic import write_bytes_atomic  # noqa: PLC0415
-
-    return write_bytes_atomic(json.dumps(obj, indent=2, default=str).encode(), path)
 
 
 def _dataset_classes(data) -> int | None:

@@ -6,6 +6,7 @@ temporary file behind, and surfaces as :class:`~yoloprune.errors.OutputWriteErro
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -29,6 +30,11 @@ def write_bytes_atomic(data: bytes | memoryview, path: str | Path) -> Path:
             raise OutputWriteError.wrap(path, e) from e
         raise
     return path
+
+
+def write_json_atomic(obj, path: str | Path) -> Path:
+    """``obj`` as indented JSON (non-JSON values via ``str``), written atomically."""
+    return write_bytes_atomic(json.dumps(obj, indent=2, default=str).encode(), path)
 
 
 def write_text_atomic(text: str, path: str | Path) -> Path:

@@ -67,8 +67,8 @@ def run_demo(
     offline.configure()
     from ultralytics.utils import LOGGER  # noqa: PLC0415
 
-    from .api import prune, run_dir, write_json_atomic  # noqa: PLC0415
-    from .atomic import write_text_atomic  # noqa: PLC0415
+    from .api import prune, run_dir  # noqa: PLC0415
+    from .atomic import write_json_atomic, write_text_atomic  # noqa: PLC0415
     from .checkpoint import load_model  # noqa: PLC0415
     from .config import PruneConfig  # noqa: PLC0415
     from .data import dataset_recipe, resolve_dataset  # noqa: PLC0415

@@ -165,7 +165,7 @@ def markdown(rep: dict, plots: list[str]) -> str:
 
 def build_report(run) -> Path:
     """Write ``report.md``, ``report.json`` and the plots into ``run``; return the markdown path."""
-    from .api import write_json_atomic  # noqa: PLC0415
+    from .atomic import write_json_atomic  # noqa: PLC0415
 
     run = Path(run)
     info = collect(run)

@@ -300,7 +300,7 @@ class PruningCallbacks:
             trainer.ema.ema.yoloprune = state
 
     def _write_history(self, trainer) -> None:
-        from ..api import write_json_atomic  # noqa: PLC0415
+        from ..atomic import write_json_atomic  # noqa: PLC0415
 
         write_json_atomic(self.state(), Path(trainer.save_dir) / "prune_schedule.json")
 

@@ -234,7 +234,7 @@ def _recorded_dense(pruned: Path) -> Path:
 
 
 def write_outputs(report: dict, out_dir: Path) -> None:
-    from ..api import write_json_atomic  # noqa: PLC0415
+    from ..atomic import write_json_atomic  # noqa: PLC0415
 
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json_atomic(report, out_dir / "benchmark.json")
@@ -289,7 +289,7 @@ def pareto_plot(rows: list[dict], path: Path) -> None:
 
 def import_device_results(report_path, device_json) -> dict:
     """Merge rows measured on a device (same schema, from a device bundle) into a local benchmark.json."""
-    from ..api import write_json_atomic  # noqa: PLC0415
+    from ..atomic import write_json_atomic  # noqa: PLC0415
 
     report = json.loads(Path(report_path).read_text())
     device = json.loads(Path(device_json).read_text())
