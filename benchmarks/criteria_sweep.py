@@ -45,7 +45,7 @@ def recalibrate_bn(model, batches, n: int) -> int:
 def evaluate(model, data: str, imgsz: int, source: str) -> float:
     from ultralytics import YOLO
 
-    from yoloprune.checkpoint import save_pruned
+    from yoloprune.integrations.ultralytics.model_io import save_pruned
 
     with tempfile.TemporaryDirectory() as tmp:
         pt = save_pruned(model, Path(tmp) / "candidate.pt", source=source, meta={})
@@ -71,11 +71,11 @@ def main() -> None:
 
     offline.configure()
     from yoloprune import PruneConfig
-    from yoloprune.batches import detection_batches
-    from yoloprune.checkpoint import load_model
+    from yoloprune.data.loaders import detection_batches
+    from yoloprune.integrations.ultralytics.model_io import load_model
     from yoloprune.data import resolve_dataset
-    from yoloprune.engine import prune_
-    from yoloprune.importance import CRITERIA
+    from yoloprune.core.prune import prune_
+    from yoloprune.core.criteria import CRITERIA
 
     data = str(resolve_dataset(args.data))
     dense, _ = load_model(args.model)

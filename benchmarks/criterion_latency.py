@@ -36,7 +36,7 @@ def main() -> None:
     from yoloprune import offline
 
     offline.configure()
-    from yoloprune.api import prune
+    from yoloprune.workflows.oneshot import prune
     from yoloprune.export.benchmark import benchmark
 
     out = Path(args.out).resolve()

@@ -29,8 +29,9 @@ def main() -> None:
     from yoloprune import offline
 
     offline.configure()
-    from yoloprune.api import prune
-    from yoloprune.checkpoint import atomic_save, load_model
+    from yoloprune.workflows.oneshot import prune
+    from yoloprune.integrations.ultralytics.model_io import load_model
+    from yoloprune.io import write_torch_atomic as atomic_save
     from yoloprune.data import resolve_dataset
     from yoloprune.export.benchmark import benchmark
 

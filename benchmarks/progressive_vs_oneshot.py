@@ -37,7 +37,7 @@ def _val(weights, data, imgsz, split="val"):
 
 
 def _has_split(data, split: str) -> bool:
-    from yoloprune.batches import load_dataset
+    from yoloprune.data.loaders import load_dataset
 
     return bool(load_dataset(data).get(split))
 
@@ -46,7 +46,7 @@ def _stock_yolo(source: str):
     """``ultralytics.YOLO`` with yoloprune's CPU speed callbacks, so every arm trains at the same speed settings."""
     from ultralytics import YOLO
 
-    from yoloprune.callbacks.speed import add_cpu_training_speed
+    from yoloprune.integrations.ultralytics.cpu_speed import add_cpu_training_speed
 
     yolo = YOLO(source)
     add_cpu_training_speed(yolo)
@@ -67,18 +67,18 @@ def parse_arm(arm: str) -> tuple[str, list[str]]:
 
 def run_arm(arm: str, model: str, data: Path, epochs: int, imgsz: int, out: Path, train: dict, start=None,
             prune_options: dict | None = None) -> dict:
-    from yoloprune import PruneConfig
+    from yoloprune import ProgressiveConfig
     from yoloprune import YOLO as PrunedYOLO
-    from yoloprune.api import prune
-    from yoloprune.callbacks import add_pruning_callbacks
-    from yoloprune.checkpoint import load_model
-    from yoloprune.engine import model_stats
+    from yoloprune.workflows.oneshot import prune
+    from yoloprune.integrations.ultralytics.callbacks import add_pruning_callbacks
+    from yoloprune.integrations.ultralytics.model_io import load_model
+    from yoloprune.core.stats import model_stats
 
     common = dict(data=str(data), imgsz=imgsz, project=str(out), exist_ok=True, **train)
     # from a trained start the steps come early (epochs 1..N/4), so the final width gets most of the fine-tune
     schedule = {"start_epoch": 0, "end_epoch": max(epochs // 4, 1)} if start else {}
     base, modifiers = parse_arm(arm)
-    cfg = PruneConfig(**{"target": "macs", "amount": 0.5, "imgsz": imgsz, "steps": 3, "schedule": "agp", **schedule,
+    cfg = ProgressiveConfig.of(**{"target": "macs", "amount": 0.5, "imgsz": imgsz, "steps": 3, "schedule": "agp", **schedule,
                          "distill": "both" if "distill" in modifiers else "none",
                          **{"finetune_lr": m for m in modifiers if m in {"restart", "continue"}}, **(prune_options or {})})
     source = str(start) if start else model
@@ -90,11 +90,11 @@ def run_arm(arm: str, model: str, data: Path, epochs: int, imgsz: int, out: Path
         best = yolo.trainer.best
     elif base in {"progressive", "callbacks-oneshot"}:
         if base == "callbacks-oneshot":  # the degenerate schedule through the same callbacks: one step at epoch 1
-            cfg = PruneConfig(**{**cfg.to_dict(), "schedule": "oneshot", "steps": 1, "end_epoch": cfg.start_epoch})
+            cfg = ProgressiveConfig.of(**{**cfg.to_dict(), "schedule": "oneshot", "steps": 1, "end_epoch": cfg.start_epoch})
         yolo = _stock_yolo(source)
         cb = add_pruning_callbacks(yolo, cfg)
         yolo.train(epochs=epochs, name=f"{Path(model).stem}-{arm}", **common)
-        best, overhead, criterion = yolo.trainer.best, sum(h["seconds"] for h in cb.history), cb.config.criterion
+        best, overhead, criterion = yolo.trainer.best, sum(h["seconds"] for h in cb.history), cb.config.prune.criterion
     else:  # one-shot: dense for half the epochs, prune, fine-tune the other half (Torch-Pruning's example recipe)
         half = 0 if start else epochs // 2
         dense_pt = start
@@ -103,7 +103,7 @@ def run_arm(arm: str, model: str, data: Path, epochs: int, imgsz: int, out: Path
             yolo.train(epochs=half, name=f"{Path(model).stem}-oneshot-dense", **common)
             dense_pt = yolo.trainer.best
         t1 = time.perf_counter()
-        result = prune(dense_pt, data=str(data), config=cfg, project=out, name=f"{Path(model).stem}-oneshot-pruned",
+        result = prune(dense_pt, cfg.prune, data=str(data), project=out, name=f"{Path(model).stem}-oneshot-pruned",
                        exist_ok=True)
         overhead, criterion = time.perf_counter() - t1, result.report.criterion
         tuned = PrunedYOLO(str(result.checkpoint))

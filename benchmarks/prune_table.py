@@ -35,7 +35,7 @@ def main() -> None:
     from ultralytics.utils import LOGGER
 
     from yoloprune import PruneConfig
-    from yoloprune.engine import prune_
+    from yoloprune.core.prune import prune_
 
     LOGGER.setLevel("WARNING")
     rows = []

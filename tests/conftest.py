@@ -55,7 +55,7 @@ def mini_data() -> Path:
 @pytest.fixture(scope="session")
 def mini_batches(mini_data):
     """A few preprocessed training batches of shapes-mini at 64 px (for data-driven criteria)."""
-    from yoloprune.batches import detection_batches
+    from yoloprune.data.loaders import detection_batches
 
     return list(__import__("itertools").islice(detection_batches(mini_data, imgsz=64, batch=4), 2))
 

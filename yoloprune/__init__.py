@@ -3,6 +3,16 @@
 Importing this package has no side effects and imports neither Ultralytics nor any export backend;
 names are resolved on first use. Ultralytics keeps the user's settings, config dir and online state
 (offline mode is an opt-in: ``YOLOPRUNE_OFFLINE=1``, see :mod:`yoloprune.offline`).
+
+The layers, each importing only from those before it::
+
+    errors, io, offline, logs      base: user-facing errors, every file write, entry-point environment
+    core/                          torch + Torch-Pruning: configs, criteria, graph, allocation, prune_()
+    reporting/                     report, tables, plots (reads run folders)
+    integrations/ultralytics/      model I/O, the trainer, trainer surgery, the callbacks
+    data/                          dataset registry, shapes generator, loaders
+    workflows/, export/            oneshot / progressive / finetune; formats, exporter, benchmark, bundles
+    demo, cli, __main__            entry points
 """
 
 from . import offline as _offline  # stdlib only: reads OMP_NUM_THREADS before Ultralytics' import changes it
@@ -13,15 +23,27 @@ if _offline.requested():  # the user's explicit opt-in (YOLOPRUNE_OFFLINE=1), be
 __version__ = "0.1.0"
 
 _LAZY = {
-    "PruneConfig": "yoloprune.config",
-    "prune_": "yoloprune.engine",
-    "PruneReport": "yoloprune.engine",
-    "prune": "yoloprune.api",
-    "finetune": "yoloprune.finetune",
-    "YOLO": "yoloprune.trainer",
-    "PrunedDetectionTrainer": "yoloprune.trainer",
-    "CRITERIA": "yoloprune.importance",
-    "register_criterion": "yoloprune.importance",
+    "PruneConfig": "yoloprune.core.config",
+    "ProgressiveConfig": "yoloprune.core.config",
+    "WidthPlan": "yoloprune.core.plan",
+    "prune_": "yoloprune.core.prune",
+    "PruneReport": "yoloprune.core.prune",
+    "CRITERIA": "yoloprune.core.criteria",
+    "register_criterion": "yoloprune.core.criteria",
+    "prune": "yoloprune.workflows.oneshot",
+    "OneShotResult": "yoloprune.workflows.oneshot",
+    "prune_progressive": "yoloprune.workflows.progressive",
+    "resume": "yoloprune.workflows.progressive",
+    "ProgressiveResult": "yoloprune.workflows.progressive",
+    "finetune": "yoloprune.workflows.finetune",
+    "FinetuneConfig": "yoloprune.workflows.finetune",
+    "FinetuneResult": "yoloprune.workflows.finetune",
+    "YOLO": "yoloprune.integrations.ultralytics.trainer",
+    "PrunedDetectionTrainer": "yoloprune.integrations.ultralytics.trainer",
+    "pruning_callbacks": "yoloprune.integrations.ultralytics.callbacks",
+    "add_pruning_callbacks": "yoloprune.integrations.ultralytics.callbacks",
+    "export_all": "yoloprune.export.exporter",
+    "benchmark": "yoloprune.export.benchmark",
     "generate_shapes": "yoloprune.data",
     "resolve_dataset": "yoloprune.data",
     "YoloPruneError": "yoloprune.errors",
@@ -32,9 +54,7 @@ __all__ = sorted(_LAZY)
 
 def __getattr__(name):
     if name in _LAZY:
-        import importlib
+        import importlib  # noqa: PLC0415 (stdlib; resolving a lazy name is the one thing this module does)
 
-        if _LAZY[name] in {"yoloprune.engine", "yoloprune.api", "yoloprune.finetune", "yoloprune.trainer"}:
-            _offline.configure_if_requested()  # these import Ultralytics: offline only when the user opted in
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'yoloprune' has no attribute {name!r}")

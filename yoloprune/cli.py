@@ -10,13 +10,27 @@ from __future__ import annotations
 
 import difflib
 import sys
-from pathlib import Path
 import traceback
-from dataclasses import fields
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Callable
 
-from .config import PruneConfig
-from .demo import DEMO_FORMATS
+from ultralytics.cfg import DEFAULT_CFG_DICT, check_cfg
+from ultralytics.utils import LOGGER
+
+from . import offline
+from .core.config import ProgressiveConfig, PruneConfig
+from .demo import DEMO_FORMATS, run_demo
 from .errors import ConfigError, YoloPruneError
+from .export.benchmark import benchmark, import_device_results, write_outputs
+from .export.exporter import export_all
+from .export.formats import hardware, parse_formats
+from .io import run_dir
+from .reporting.report import build_report
+from .reporting.tables import export_table, markdown_table
+from .workflows.finetune import FinetuneConfig, finetune
+from .workflows.oneshot import prune
+from .workflows.progressive import prune_progressive, resume
 
 ALIASES = {"ratio": "amount", "method": "criterion", "importance": "criterion", "size": "imgsz"}
 COMMON = {"project": "runs/prune", "name": "exp", "exist_ok": False, "debug": False}
@@ -34,50 +48,6 @@ EXPORT_RESERVED = {  # export/benchmark only: the checks and timings are of batc
     "batch": "exports are checked and timed at batch 1", "nms": "parity compares the raw outputs (export without nms)",
 }
 TEXT_KEYS = {"model", "data", "project", "name", "dense", "teacher", "run", "merge"}  # paths and names: kept as typed
-
-
-def _prune_defaults() -> dict:
-    cfg = PruneConfig()
-    return {"model": None, "data": None, **cfg.to_dict(), "epochs": 0, "batch": 16, "workers": 0, "resume": False,
-            **COMMON}
-
-
-COMMANDS = {
-    "prune": ("Prune a .pt/.yaml detector: one-shot (epochs=0) into <project>/<name>/pruned.pt + prune.json, or "
-              "progressively while training (epochs=N, schedule/steps/start_epoch/end_epoch) into weights/best.pt; "
-              "resume=<run>/weights/last.pt continues an interrupted run.",
-              _prune_defaults),
-    "finetune": (
-        "Fine-tune a pruned checkpoint, keeping its architecture (Ultralytics training); teacher=<dense.pt> "
-        "distill=logit|feature|both distils the dense model into it.",
-        lambda: {"model": None, "data": "shapes", "epochs": 10, "imgsz": 320, "batch": 8, "workers": 0, "teacher": None,
-                 "distill": "none", "distill_weight": 1.0, **COMMON, "name": "finetune"},
-    ),
-    "export": (
-        "Export a checkpoint to formats/precisions (onnx, openvino[:fp32|fp16|int8], coreml[:fp16|int8], "
-        "engine[:fp16|int8]) beside it, each checked against PyTorch.",
-        lambda: {"model": None, "format": "onnx", "data": None, "imgsz": 640, "parity": True, "debug": False},
-    ),
-    "benchmark": (
-        "Dense vs pruned side by side on the deployment hardware (hardware=intel-cpu measured here; jetson/iphone "
-        "via a device bundle).",
-        lambda: {"model": None, "dense": None, "hardware": "intel-cpu", "format": "openvino", "data": None, "imgsz": 640,
-                 "threads": 2, "runs": 50, "warmup": 10, "merge": None, **COMMON, "project": "runs/benchmark",
-                 "name": "exp"},
-    ),
-    "report": (
-        "Rebuild a run's report.md, report.json and plots from the files in its folder.",
-        lambda: {"run": None, "debug": False},
-    ),
-    "demo": (
-        "Offline end-to-end demo: shapes data, dense yolov8n, progressive pruning to half the MACs with the "
-        "callbacks + fine-tune, the dense model trained as many epochs, export (ONNX, OpenVINO FP32/BF16/INT8, "
-        "CoreML), CPU benchmark, run report.",
-        lambda: {"model": "yolov8n.yaml", "data": "shapes", "epochs": None, "prune_epochs": None, "amount": 0.5,
-                 "criterion": "auto", "steps": 3, "imgsz": None, "formats": DEMO_FORMATS,
-                 "runs": 30, **COMMON, "project": "runs/demo", "name": "demo"},
-    ),
-}
 
 
 def parse_value(text: str):
@@ -98,9 +68,7 @@ def parse_value(text: str):
 
 
 def ultralytics_keys() -> dict:
-    """Ultralytics' own cfg keys and defaults (imports Ultralytics: only asked for keys that are not ours)."""
-    from ultralytics.cfg import DEFAULT_CFG_DICT  # noqa: PLC0415
-
+    """Ultralytics' own cfg keys and defaults."""
     return dict(DEFAULT_CFG_DICT)
 
 
@@ -121,7 +89,7 @@ def parse_args(command: str, argv: list[str]) -> dict:
     that stage; they are type-checked with Ultralytics' own ``check_cfg`` and returned under
     ``"ultralytics"``, to be passed through unchanged. yoloprune's keys keep priority.
     """
-    defaults = COMMANDS[command][1]()
+    defaults = COMMANDS[command].defaults()
     args, extra = dict(defaults), {}
     stage = STAGE.get(command)
     theirs = None
@@ -131,8 +99,6 @@ def parse_args(command: str, argv: list[str]) -> dict:
         if not sep:
             raise ConfigError(f"argument {token!r} must be key=value (e.g. amount=0.5); see 'yolo-prune help {command}'")
         if key in DEPRECATED.get(command, {}):
-            from ultralytics.utils import LOGGER  # noqa: PLC0415
-
             new = DEPRECATED[command][key]
             if any(t.partition("=")[0].strip().lstrip("-") == new for t in argv):
                 raise ConfigError(f"give '{new}=' only ('{key}=' is its deprecated spelling)")
@@ -154,8 +120,6 @@ def parse_args(command: str, argv: list[str]) -> dict:
                               f"(see 'yolo-prune help {command}')")
         extra[key] = _for_ultralytics(key, value)
     if extra:
-        from ultralytics.cfg import check_cfg  # noqa: PLC0415
-
         try:
             check_cfg(extra, hard=True)
         except (TypeError, ValueError, SyntaxError) as e:
@@ -169,13 +133,13 @@ def parse_args(command: str, argv: list[str]) -> dict:
 
 def help_text(command: str | None = None) -> str:
     if command in COMMANDS:
-        doc, defaults = COMMANDS[command]
+        doc, defaults = COMMANDS[command].help, COMMANDS[command].defaults
         rows = "\n".join(f"  {k}={v}" for k, v in defaults().items())
         stage = STAGE.get(command)
         more = (f"\nand every Ultralytics {stage} argument (e.g. device=0,1 lr0=0.001 optimizer=AdamW; "
                 "see 'yolo cfg'), passed through unchanged" if stage else "")
         return f"yolo-prune {command}: {doc}\nkeys (defaults):\n{rows}{more}"
-    rows = "\n".join(f"  {name:<9} {doc}" for name, (doc, _) in COMMANDS.items())
+    rows = "\n".join(f"  {name:<9} {c.help}" for name, c in COMMANDS.items())
     return f"usage: yolo-prune <command> key=value ...\ncommands:\n{rows}\n  help      'yolo-prune help <command>' lists its keys"
 
 
@@ -186,120 +150,161 @@ def run(command: str, args: dict, debug: bool = False) -> str:
     """
     args = {k: v for k, v in args.items() if k != "debug"}
     extra = args.pop("ultralytics", {})
-    if command == "prune":
-        from .api import prune  # noqa: PLC0415
-
-        if args["resume"]:  # resume=<last.pt>, or resume=true with model=<last.pt>
-            last = args["model"] if args["resume"] is True else args["resume"]
-            if extra:
-                raise ConfigError(f"{', '.join(sorted(extra))}: a resumed run continues with the arguments it started "
-                                  "with (they are in its last.pt); start a new run to change them")
-            if last is None:
-                raise ConfigError("resume needs the interrupted run's checkpoint: resume=<run>/weights/last.pt")
-            result = prune(last, resume=True)
-            return f"Results saved to {result.run_dir} (weights/best.pt, weights/last.pt, prune.json, prune_schedule.json)"
-        keys = {f.name for f in fields(PruneConfig)}
-        config = PruneConfig(**{k: v for k, v in args.items() if k in keys})
-        if args["model"] is None:
-            raise ConfigError("prune needs model=<checkpoint.pt or model.yaml>")
-        if extra and args["epochs"] == 0:
-            raise ConfigError(f"{', '.join(sorted(extra))}: Ultralytics training arguments, but a one-shot prune "
-                              "(epochs=0) trains nothing: add epochs=N to prune while training, or pass them to "
-                              "'yolo-prune finetune'")
-        result = prune(args["model"], data=args["data"], config=config, project=args["project"], name=args["name"],
-                       exist_ok=args["exist_ok"], epochs=args["epochs"],
-                       train_args={"batch": args["batch"], "workers": args["workers"], "seed": config.seed, **extra})
-        if args["epochs"] > 0:
-            d = result.report
-            print(f"params {d['dense']['params']:,} -> {d['pruned']['params']:,}; "
-                  f"MACs {d['dense']['macs']:.3f}G -> {d['pruned']['macs']:.3f}G at imgsz={config.imgsz}")
-            return f"Results saved to {result.run_dir} (weights/best.pt, weights/last.pt, prune.json, prune_schedule.json)"
-        r = result.report
-        print(f"params {r.dense.params:,} -> {r.pruned.params:,} ({r.params_kept:.1%}); "
-              f"MACs {r.dense.macs:.3f}G -> {r.pruned.macs:.3f}G ({r.macs_kept:.1%}) at imgsz={r.imgsz}")
-        return f"Results saved to {result.run_dir} (pruned.pt, prune.json)"
-    if command == "finetune":
-        from .finetune import finetune  # noqa: PLC0415
-
-        if args["model"] is None:
-            raise ConfigError("finetune needs model=<pruned checkpoint .pt>")
-        model, data, epochs = args.pop("model"), args.pop("data"), args.pop("epochs")
-        best = finetune(model, data, epochs=epochs, **extra, **args)
-        return f"Fine-tuned weights saved to {best}"
-    if command == "export":
-        from .export.exporter import export_all  # noqa: PLC0415
-
-        if args["model"] is None:
-            raise ConfigError("export needs model=<checkpoint .pt>")
-        fmt = ",".join(args["format"]) if isinstance(args["format"], tuple) else args["format"]
-        from .export.formats import parse_formats  # noqa: PLC0415
-
-        parse_formats(fmt)  # unknown formats are a user error before anything is exported
-        log = None if debug else Path(args["model"]).resolve().parent / "export.log"
-        results = export_all(args["model"], fmt, data=args["data"], imgsz=args["imgsz"], parity=args["parity"],
-                             log_file=log, export_args=extra)
-        print(export_table(results))
-        if log is not None:
-            print(f"Full export logs: {log}")
-        if not any(r.ok for r in results):
-            raise YoloPruneError("no format exported successfully (see the table above" +
-                                 (f" and {log})" if log else ")"))
-        return f"Exports saved beside {args['model']}"
-    if command == "benchmark":
-        from .api import run_dir  # noqa: PLC0415
-        from .export.benchmark import benchmark, import_device_results, markdown_table, write_outputs  # noqa: PLC0415
-
-        if args["merge"]:  # device results (from a bundle's run_benchmark.py) into an existing run's report
-            out = Path(args["project"]) / args["name"]
-            if not (out / "benchmark.json").exists():
-                raise ConfigError(f"no benchmark.json in {out}: give the project= and name= of the benchmark run")
-            write_outputs(import_device_results(out / "benchmark.json", args["merge"]), out)
-            return f"Merged {args['merge']} into {out / 'benchmark.json'}"
-        if args["model"] is None:
-            raise ConfigError("benchmark needs model=<pruned checkpoint .pt>")
-        fmt = ",".join(args["format"]) if isinstance(args["format"], tuple) else args["format"]
-        from .export.formats import TARGETS, parse_formats  # noqa: PLC0415
-
-        parse_formats(fmt)
-        if args["hardware"] not in TARGETS:
-            raise ConfigError(f"unknown hardware {args['hardware']!r}: use one of {', '.join(TARGETS)}")
-        out = run_dir(args["project"], args["name"], args["exist_ok"])
-        log = None if debug else out / "benchmark.log"
-        report = benchmark(args["model"], dense=args["dense"], hardware=args["hardware"], formats=fmt,
-                           imgsz=args["imgsz"], data=args["data"], threads=args["threads"], warmup=args["warmup"],
-                           runs=args["runs"], out_dir=out, log_file=log, export_args=extra)
-        print(markdown_table(report) if report["benchmarks"] else f"Device bundle: {report['bundle']} (see its README.txt)")
-        return f"Results saved to {out} (benchmark.json, benchmark.md, pareto.png{', benchmark.log' if log else ''})"
-    if command == "report":
-        from .report import build_report  # noqa: PLC0415
-
-        if args["run"] is None:
-            raise ConfigError("report needs run=<project>/<name> folder of a yolo-prune run")
-        return f"Report written to {build_report(args['run'])}"
-    if command == "demo":
-        from .demo import run_demo  # noqa: PLC0415
-
-        if isinstance(args["formats"], tuple):
-            args["formats"] = ",".join(args["formats"])
-        from .export.formats import parse_formats  # noqa: PLC0415
-
-        parse_formats(args["formats"])
-        out = run_demo(**args)
-        return f"Demo outputs in {out} (report.md, report.json, plots, weights, benchmark/)"
-    raise ConfigError(f"unknown command {command!r}: use one of {', '.join(COMMANDS)} or help")
+    return COMMANDS[command].handler(args, extra, debug)
 
 
-def export_table(results) -> str:
-    """One summary table for an export run: status, size, time, parity and mAP per format:precision."""
-    lines = ["| format | status | size MB | seconds | runtime precision | max abs err | mAP50-95 (PyTorch) | file |",
-             "|---|---|---:|---:|---|---:|---|---|"]
-    for r in results:
-        status = "ok" if r.ok else (f"skipped: {r.skipped}" if r.skipped else f"FAILED: {r.error}")
-        err = f"{r.parity['max_abs_error']:.2e}" if "max_abs_error" in r.parity else (r.parity.get("skipped") or "")
-        m = f"{r.map50_95:.3f} ({r.map50_95_pytorch:.3f})" if r.map50_95 is not None else ""
-        lines.append(f"| {r.format}:{r.precision} | {status} | {r.size_mb or 0:.2f} | {r.seconds:.1f} | "
-                     f"{r.runtime_precision or ''} | {err} | {m} | {r.file or ''} |")
-    return "\n".join(lines)
+def _formats(spec) -> str:
+    """``format=a,b`` arrives as a tuple; checked against the format table before anything runs."""
+    spec = ",".join(spec) if isinstance(spec, tuple) else spec
+    parse_formats(spec)
+    return spec
+
+
+def _need(args: dict, key: str, what: str, command: str) -> None:
+    if args[key] is None:
+        raise ConfigError(f"{command} needs {key}=<{what}>")
+
+
+def _prune(args: dict, extra: dict, debug: bool) -> str:
+    outputs = "(weights/best.pt, weights/last.pt, prune.json, prune_schedule.json)"
+    if args["resume"]:  # resume=<last.pt>, or resume=true with model=<last.pt>
+        last = args["model"] if args["resume"] is True else args["resume"]
+        if extra:
+            raise ConfigError(f"{', '.join(sorted(extra))}: a resumed run continues with the arguments it started "
+                              "with (they are in its last.pt); start a new run to change them")
+        if last is None:
+            raise ConfigError("resume needs the interrupted run's checkpoint: resume=<run>/weights/last.pt")
+        return f"Results saved to {resume(last).run_dir} {outputs}"
+    _need(args, "model", "checkpoint.pt or model.yaml", "prune")
+    where = {"project": args["project"], "name": args["name"], "exist_ok": args["exist_ok"]}
+    if args["epochs"] > 0:
+        config = ProgressiveConfig.of(**{k: v for k, v in args.items() if k in PROGRESSIVE_KEYS})
+        result = prune_progressive(args["model"], args["data"], config, epochs=args["epochs"], **where,
+                                   train_args={"batch": args["batch"], "workers": args["workers"],
+                                               "seed": config.prune.seed, **extra})
+        d = result.summary
+        print(f"params {d.dense.params:,} -> {d.pruned.params:,}; "
+              f"MACs {d.dense.macs:.3f}G -> {d.pruned.macs:.3f}G at imgsz={d.imgsz}")
+        return f"Results saved to {result.run_dir} {outputs}"
+    if extra:
+        raise ConfigError(f"{', '.join(sorted(extra))}: Ultralytics training arguments, but a one-shot prune "
+                          "(epochs=0) trains nothing: add epochs=N to prune while training, or pass them to "
+                          "'yolo-prune finetune'")
+    schedule_only = sorted(k for k in PROGRESSIVE_KEYS - PRUNE_KEYS if args[k] != _prune_defaults()[k])
+    if schedule_only:
+        raise ConfigError(f"{', '.join(schedule_only)}: options of pruning while training, but a one-shot prune "
+                          "(epochs=0) has no schedule: add epochs=N, or leave them out")
+    result = prune(args["model"], PruneConfig(**{k: v for k, v in args.items() if k in PRUNE_KEYS}),
+                   data=args["data"], **where)
+    r = result.report
+    print(f"params {r.dense.params:,} -> {r.pruned.params:,} ({r.params_kept:.1%}); "
+          f"MACs {r.dense.macs:.3f}G -> {r.pruned.macs:.3f}G ({r.macs_kept:.1%}) at imgsz={r.imgsz}")
+    return f"Results saved to {result.run_dir} (pruned.pt, prune.json)"
+
+
+def _finetune(args: dict, extra: dict, debug: bool) -> str:
+    _need(args, "model", "pruned checkpoint .pt", "finetune")
+    keys = {f.name for f in fields(FinetuneConfig)}
+    config = FinetuneConfig(**{k: v for k, v in args.items() if k in keys})
+    train_args = {k: v for k, v in args.items() if k not in keys | {"model", "data"}}
+    result = finetune(args["model"], args["data"], config, train_args={**extra, **train_args})
+    return f"Fine-tuned weights saved to {result.checkpoint}"
+
+
+def _export(args: dict, extra: dict, debug: bool) -> str:
+    _need(args, "model", "checkpoint .pt", "export")
+    fmt = _formats(args["format"])  # unknown formats are a user error before anything is exported
+    log = None if debug else Path(args["model"]).resolve().parent / "export.log"
+    results = export_all(args["model"], fmt, data=args["data"], imgsz=args["imgsz"], parity=args["parity"],
+                         log_file=log, export_args=extra)
+    print(export_table(results))
+    if log is not None:
+        print(f"Full export logs: {log}")
+    if not any(r.ok for r in results):
+        raise YoloPruneError("no format exported successfully (see the table above" + (f" and {log})" if log else ")"))
+    return f"Exports saved beside {args['model']}"
+
+
+def _benchmark(args: dict, extra: dict, debug: bool) -> str:
+    if args["merge"]:  # device results (from a bundle's run_benchmark.py) into an existing run's report
+        out = Path(args["project"]) / args["name"]
+        if not (out / "benchmark.json").exists():
+            raise ConfigError(f"no benchmark.json in {out}: give the project= and name= of the benchmark run")
+        write_outputs(import_device_results(out / "benchmark.json", args["merge"]), out)
+        return f"Merged {args['merge']} into {out / 'benchmark.json'}"
+    _need(args, "model", "pruned checkpoint .pt", "benchmark")
+    fmt = _formats(args["format"])
+    hardware(args["hardware"])  # unknown hardware is a user error before a run folder is made
+    out = run_dir(args["project"], args["name"], args["exist_ok"])
+    log = None if debug else out / "benchmark.log"
+    report = benchmark(args["model"], dense=args["dense"], hardware=args["hardware"], formats=fmt,
+                       imgsz=args["imgsz"], data=args["data"], threads=args["threads"], warmup=args["warmup"],
+                       runs=args["runs"], out_dir=out, log_file=log, export_args=extra)
+    print(markdown_table(report) if report["benchmarks"] else f"Device bundle: {report['bundle']} (see its README.txt)")
+    return f"Results saved to {out} (benchmark.json, benchmark.md, pareto.png{', benchmark.log' if log else ''})"
+
+
+def _report(args: dict, extra: dict, debug: bool) -> str:
+    _need(args, "run", "project>/<name> folder of a yolo-prune run", "report")
+    return f"Report written to {build_report(args['run'])}"
+
+
+def _demo(args: dict, extra: dict, debug: bool) -> str:
+    out = run_demo(**{**args, "formats": _formats(args["formats"])})
+    return f"Demo outputs in {out} (report.md, report.json, plots, weights, benchmark/)"
+
+
+PRUNE_KEYS = {f.name for f in fields(PruneConfig)}
+PROGRESSIVE_KEYS = PRUNE_KEYS | {f.name for f in fields(ProgressiveConfig)} - {"prune"}
+
+
+def _prune_defaults() -> dict:
+    return {"model": None, "data": None, **ProgressiveConfig().to_dict(), "criterion": "auto", "epochs": 0, "batch": 16,
+            "workers": 0, "resume": False, **COMMON}
+
+
+@dataclass(frozen=True)
+class Command:
+    help: str
+    defaults: Callable[[], dict]  # its keys and their defaults
+    handler: Callable[[dict, dict, bool], str]  # (our args, Ultralytics pass-through args, debug) -> where outputs are
+
+
+COMMANDS: dict[str, Command] = {
+    "prune": Command(
+        "Prune a .pt/.yaml detector: one-shot (epochs=0) into <project>/<name>/pruned.pt + prune.json, or "
+        "progressively while training (epochs=N, schedule/steps/start_epoch/end_epoch) into weights/best.pt; "
+        "resume=<run>/weights/last.pt continues an interrupted run.",
+        _prune_defaults, _prune),
+    "finetune": Command(
+        "Fine-tune a pruned checkpoint, keeping its architecture (Ultralytics training); teacher=<dense.pt> "
+        "distill=logit|feature|both distils the dense model into it.",
+        lambda: {"model": None, "data": "shapes", "epochs": 10, "imgsz": 320, "batch": 8, "workers": 0, "teacher": None,
+                 "distill": "none", "distill_weight": 1.0, **COMMON, "name": "finetune"},
+        _finetune),
+    "export": Command(
+        "Export a checkpoint to formats/precisions (onnx, openvino[:fp32|bf16|fp16|int8], coreml[:fp16|int8], "
+        "engine[:fp16|int8]) beside it, each checked against PyTorch.",
+        lambda: {"model": None, "format": "onnx", "data": None, "imgsz": 640, "parity": True, "debug": False},
+        _export),
+    "benchmark": Command(
+        "Dense vs pruned side by side on the deployment hardware (hardware=intel-cpu measured here; jetson/iphone "
+        "via a device bundle).",
+        lambda: {"model": None, "dense": None, "hardware": "intel-cpu", "format": "openvino", "data": None, "imgsz": 640,
+                 "threads": 2, "runs": 50, "warmup": 10, "merge": None, **COMMON, "project": "runs/benchmark",
+                 "name": "exp"},
+        _benchmark),
+    "report": Command("Rebuild a run's report.md, report.json and plots from the files in its folder.",
+                      lambda: {"run": None, "debug": False}, _report),
+    "demo": Command(
+        "Offline end-to-end demo: shapes data, dense yolov8n, progressive pruning to half the MACs with the "
+        "callbacks + fine-tune, the dense model trained as many epochs, export (ONNX, OpenVINO FP32/BF16/INT8, "
+        "CoreML), CPU benchmark, run report.",
+        lambda: {"model": "yolov8n.yaml", "data": "shapes", "epochs": None, "prune_epochs": None, "amount": 0.5,
+                 "criterion": "auto", "steps": 3, "imgsz": None, "formats": DEMO_FORMATS,
+                 "runs": 30, **COMMON, "project": "runs/demo", "name": "demo"},
+        _demo),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -316,10 +321,8 @@ def main(argv: list[str] | None = None) -> int:
             close = difflib.get_close_matches(command, list(COMMANDS), n=1)
             hint = f" Did you mean '{close[0]}'?" if close else ""
             raise ConfigError(f"unknown command '{command}'.{hint} Commands: {', '.join(COMMANDS)}, help")
-        from . import offline  # noqa: PLC0415
-
         if command == "demo":
-            offline.configure()  # the demo is offline by promise
+            offline.configure()  # the demo is offline by promise (``yoloprune.__main__`` set its environment first)
         else:
             offline.configure_if_requested()  # YOLOPRUNE_OFFLINE=1; otherwise Ultralytics keeps the user's setup
         print(run(command, parse_args(command, rest), debug=debug))
@@ -332,11 +335,3 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"yolo-prune {command}: interrupted", file=sys.stderr)
         return 130
-
-
-def entrypoint() -> None:
-    sys.exit(main())
-
-
-if __name__ == "__main__":
-    entrypoint()

@@ -9,34 +9,30 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ultralytics.utils import LOGGER
+
+from . import offline
+from .core.config import ProgressiveConfig, PruneConfig
+from .core.stats import model_stats
+from .data.registry import dataset_recipe, resolve_dataset
+from .export.benchmark import benchmark
+from .export.parity import val_map
+from .integrations.ultralytics.model_io import load_model
+from .integrations.ultralytics.trainer import YOLO  # its trainer trains channels-last on the CPU
+from .io import run_dir, write_json_atomic, write_text_atomic
+from .reporting.report import build_report
+from .reporting.tables import LATENCY_COLUMNS, format_table
+from .workflows.progressive import prune_progressive
+
 DEMO_FORMATS = "onnx,openvino:fp32,openvino:bf16,openvino:int8,coreml:fp16"  # bf16: where the CPU has it
-LATENCY_COLUMNS = (("fp32", "OpenVINO FP32 ms"), ("bf16", "OpenVINO BF16 ms"), ("int8", "OpenVINO INT8 ms"))
 
 
 def _train_dense(model: str, data_yaml: Path, out: Path, train_args: dict, epochs: int, name: str = "dense") -> Path:
-    from .trainer import YOLO  # noqa: PLC0415  (its trainer trains channels-last on the CPU)
-
     yolo = YOLO(str(model))
     # validated once at the end (per-epoch validation of a young model costs ~40% of the training time here)
     yolo.train(data=str(data_yaml), epochs=epochs, project=str(out), name=name, exist_ok=True,
                **{"val": False, **train_args})
     return Path(yolo.trainer.best)
-
-
-def format_table(rows: list[dict]) -> str:
-    """Markdown table of model rows: params, MACs, epochs trained, mAP50-95 and the OpenVINO latencies measured.
-
-    A latency column appears when some row has it (no bf16 column on a CPU without bf16); the
-    epochs column says how long each model trained, so the rows compare at a glance.
-    """
-    columns = [(p, title) for p, title in LATENCY_COLUMNS if any(r.get(f"openvino_{p}_ms") is not None for r in rows)]
-    lines = ["| model | params | MACs (G) | epochs | mAP50-95 | " + " | ".join(t for _, t in columns) + " |",
-             "|---|---:|---:|---|---:|" + "---:|" * len(columns)]
-    ms = lambda v: "n/a" if v is None else f"{v:.1f}"  # noqa: E731
-    for r in rows:
-        lines.append(f"| {r['model']} | {r['params']:,} | {r['macs']:.3f} | {r.get('epochs_label', '')} | "
-                     f"{r['map50_95']:.3f} | " + " | ".join(ms(r.get(f"openvino_{p}_ms")) for p, _ in columns) + " |")
-    return "\n".join(lines)
 
 
 def _latency(bench: dict, label: str, fmt: str, precision: str):
@@ -62,21 +58,7 @@ def run_demo(
     exist_ok: bool = False,
 ) -> Path:
     """Run the demo; returns the run folder (``report.md``, ``report.json``, ``demo.json``, plots, weights)."""
-    from . import offline  # noqa: PLC0415
-
-    offline.configure()
-    from ultralytics.utils import LOGGER  # noqa: PLC0415
-
-    from .api import prune, run_dir  # noqa: PLC0415
-    from .atomic import write_json_atomic, write_text_atomic  # noqa: PLC0415
-    from .checkpoint import load_model  # noqa: PLC0415
-    from .config import PruneConfig  # noqa: PLC0415
-    from .data import dataset_recipe, resolve_dataset  # noqa: PLC0415
-    from .engine import model_stats  # noqa: PLC0415
-    from .export.benchmark import benchmark  # noqa: PLC0415
-    from .export.exporter import validate_map  # noqa: PLC0415
-    from .report import build_report  # noqa: PLC0415
-
+    offline.configure()  # the demo is offline by promise (its entry point set the environment before any import)
     recipe = dataset_recipe(data) if not str(data).endswith((".yaml", ".yml")) else {}
     imgsz = imgsz or recipe.get("imgsz", 320)
     epochs = epochs or recipe.get("epochs", 30)
@@ -89,14 +71,14 @@ def run_demo(
     dense_pt = _train_dense(model, data_yaml, out, train_args, epochs)
 
     end_epoch = min(max(prune_epochs // 4, 1), prune_epochs - 1)  # steps early: the final width gets most epochs
-    config = PruneConfig(criterion=criterion, target="macs", amount=amount, imgsz=imgsz, schedule="agp",
-                         steps=steps, start_epoch=0, end_epoch=end_epoch)
+    config = ProgressiveConfig(prune=PruneConfig(criterion=criterion, target="macs", amount=amount, imgsz=imgsz),
+                               schedule="agp", steps=steps, start_epoch=0, end_epoch=end_epoch)
     LOGGER.info(f"yoloprune demo [2/5] pruning to {amount:.0%} of the MACs with the callbacks: {steps} agp steps "
                 f"in epochs 1-{end_epoch + 1}, then fine-tuning to epoch {prune_epochs}")
     # a trained start: no warm-up (its bias-LR ramp would undo the dense training), a fine-tune learning rate
     finetune_args = {**train_args, "warmup_epochs": 0, "lr0": train_args.get("lr0", 0.002) / 2}
-    result = prune(dense_pt, data=data_yaml, config=config, project=out, name="pruned", exist_ok=True,
-                   epochs=prune_epochs, train_args={k: v for k, v in finetune_args.items() if k != "imgsz"})
+    result = prune_progressive(dense_pt, data_yaml, config, epochs=prune_epochs, project=out, name="pruned",
+                               exist_ok=True, train_args={k: v for k, v in finetune_args.items() if k != "imgsz"})
     pruned_pt = result.checkpoint
     # the honest comparison: the dense model trained as many epochs in all, with the same fine-tune recipe
     LOGGER.info(f"yoloprune demo [3/5] training the dense model {prune_epochs} epochs more (equal epochs) and validating")
@@ -108,7 +90,7 @@ def run_demo(
         net, _ = load_model(weights)
         stats = model_stats(net, imgsz)
         rows.append({"model": label, "weights": str(weights), "params": stats.params, "macs": stats.macs,
-                     "epochs_label": trained, "map50_95": validate_map(weights, data_yaml, imgsz, batch=16)})
+                     "epochs_label": trained, "map50_95": val_map(weights, data_yaml, imgsz, batch=16)})
 
     LOGGER.info(f"yoloprune demo [4/5] exporting ({formats}) and benchmarking dense vs pruned on this CPU")
     bench = benchmark(pruned_pt, dense=dense_pt, hardware="intel-cpu", formats=formats, imgsz=imgsz, data=data_yaml,
@@ -119,8 +101,9 @@ def run_demo(
             row[f"openvino_{precision}_ms"] = _latency(bench, timed, "openvino", precision)
 
     LOGGER.info("yoloprune demo [5/5] writing the run report")
-    summary = {"imgsz": imgsz, "epochs": epochs, "prune_epochs": prune_epochs, "criterion": result.report["criterion"],
-               "amount": amount, "config": config.to_dict(), "rows": rows, "prune": result.report}
+    prune = result.summary.to_dict()
+    summary = {"imgsz": imgsz, "epochs": epochs, "prune_epochs": prune_epochs, "criterion": prune["criterion"],
+               "amount": amount, "config": config.to_dict(), "rows": rows, "prune": prune}
     write_json_atomic(summary, out / "demo.json")
     table = format_table(rows)
     write_text_atomic(f"MACs at imgsz={imgsz}, latency: batch 1 on this CPU (the dense rows share one "

@@ -10,6 +10,7 @@ summary. ``debug=True`` in the CLI turns the capture off.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import sys
@@ -67,8 +68,6 @@ def third_party_logs_to(log_file: str | Path | None):
 def _flush_c_stdio() -> None:
     """Flush C's stdio buffers (native libraries' printf) before fds 1 and 2 point back at the console."""
     try:
-        import ctypes  # noqa: PLC0415
-
         ctypes.CDLL(None).fflush(None)
     except (OSError, AttributeError):  # no libc symbols here (Windows): nothing buffered that we could reach
         pass

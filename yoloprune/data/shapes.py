@@ -31,6 +31,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from ultralytics.utils import TQDM
+
+from ..io import write_bytes_atomic
 
 CLASS_NAMES = ("circle", "square", "triangle", "star", "cross", "hexagon")
 GENERATOR_VERSION = 4  # bump when the pictures change: existing datasets are then regenerated
@@ -218,12 +221,7 @@ def _paint(region: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> No
 
 
 def _progress(items, total: int, desc: str):
-    """Ultralytics' progress bar over ``items`` (after yoloprune's offline setup: no settings in $HOME)."""
-    from ..offline import configure_if_requested  # noqa: PLC0415
-
-    configure_if_requested()
-    from ultralytics.utils import TQDM  # noqa: PLC0415
-
+    """Ultralytics' progress bar over ``items``."""
     return TQDM(items, total=total, desc=desc)
 
 
@@ -238,12 +236,6 @@ def _read_marker(root: Path) -> dict | None:
         return json.loads((root / MARKER).read_text())
     except (OSError, ValueError):
         return None
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def _check_foreign(root: Path, owned: dict[str, int]) -> None:
@@ -292,7 +284,7 @@ def generate_shapes(root: str | Path, *, n_train: int = 512, n_val: int = 128, i
     owned = {s: max(owned[s], counts[s]) for s in SPLITS}
     marker = {"generator": "yoloprune.data.shapes", "version": GENERATOR_VERSION, "params": params,
               "style": style}
-    _write_atomic(root / MARKER, json.dumps({**marker, "complete": False, "owned": owned}).encode())
+    write_bytes_atomic(json.dumps({**marker, "complete": False, "owned": owned}).encode(), root / MARKER)
 
     staging = Path(tempfile.mkdtemp(prefix=".shapes-staging-", dir=root))
     try:
@@ -321,9 +313,9 @@ def generate_shapes(root: str | Path, *, n_train: int = 512, n_val: int = 128, i
                 (root / rel).unlink(missing_ok=True)
         (root / "labels" / f"{split}.cache").unlink(missing_ok=True)
     names = "".join(f"  {i}: {n}\n" for i, n in enumerate(CLASS_NAMES))
-    _write_atomic(yaml_path, (f"# shapes: synthetic detection dataset written by yoloprune "
-                              f"(generate_shapes {json.dumps(params)})\n"
-                              f"path: {json.dumps(str(root))}\ntrain: images/train\nval: images/val\n"
-                              f"names:\n{names}").encode())
-    _write_atomic(root / MARKER, json.dumps({**marker, "complete": True, "owned": counts}).encode())
+    write_bytes_atomic((f"# shapes: synthetic detection dataset written by yoloprune "
+                        f"(generate_shapes {json.dumps(params)})\n"
+                        f"path: {json.dumps(str(root))}\ntrain: images/train\nval: images/val\n"
+                        f"names:\n{names}").encode(), yaml_path)
+    write_bytes_atomic(json.dumps({**marker, "complete": True, "owned": counts}).encode(), root / MARKER)
     return yaml_path

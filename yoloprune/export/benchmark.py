@@ -14,16 +14,28 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
+from ultralytics import YOLO
+from ultralytics.utils import LOGGER, TQDM
 
-from .formats import FORMATS, TARGETS, parse_formats
+from .. import offline
+from ..data.registry import resolve_dataset
+from ..errors import ConfigError
+from ..integrations.ultralytics.model_io import load_model
+from ..io import write_json_atomic, write_text_atomic, write_torch_atomic
+from ..logs import third_party_logs_to
+from ..reporting.plots import pareto_plot
+from ..reporting.tables import markdown_table
+from .bundle import make_bundle
+from .exporter import export_all, size_mb
+from .formats import FORMATS, hardware as hardware_entry
+from .parity import val_map
 
 ROW_KEYS = ("format", "precision", "target", "model", "latency_ms_median", "latency_ms_p90", "throughput_fps",
             "size_mb", "map50_95", "runtime_precision", "threads", "error")
 
 
 def _timeit(fn, warmup: int, runs: int, desc: str = "timing", console=None) -> tuple[float, float]:
-    from ultralytics.utils import TQDM  # noqa: PLC0415
-
     for _ in range(warmup):
         fn()
     times = []
@@ -35,57 +47,37 @@ def _timeit(fn, warmup: int, runs: int, desc: str = "timing", console=None) -> t
 
 
 def make_runner(path: Path, fmt: str, precision: str, imgsz: int, threads: int):
-    """A zero-argument callable running one batch-1 inference, and the runtime precision it uses."""
-    x = np.random.default_rng(0).random((1, 3, imgsz, imgsz), dtype=np.float32)
+    """A zero-argument callable running one batch-1 inference, and the runtime precision it uses.
+
+    ``fmt`` is ``pytorch`` (the checkpoint itself) or a format whose table entry has a runner.
+    """
     if fmt == "pytorch":
-        import torch  # noqa: PLC0415
-        from ultralytics import YOLO  # noqa: PLC0415
-
-        if torch.get_num_threads() != threads:  # re-setting the same count made convs 20x slower here (measured)
-            torch.set_num_threads(threads)
-        torch.set_flush_denormal(True)  # denormals (common in barely trained weights) would dominate CPU timings
-        model = YOLO(str(path)).model.float().eval().fuse()
-        t = torch.from_numpy(x)
-        return _no_grad(model, t), "fp32"
-    if fmt == "onnx":
-        import onnxruntime as ort  # noqa: PLC0415
-
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
-        opts.add_session_config_entry("session.set_denormal_as_zero", "1")
-        sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-        name = sess.get_inputs()[0].name
-        return (lambda: sess.run(None, {name: x})), "fp32"
-    if fmt == "openvino":
-        from .openvino_precision import compile_ir  # noqa: PLC0415
-
-        compiled, ran = compile_ir(path, precision, threads, extra={"CPU_DENORMALS_OPTIMIZATION": True})
-        request = compiled.create_infer_request()
-        weights = "fp32" if precision == "bf16" else precision  # the bf16 row runs the FP32 IR with a bf16 hint
-        return (lambda: request.infer({0: x})), f"{weights} weights, {ran} compute"
-    raise ValueError(f"no local runtime for {fmt}")
+        return _pytorch_runner(path, imgsz, threads)
+    runner = FORMATS[fmt].runner if fmt in FORMATS else None
+    if runner is None:
+        raise ValueError(f"no local runtime for {fmt}")
+    return runner(path, precision, imgsz, threads)
 
 
-def _no_grad(model, t):
-    import torch  # noqa: PLC0415
+def _pytorch_runner(path: Path, imgsz: int, threads: int):
+    if torch.get_num_threads() != threads:  # re-setting the same count made convs 20x slower here (measured)
+        torch.set_num_threads(threads)
+    torch.set_flush_denormal(True)  # denormals (common in barely trained weights) would dominate CPU timings
+    model = YOLO(str(path)).model.float().eval().fuse()
+    t = torch.from_numpy(np.random.default_rng(0).random((1, 3, imgsz, imgsz), dtype=np.float32))
 
     def run():
         with torch.inference_mode():
             model(t)
 
-    return run
+    return run, "fp32"
 
 
 def _map(path, fmt, precision, data_yaml, imgsz) -> float | None:
     """mAP50-95 with the runtime computing in the precision asked for (OpenVINO: the compile hint)."""
     if data_yaml is None:
         return None
-    import contextlib  # noqa: PLC0415
-
-    from .exporter import validate_map  # noqa: PLC0415
-
-    with FORMATS[fmt].precision_scope(precision) if fmt in FORMATS else contextlib.nullcontext():
-        return validate_map(path, data_yaml, imgsz)
+    return val_map(path, data_yaml, imgsz, scope=FORMATS[fmt].precision_scope(precision) if fmt in FORMATS else None)
 
 
 def benchmark(pruned, dense=None, hardware: str = "intel-cpu", formats="openvino", imgsz: int = 640, data=None,
@@ -99,21 +91,11 @@ def benchmark(pruned, dense=None, hardware: str = "intel-cpu", formats="openvino
     ``out_dir``; None: no capture, everything on the console); the console shows one progress bar
     per timed model. ``target=`` is the old name of ``hardware=``.
     """
-    from .. import offline  # noqa: PLC0415
-
-    offline.configure_if_requested()
-    from ultralytics.utils import LOGGER  # noqa: PLC0415
-
-    from ..data import resolve_dataset  # noqa: PLC0415
-    from ..errors import ConfigError  # noqa: PLC0415
-    from ..logs import third_party_logs_to  # noqa: PLC0415
-    from .exporter import export_all  # noqa: PLC0415
-
+    offline.configure_if_requested()  # YOLOPRUNE_OFFLINE=1 only
     if target is not None:
         LOGGER.warning("yoloprune: benchmark(target=...) is deprecated: the deployment hardware is hardware=...")
         hardware = target
-    if hardware not in TARGETS:
-        raise ConfigError(f"unknown hardware {hardware!r}: use one of {', '.join(TARGETS)}")
+    device = hardware_entry(hardware)
     pruned = Path(pruned)
     dense = Path(dense) if dense else _recorded_dense(pruned)
     if dense.suffix in {".yaml", ".yml"}:  # a YAML reference: materialise it once so every format exports the same weights
@@ -124,11 +106,9 @@ def benchmark(pruned, dense=None, hardware: str = "intel-cpu", formats="openvino
     settings = {"hardware": hardware, "target": hardware, "imgsz": imgsz, "threads": threads, "batch": 1,
                 "warmup": warmup, "runs": runs, "machine": machine_info(), "dense": str(dense), "pruned": str(pruned),
                 "log": str(log_file) if log_file else None}
-    if hardware != "intel-cpu":  # not this machine: ship the models and a benchmark script to the device
-        from .bundle import make_bundle  # noqa: PLC0415
-
+    if not device.measured_here:  # not this machine: ship the models and a benchmark script to the device
         with third_party_logs_to(log_file):
-            bundle = make_bundle({"dense": dense, "pruned": pruned}, hardware, imgsz, Path(out_dir or pruned.parent))
+            bundle = make_bundle({"dense": dense, "pruned": pruned}, device, imgsz, Path(out_dir or pruned.parent))
         report = {**settings, "bundle": str(bundle), "benchmarks": [], "summary": {}}
         if out_dir:
             write_outputs(report, Path(out_dir))
@@ -169,8 +149,6 @@ def machine_info() -> dict:
 
 def _measure(path, fmt, precision, target, label, imgsz, threads, warmup, runs, data_yaml, size=None, console=None,
              known_map=None) -> dict:
-    from .exporter import size_mb  # noqa: PLC0415
-
     row = {**dict.fromkeys(ROW_KEYS), "format": fmt, "precision": precision, "target": target, "model": label,
            "threads": threads, "size_mb": size if size is not None else size_mb(Path(path))}
     try:
@@ -210,21 +188,14 @@ def _cpu_name(cpuinfo: str) -> str:
 
 
 def _materialise(cfg: Path, out_dir: Path) -> Path:
-    import torch  # noqa: PLC0415
-
-    from ..checkpoint import atomic_save, load_model  # noqa: PLC0415
-
     model, _ = load_model(cfg)
     path = out_dir / f"dense-{cfg.stem}.pt"
-    atomic_save({"model": model, "train_args": {"model": str(cfg), "task": "detect"}, "epoch": -1}, path)
+    write_torch_atomic({"model": model, "train_args": {"model": str(cfg), "task": "detect"}, "epoch": -1}, path)
     torch.manual_seed(0)
     return path
 
 
 def _recorded_dense(pruned: Path) -> Path:
-    from ..checkpoint import load_model  # noqa: PLC0415
-    from ..errors import ConfigError  # noqa: PLC0415
-
     model, ckpt = load_model(pruned)
     meta = getattr(model, "yoloprune", None) or ckpt.get("yoloprune") or {}
     source = meta.get("source")
@@ -236,69 +207,18 @@ def _recorded_dense(pruned: Path) -> Path:
 
 
 def write_outputs(report: dict, out_dir: Path) -> None:
-    from ..atomic import write_json_atomic  # noqa: PLC0415
-
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json_atomic(report, out_dir / "benchmark.json")
-    from ..atomic import write_text_atomic  # noqa: PLC0415
-
     write_text_atomic(markdown_table(report), out_dir / "benchmark.md")
     pareto_plot(report["benchmarks"], out_dir / "pareto.png")
 
 
-def markdown_table(report: dict) -> str:
-    flags = ", ".join(report["machine"].get("cpu_flags") or []) or "no bf16/AMX flags"
-    lines = [f"Hardware {report.get('hardware') or report['target']} on {report['machine']['cpu']} ({flags}), "
-             f"batch 1, imgsz {report['imgsz']}, "
-             f"{report['threads']} threads, median of {report['runs']} runs after {report['warmup']} warm-up\n",
-             "| model | format | precision | runtime precision | median ms | p90 ms | FPS | size MB | mAP50-95 | note |",
-             "|---|---|---|---|---:|---:|---:|---:|---:|---|"]
-    fmt = lambda v, p=2: "" if v is None else f"{v:.{p}f}"  # noqa: E731
-    for r in report["benchmarks"]:
-        lines.append(f"| {r['model']} | {r['format']} | {r['precision']} | {r.get('runtime_precision') or ''} | "
-                     f"{fmt(r['latency_ms_median'])} | {fmt(r['latency_ms_p90'])} | {fmt(r.get('throughput_fps'), 1)} | "
-                     f"{fmt(r['size_mb'])} | {fmt(r['map50_95'], 3)} | {r.get('error') or ''} |")
-    lines += ["", "| comparison | value |", "|---|---:|"]
-    lines += [f"| {k} | {v:.3f} |" for k, v in report["summary"].items()]
-    return "\n".join(lines) + "\n"
-
-
-def pareto_plot(rows: list[dict], path: Path) -> None:
-    """Accuracy (mAP50-95, or size when no dataset) against latency, dense and pruned."""
-    import matplotlib  # noqa: PLC0415
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # noqa: PLC0415
-
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    have_map = any(r.get("map50_95") is not None for r in rows)
-    for model, marker in (("dense", "o"), ("pruned", "s")):
-        pts = [r for r in rows if r["model"] == model and r.get("latency_ms_median")]
-        ys = [r["map50_95"] if have_map else r["size_mb"] for r in pts]
-        ax.scatter([r["latency_ms_median"] for r in pts], ys, marker=marker, label=model, s=50)
-        for r, y in zip(pts, ys):
-            ax.annotate(f"{r['format']}:{r['precision']}", (r["latency_ms_median"], y), fontsize=7,
-                        xytext=(3, 3), textcoords="offset points")
-    ax.set_xlabel("latency, median ms (batch 1)")
-    ax.set_ylabel("mAP50-95" if have_map else "model size, MB")
-    ax.set_title("accuracy vs latency" if have_map else "size vs latency")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
 def import_device_results(report_path, device_json) -> dict:
     """Merge rows measured on a device (same schema, from a device bundle) into a local benchmark.json."""
-    from ..atomic import write_json_atomic  # noqa: PLC0415
-
     report = json.loads(Path(report_path).read_text())
     device = json.loads(Path(device_json).read_text())
     missing = [k for r in device["benchmarks"] for k in ("format", "precision", "model", "latency_ms_median") if k not in r]
     if missing:
-        from ..errors import ConfigError  # noqa: PLC0415
-
         raise ConfigError(f"{device_json} is not a device benchmark result (missing {sorted(set(missing))})")
     keep = [r for r in report["benchmarks"] if (r["format"], r["target"]) not in
             {(d["format"], d["target"]) for d in device["benchmarks"]}]

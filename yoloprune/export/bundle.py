@@ -6,42 +6,38 @@ import json
 import shutil
 from pathlib import Path
 
-PRECISIONS = {"jetson": ["fp16", "int8"], "iphone": ["fp16", "int8"]}
-COMMANDS = {
-    "jetson": "python3 run_benchmark.py        # on the Jetson (JetPack's trtexec builds the engines)",
-    "iphone": "python3 run_benchmark.py        # on a Mac with coremltools; Xcode > Core ML report for the iPhone",
-}
+from ..errors import YoloPruneError
+from ..io import write_text_atomic
+from .exporter import export_all
+from .formats import FORMATS, Hardware
 
 
-def make_bundle(models: dict[str, Path], target: str, imgsz: int, out_dir: Path) -> Path:
-    """Export ``{"dense": pt, "pruned": pt}`` for ``target`` into ``out_dir/<target>_bundle``; return it."""
-    from .exporter import export_all  # noqa: PLC0415
+def make_bundle(models: dict[str, Path], device: Hardware, imgsz: int, out_dir: Path) -> Path:
+    """Export ``{"dense": pt, "pruned": pt}`` for ``device`` into ``out_dir/<device>_bundle``; return it.
 
-    bundle = out_dir / f"{target}_bundle"
+    The manifest lists, per model, each shipped format's files as ``{"precision", "path"}`` entries.
+    """
+    bundle = out_dir / f"{device.name}_bundle"
     (bundle / "models").mkdir(parents=True, exist_ok=True)
-    manifest = {"target": target, "imgsz": imgsz, "precisions": PRECISIONS[target], "models": []}
+    manifest = {"target": device.name, "imgsz": imgsz, "precisions": list(device.precisions), "models": []}
     for label, ckpt in models.items():
-        item = {"model": label, "coreml": []}
-        formats = "onnx" + (",coreml" if target == "iphone" else "")
-        for r in export_all(ckpt, formats, imgsz=imgsz):
+        item = {"model": label, **{name: [] for name in device.bundle_formats}}
+        for r in export_all(ckpt, ",".join(device.bundle_formats), imgsz=imgsz):
             if not r.ok:
-                raise RuntimeError(f"bundle export {r.format}:{r.precision} of {label} failed: {r.error}")
-            dst = bundle / "models" / f"{label}_{r.precision}{'.onnx' if r.format == 'onnx' else '.mlpackage'}"
+                raise YoloPruneError(f"bundle export {r.format}:{r.precision} of {label} failed: {r.error}")
+            dst = bundle / "models" / f"{label}_{r.precision}{FORMATS[r.format].suffix}"
             if dst.exists():
                 shutil.rmtree(dst) if dst.is_dir() else dst.unlink()
             (shutil.copytree if Path(r.file).is_dir() else shutil.copy2)(r.file, dst)
-            rel = str(dst.relative_to(bundle))
-            if r.format == "onnx":
-                item["onnx"] = rel
-            else:
-                item["coreml"].append({"precision": r.precision, "path": rel})
+            item[r.format].append({"precision": r.precision, "path": str(dst.relative_to(bundle))})
         manifest["models"].append(item)
-    (bundle / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    write_text_atomic(json.dumps(manifest, indent=2), bundle / "manifest.json")
     shutil.copy2(Path(__file__).with_name("device_bench.py"), bundle / "run_benchmark.py")
-    (bundle / "README.txt").write_text(
-        f"yoloprune device bundle for {target} (dense vs pruned, imgsz {imgsz}).\n\n"
-        f"Run:\n  {COMMANDS[target]}\nCheck the bundle on any machine first:\n  python3 run_benchmark.py --dry-run\n"
+    write_text_atomic(
+        f"yoloprune device bundle for {device.name} (dense vs pruned, imgsz {imgsz}).\n\n"
+        f"Run:\n  {device.run_command}\nCheck the bundle on any machine first:\n  python3 run_benchmark.py --dry-run\n"
         "Then merge the results into the local report:\n"
-        "  yolo-prune benchmark merge=results.json project=<project> name=<name> exist_ok=True\n"
+        "  yolo-prune benchmark merge=results.json project=<project> name=<name> exist_ok=True\n",
+        bundle / "README.txt",
     )
     return bundle

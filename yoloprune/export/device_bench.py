@@ -44,7 +44,7 @@ def dry_run(manifest, runs):
 
     rows = []
     for item in manifest["models"]:
-        onnx = HERE / item["onnx"]
+        onnx = HERE / item["onnx"][0]["path"]
         sess = ort.InferenceSession(str(onnx), providers=["CPUExecutionProvider"])
         inp = sess.get_inputs()[0]
         x = np.random.default_rng(0).random([1, 3, manifest["imgsz"], manifest["imgsz"]], dtype=np.float32)
@@ -66,8 +66,9 @@ def jetson(manifest, runs):
     rows = []
     for item in manifest["models"]:
         for precision in manifest["precisions"]:
-            engine = HERE / f"{Path(item['onnx']).stem}_{precision}.engine"
-            cmd = [trtexec, f"--onnx={HERE / item['onnx']}", f"--saveEngine={engine}", f"--iterations={runs}",
+            onnx = item["onnx"][0]["path"]
+            engine = HERE / f"{Path(onnx).stem}_{precision}.engine"
+            cmd = [trtexec, f"--onnx={HERE / onnx}", f"--saveEngine={engine}", f"--iterations={runs}",
                    "--avgRuns=1", "--percentile=50,90"]
             if precision == "fp16":
                 cmd.append("--fp16")

@@ -8,14 +8,22 @@ the others: every attempt yields an :class:`ExportResult` with its error.
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ultralytics import YOLO
+from ultralytics.engine.exporter import export_formats
+from ultralytics.utils import LOGGER, TQDM
+
+from .. import offline
+from ..data.registry import resolve_dataset
+from ..errors import ConfigError
+from ..integrations.ultralytics.model_io import load_model
+from ..io import replace_path
+from ..logs import third_party_logs_to
 from .formats import FORMATS, QUANTIZE, ExportFormat, parse_formats
+from .parity import max_abs_error, val_map
 
 # max abs error allowed on raw outputs (boxes normalised by imgsz, class scores in [0, 1]) per precision
 # (bf16 keeps 8 bits of mantissa: 0.005-0.021 measured on yolov8n raw outputs on an avx512_bf16 CPU)
@@ -44,61 +52,13 @@ class ExportResult:
 
 
 def size_mb(path: Path) -> float:
+    """Size of a file, or of all files in a folder (an OpenVINO IR, a CoreML package), in MiB."""
     files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
     return round(sum(p.stat().st_size for p in files) / 2**20, 3)
 
 
-def tagged_path(exported: Path, precision: str) -> Path:
-    """``best.onnx`` -> ``best_fp32.onnx``; ``best_int8_openvino_model`` -> ``best_int8_openvino_model``."""
-    name = exported.name.replace("_int8", "")
-    stem, suffix = (name[: -len("_openvino_model")], "_openvino_model") if name.endswith("_openvino_model") else (
-        exported.stem.replace("_int8", ""), exported.suffix)
-    return exported.with_name(f"{stem}_{precision}{suffix}")
-
-
-def _replace(src: Path, dst: Path) -> Path:
-    if src == dst:
-        return dst
-    if dst.is_dir():
-        shutil.rmtree(dst)
-    elif dst.exists():
-        dst.unlink()
-    os.replace(src, dst)
-    return dst
-
-
-def embed_metadata(path: Path, fmt: ExportFormat, record: dict) -> None:
-    """Write the pruning record beside the export, and inside it where the format has a metadata slot."""
-    text = json.dumps(record, default=str)
-    sidecar = (path / "yoloprune.json") if path.is_dir() else path.with_name(path.name + ".yoloprune.json")
-    from ..atomic import write_text_atomic  # noqa: PLC0415
-
-    write_text_atomic(text, sidecar)
-    if fmt.name == "onnx":
-        import onnx  # noqa: PLC0415
-
-        model = onnx.load(str(path))
-        props = [p for p in model.metadata_props if p.key != "yoloprune"]
-        del model.metadata_props[:]
-        model.metadata_props.extend(props)
-        model.metadata_props.add(key="yoloprune", value=text)
-        tmp = path.with_name(f".{path.name}.tmp")
-        onnx.save(model, str(tmp))
-        os.replace(tmp, path)
-    elif fmt.name == "coreml":
-        import coremltools as ct  # noqa: PLC0415
-
-        model = ct.models.MLModel(str(path), skip_model_load=True)
-        model.user_defined_metadata["yoloprune"] = text
-        tmp = path.with_name(f"tmp-{path.name}")  # saving over the package it was read from deletes its weights
-        model.save(str(tmp))
-        _replace(tmp, path)
-
-
 def pruning_record(checkpoint: Path) -> dict:
     """The pruning config/report a checkpoint carries, plus class names and imgsz (for export metadata)."""
-    from ..checkpoint import load_model  # noqa: PLC0415
-
     model, ckpt = load_model(checkpoint)
     meta = getattr(model, "yoloprune", None) or {}
     return {"yoloprune": meta, "names": getattr(model, "names", None),
@@ -114,16 +74,7 @@ def export_all(checkpoint, formats="onnx", data=None, imgsz: int = 640, parity: 
     console). ``export_args`` are further Ultralytics ``export`` arguments (``opset``, ``simplify``,
     ``device``, ...), passed through unchanged.
     """
-    from .. import offline  # noqa: PLC0415
-
-    offline.configure_if_requested()
-    from ultralytics import YOLO  # noqa: PLC0415
-    from ultralytics.utils import LOGGER, TQDM  # noqa: PLC0415
-
-    from ..data import resolve_dataset  # noqa: PLC0415
-    from ..errors import ConfigError  # noqa: PLC0415
-    from ..logs import third_party_logs_to  # noqa: PLC0415
-
+    offline.configure_if_requested()  # YOLOPRUNE_OFFLINE=1 only
     checkpoint = Path(checkpoint)
     record = pruning_record(checkpoint)
     record["imgsz"] = imgsz
@@ -143,14 +94,15 @@ def export_all(checkpoint, formats="onnx", data=None, imgsz: int = 640, parity: 
                     result.skipped = why
                     results.append(result)
                     continue
-                if precision == "int8" and fmt.name != "coreml" and data_yaml is None:
+                calibrated = precision == "int8" and fmt.int8_calibrates
+                if calibrated and data_yaml is None:
                     raise ConfigError(f"{fmt.name} int8 is calibrated on real images: add data=<dataset name or YAML>")
                 kwargs = {**per_format[fmt.name], "format": fmt.name, "imgsz": imgsz, "quantize": QUANTIZE[precision]}
-                if precision == "int8" and data_yaml and fmt.name != "coreml":  # CoreML int8 quantises weights only
+                if calibrated:
                     kwargs["data"] = data_yaml
                 exported = Path(YOLO(str(checkpoint)).export(**kwargs))
-                path = _replace(exported, tagged_path(exported, precision))
-                embed_metadata(path, fmt, {**record, "format": fmt.name, "precision": precision})
+                path = replace_path(exported, fmt.tagged_path(exported, precision))
+                fmt.embed_record(path, {**record, "format": fmt.name, "precision": precision})
                 result.file, result.size_mb = str(path), size_mb(path)
                 with fmt.precision_scope(precision) as compiled:
                     if parity:
@@ -161,8 +113,8 @@ def export_all(checkpoint, formats="onnx", data=None, imgsz: int = 640, parity: 
                                         f"{result.parity['tolerance']}")
                     elif parity and data_yaml and "skipped" not in result.parity:
                         if "map" not in reference:
-                            reference["map"] = validate_map(checkpoint, data_yaml, imgsz)
-                        result.map50_95_pytorch, result.map50_95 = reference["map"], validate_map(path, data_yaml, imgsz)
+                            reference["map"] = val_map(checkpoint, data_yaml, imgsz)
+                        result.map50_95_pytorch, result.map50_95 = reference["map"], val_map(path, data_yaml, imgsz)
                         lost = result.map50_95_pytorch - result.map50_95
                         if lost > MAP_TOLERANCE[precision]:
                             result.ok = False
@@ -179,10 +131,6 @@ def export_all(checkpoint, formats="onnx", data=None, imgsz: int = 640, parity: 
 def _export_args_per_format(names: set[str], export_args: dict) -> dict[str, dict]:
     """Each format gets the Ultralytics export arguments it supports (``opset`` goes to onnx, not openvino),
     by Ultralytics' own per-format table; an argument no requested format supports is an error."""
-    from ultralytics.engine.exporter import export_formats  # noqa: PLC0415
-
-    from ..errors import ConfigError  # noqa: PLC0415
-
     table = export_formats()
     supported = {name: set(args) for name, args in zip(table["Argument"], table["Arguments"])}
     specific = set().union(*supported.values())  # arguments only some formats take; the rest (device, ...) go to all
@@ -194,44 +142,10 @@ def _export_args_per_format(names: set[str], export_args: dict) -> dict[str, dic
     return {n: {k: v for k, v in export_args.items() if k not in specific or k in supported.get(n, ())} for n in names}
 
 
-def validate_map(weights, data_yaml, imgsz: int, batch: int = 1) -> float:
-    """mAP50-95 of any Ultralytics-loadable model on the dataset's validation split (exports need batch=1)."""
-    from ultralytics import YOLO  # noqa: PLC0415
-
-    metrics = YOLO(str(weights), task="detect").val(data=str(data_yaml), imgsz=imgsz, batch=batch, plots=False,
-                                                    verbose=False, workers=0)
-    return float(metrics.box.map)
-
-
 def check_parity(checkpoint: Path, exported: Path, fmt: ExportFormat, precision: str, imgsz: int, data_yaml) -> dict:
     """Max abs error between PyTorch and the exported model on the same inputs (or why it cannot run here)."""
     why = fmt.why_not_runnable()
     if why:
-        spec = coreml_spec(exported) if fmt.name == "coreml" else {}
-        return {"skipped": why, **spec}
-    from .parity import max_abs_error  # noqa: PLC0415
-
+        return {"skipped": why, **(fmt.offline_check(exported) if fmt.offline_check else {})}
     err = max_abs_error(checkpoint, exported, imgsz, data_yaml)
     return {"max_abs_error": err, "tolerance": TOLERANCE[precision], "passed": err <= TOLERANCE[precision]}
-
-
-def coreml_spec(path: Path) -> dict:
-    """What can be checked of a CoreML model without macOS: input shape, weight precision, op set."""
-    import coremltools as ct  # noqa: PLC0415
-
-    model = ct.models.MLModel(str(path), skip_model_load=True)
-    spec = model.get_spec()
-    image = spec.description.input[0]
-    shape = [image.type.imageType.height, image.type.imageType.width] if image.type.HasField("imageType") else []
-    ops, dtypes = set(), set()
-    if spec.WhichOneof("Type") == "mlProgram":
-        for fn in spec.mlProgram.functions.values():
-            for block in fn.block_specializations.values():
-                for op in block.operations:
-                    ops.add(op.type)
-                    if op.type == "const":
-                        for v in op.attributes.values():
-                            if v.HasField("immediateValue") or v.HasField("blobFileValue"):
-                                dtypes.add(int(v.type.tensorType.dataType))
-    return {"input": image.name, "input_hw": shape, "ops": sorted(ops), "n_ops": len(ops),
-            "spec_version": spec.specificationVersion, "const_dtypes": sorted(dtypes)}

@@ -1,15 +1,132 @@
-"""The one format table: validation, the CLI, the exporters and the benchmarks all read it."""
+"""The one format table: validation, the CLI, the exporters, the benchmarks and the device bundles read it.
+
+Everything that differs between formats lives in the entries below (fields and per-format hooks);
+no other module branches on a format's name. ``HARDWARE`` says which format each deployment target
+runs and what its device bundle ships.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
+import os
 import platform
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
 
 from ..errors import ConfigError
+from ..io import replace_path, write_text_atomic
 
 
+# ----------------------------------------------------------------------------- per-format hooks
+def _runtime_installed(fmt: ExportFormat) -> str | None:
+    return None if importlib.util.find_spec(fmt.runtime) is not None else f"runtime {fmt.runtime!r} is not installed"
+
+
+def _coreml_runnable(fmt: ExportFormat) -> str | None:
+    if platform.system() != "Darwin":
+        return "CoreML prediction needs macOS (the model converts and its spec is checked here)"
+    return _runtime_installed(fmt)
+
+
+def _engine_runnable(fmt: ExportFormat) -> str | None:
+    if not torch.cuda.is_available():
+        return "TensorRT engines need an NVIDIA GPU (none on this machine)"
+    return _runtime_installed(fmt)
+
+
+def _openvino_unavailable(precision: str) -> str | None:
+    """bf16 needs a CPU with bf16 support; the rest runs on every CPU."""
+    if precision != "bf16" or importlib.util.find_spec("openvino") is None:
+        return None
+    from .openvino_precision import cpu_capabilities, unsupported  # noqa: PLC0415 (optional backend)
+
+    return unsupported(precision, cpu_capabilities())
+
+
+def _openvino_scope(precision: str):
+    from .openvino_precision import forced_precision  # noqa: PLC0415 (optional backend)
+
+    return forced_precision(precision)
+
+
+def _embed_onnx(path: Path, text: str) -> None:
+    import onnx  # noqa: PLC0415 (optional backend)
+
+    model = onnx.load(str(path))
+    props = [p for p in model.metadata_props if p.key != "yoloprune"]
+    del model.metadata_props[:]
+    model.metadata_props.extend(props)
+    model.metadata_props.add(key="yoloprune", value=text)
+    tmp = path.with_name(f".{path.name}.tmp")
+    onnx.save(model, str(tmp))
+    os.replace(tmp, path)
+
+
+def _embed_coreml(path: Path, text: str) -> None:
+    import coremltools as ct  # noqa: PLC0415 (optional backend)
+
+    model = ct.models.MLModel(str(path), skip_model_load=True)
+    model.user_defined_metadata["yoloprune"] = text
+    tmp = path.with_name(f"tmp-{path.name}")  # saving over the package it was read from deletes its weights
+    model.save(str(tmp))
+    replace_path(tmp, path)
+
+
+def coreml_spec(path: Path) -> dict:
+    """What can be checked of a CoreML model without macOS: input shape, weight precision, op set."""
+    import coremltools as ct  # noqa: PLC0415 (optional backend)
+
+    model = ct.models.MLModel(str(path), skip_model_load=True)
+    spec = model.get_spec()
+    image = spec.description.input[0]
+    shape = [image.type.imageType.height, image.type.imageType.width] if image.type.HasField("imageType") else []
+    ops, dtypes = set(), set()
+    if spec.WhichOneof("Type") == "mlProgram":
+        for fn in spec.mlProgram.functions.values():
+            for block in fn.block_specializations.values():
+                for op in block.operations:
+                    ops.add(op.type)
+                    if op.type == "const":
+                        for v in op.attributes.values():
+                            if v.HasField("immediateValue") or v.HasField("blobFileValue"):
+                                dtypes.add(int(v.type.tensorType.dataType))
+    return {"input": image.name, "input_hw": shape, "ops": sorted(ops), "n_ops": len(ops),
+            "spec_version": spec.specificationVersion, "const_dtypes": sorted(dtypes)}
+
+
+def _onnx_runner(path: Path, precision: str, imgsz: int, threads: int):
+    import onnxruntime as ort  # noqa: PLC0415 (optional backend)
+
+    x = _timing_input(imgsz)
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
+    opts.add_session_config_entry("session.set_denormal_as_zero", "1")
+    sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    name = sess.get_inputs()[0].name
+    return (lambda: sess.run(None, {name: x})), "fp32"
+
+
+def _openvino_runner(path: Path, precision: str, imgsz: int, threads: int):
+    from .openvino_precision import compile_ir  # noqa: PLC0415 (optional backend)
+
+    x = _timing_input(imgsz)
+    compiled, ran = compile_ir(path, precision, threads, extra={"CPU_DENORMALS_OPTIMIZATION": True})
+    request = compiled.create_infer_request()
+    weights = "fp32" if precision == "bf16" else precision  # the bf16 row runs the FP32 IR with a bf16 hint
+    return (lambda: request.infer({0: x})), f"{weights} weights, {ran} compute"
+
+
+def _timing_input(imgsz: int) -> np.ndarray:
+    return np.random.default_rng(0).random((1, 3, imgsz, imgsz), dtype=np.float32)
+
+
+# ----------------------------------------------------------------------------- the table
 @dataclass(frozen=True)
 class ExportFormat:
     name: str  # Ultralytics' format argument
@@ -17,9 +134,14 @@ class ExportFormat:
     precisions: tuple[str, ...]  # what we export: fp32 / bf16 / fp16 / int8
     backend: str  # Python module that must import to export
     runtime: str  # Python module that must import to run the export here
-    target: str  # the device it is for: intel-cpu, jetson, iphone, any
-    runs_here: str  # "yes", or why it cannot run on this machine kind
     extra: str  # pip extra that installs it
+    int8_calibrates: bool = True  # int8 is calibrated on real images (data=); False: weights-only quantisation
+    runnable: Callable[[ExportFormat], str | None] = _runtime_installed  # why its models cannot run here, or None
+    unavailable: Callable[[str], str | None] = lambda precision: None  # why this machine cannot run a precision
+    scope: Callable[[str], object] | None = None  # context forcing the runtime's compute precision (yields a list)
+    embed: Callable[[Path, str], None] | None = None  # writes the pruning record into the file's metadata slot
+    offline_check: Callable[[Path], dict] | None = None  # what can be checked where it cannot run
+    runner: Callable[[Path, str, int, int], tuple] | None = None  # (path, precision, imgsz, threads) -> (fn, precision)
 
     def check_backend(self) -> None:
         """Raise one clear error when the export backend is not installed."""
@@ -28,48 +150,73 @@ class ExportFormat:
 
     def why_not_runnable(self) -> str | None:
         """None when exported models of this format can be executed here, else the reason."""
-        if self.name == "coreml" and platform.system() != "Darwin":
-            return "CoreML prediction needs macOS (the model converts and its spec is checked here)"
-        if self.name == "engine":
-            import torch  # noqa: PLC0415
-
-            if not torch.cuda.is_available():
-                return "TensorRT engines need an NVIDIA GPU (none on this machine)"
-        if importlib.util.find_spec(self.runtime) is None:
-            return f"runtime {self.runtime!r} is not installed"
-        return None
+        return self.runnable(self)
 
     def precision_unavailable(self, precision: str) -> str | None:
         """Why this machine cannot run ``precision`` of this format (None when it can, or cannot tell)."""
-        if self.name == "openvino" and precision == "bf16" and importlib.util.find_spec("openvino") is not None:
-            from .openvino_precision import cpu_capabilities, unsupported  # noqa: PLC0415
-
-            return unsupported(precision, cpu_capabilities())
-        return None
+        return self.unavailable(precision)
 
     def precision_scope(self, precision: str):
         """Context in which Ultralytics' own runtime (validation, parity) computes in ``precision``; yields
         a list that collects the compute precision each compiled model reported ([] where not applicable)."""
-        if self.name == "openvino":
-            from .openvino_precision import forced_precision  # noqa: PLC0415
+        return self.scope(precision) if self.scope is not None else contextlib.nullcontext([])
 
-            return forced_precision(precision)
-        return contextlib.nullcontext([])
+    def embed_record(self, path: Path, record: dict) -> None:
+        """The pruning record beside the export (a sidecar JSON), and inside it where the format has a slot."""
+        text = json.dumps(record, default=str)
+        sidecar = (path / "yoloprune.json") if path.is_dir() else path.with_name(path.name + ".yoloprune.json")
+        write_text_atomic(text, sidecar)
+        if self.embed is not None:
+            self.embed(path, text)
+
+    def tagged_path(self, exported: Path, precision: str) -> Path:
+        """``best.onnx`` -> ``best_fp32.onnx``; ``best_int8_openvino_model`` -> ``best_int8_openvino_model``."""
+        name = exported.name.replace("_int8", "")
+        stem = name[: -len(self.suffix)] if name.endswith(self.suffix) else Path(name).stem
+        return exported.with_name(f"{stem}_{precision}{self.suffix}")
 
 
 FORMATS: dict[str, ExportFormat] = {
     f.name: f
     for f in (
-        ExportFormat("onnx", ".onnx", ("fp32",), "onnx", "onnxruntime", "any", "yes", "export"),
-        ExportFormat("openvino", "_openvino_model", ("fp32", "bf16", "fp16", "int8"), "openvino", "openvino", "intel-cpu", "yes", "export"),
-        ExportFormat("coreml", ".mlpackage", ("fp16", "int8"), "coremltools", "coremltools", "iphone", "macOS", "export"),
-        ExportFormat("engine", ".engine", ("fp16", "int8"), "tensorrt", "tensorrt", "jetson", "NVIDIA GPU", "tensorrt"),
+        ExportFormat("onnx", ".onnx", ("fp32",), "onnx", "onnxruntime", "export", embed=_embed_onnx,
+                     runner=_onnx_runner),
+        ExportFormat("openvino", "_openvino_model", ("fp32", "bf16", "fp16", "int8"), "openvino", "openvino", "export",
+                     unavailable=_openvino_unavailable, scope=_openvino_scope, runner=_openvino_runner),
+        ExportFormat("coreml", ".mlpackage", ("fp16", "int8"), "coremltools", "coremltools", "export",
+                     int8_calibrates=False, runnable=_coreml_runnable, embed=_embed_coreml, offline_check=coreml_spec),
+        ExportFormat("engine", ".engine", ("fp16", "int8"), "tensorrt", "tensorrt", "tensorrt",
+                     runnable=_engine_runnable),
     )
 }
 
 # Ultralytics' quantize= argument per precision (bf16: an FP32 IR that OpenVINO computes in bf16)
 QUANTIZE = {"fp32": None, "bf16": None, "fp16": 16, "int8": 8}
-TARGETS = {"intel-cpu": "openvino", "jetson": "engine", "iphone": "coreml"}
+
+
+@dataclass(frozen=True)
+class Hardware:
+    name: str
+    format: str  # the format it deploys (a FORMATS key)
+    measured_here: bool  # True: timed on this machine; False: a device bundle is written for it
+    bundle_formats: tuple[str, ...] = ()  # what its device bundle ships
+    run_command: str = ""  # how the bundle is run on the device
+
+    @property
+    def precisions(self) -> tuple[str, ...]:
+        return FORMATS[self.format].precisions
+
+
+HARDWARE: dict[str, Hardware] = {
+    h.name: h
+    for h in (
+        Hardware("intel-cpu", "openvino", True),
+        Hardware("jetson", "engine", False, ("onnx",),
+                 "python3 run_benchmark.py        # on the Jetson (JetPack's trtexec builds the engines)"),
+        Hardware("iphone", "coreml", False, ("onnx", "coreml"),
+                 "python3 run_benchmark.py        # on a Mac with coremltools; Xcode > Core ML report for the iPhone"),
+    )
+}
 
 
 def parse_formats(spec) -> list[tuple[ExportFormat, str]]:
@@ -87,3 +234,9 @@ def parse_formats(spec) -> list[tuple[ExportFormat, str]]:
     if not out:
         raise ConfigError("no export format given: e.g. format=onnx,openvino:int8")
     return out
+
+
+def hardware(name: str) -> Hardware:
+    if name not in HARDWARE:
+        raise ConfigError(f"unknown hardware {name!r}: use one of {', '.join(HARDWARE)}")
+    return HARDWARE[name]

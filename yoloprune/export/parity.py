@@ -1,21 +1,23 @@
-"""Numeric parity of an exported model with its PyTorch checkpoint on the same inputs."""
+"""Checks of an export against its PyTorch checkpoint: numeric parity on the same inputs, and mAP50-95."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
+from ultralytics import YOLO
+from ultralytics.data.augment import LetterBox
+from ultralytics.nn.autobackend import AutoBackend
+
+from ..data.loaders import load_dataset
 
 
 def sample_inputs(imgsz: int, data_yaml=None, n: int = 2) -> torch.Tensor:
     """``n`` letterboxed validation images (float, NCHW, [0, 1]) or, without data, seeded noise."""
     if data_yaml:
-        import cv2  # noqa: PLC0415
-        from ultralytics.data.augment import LetterBox  # noqa: PLC0415
-
-        from ..batches import load_dataset  # noqa: PLC0415
-
         val = Path(load_dataset(data_yaml)["val"])
         files = sorted(p for p in (val.rglob("*") if val.is_dir() else []) if p.suffix.lower() in {".jpg", ".png"})[:n]
         if files:
@@ -36,9 +38,6 @@ def _normalise(y: torch.Tensor, imgsz: int) -> torch.Tensor:
 
 
 def max_abs_error(checkpoint, exported, imgsz: int, data_yaml=None) -> float:
-    from ultralytics import YOLO  # noqa: PLC0415
-    from ultralytics.nn.autobackend import AutoBackend  # noqa: PLC0415
-
     x = sample_inputs(imgsz, data_yaml)
     model = YOLO(str(checkpoint)).model.float().eval()
     backend = AutoBackend(str(exported), device=torch.device("cpu"), verbose=False)
@@ -54,3 +53,14 @@ def max_abs_error(checkpoint, exported, imgsz: int, data_yaml=None) -> float:
         a, b = _normalise(ref, imgsz), _normalise(out.reshape(ref.shape), imgsz)
         errors.append(float((a - b).abs().max()))
     return max(errors)
+
+
+def val_map(weights, data_yaml, imgsz: int, scope=None, batch: int = 1) -> float:
+    """mAP50-95 of any Ultralytics-loadable model on the dataset's validation split (exports need batch 1).
+
+    ``scope`` (a format's ``precision_scope(...)``) makes the runtime compute in the precision asked for.
+    """
+    with scope if scope is not None else contextlib.nullcontext():
+        metrics = YOLO(str(weights), task="detect").val(data=str(data_yaml), imgsz=imgsz, batch=batch, plots=False,
+                                                        verbose=False, workers=0)
+    return float(metrics.box.map)

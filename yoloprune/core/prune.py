@@ -1,0 +1,206 @@
+"""The pruning verb: ``prune_(model, config)`` prunes an Ultralytics detector in place and reports it."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from itertools import islice
+from typing import Callable, Iterable
+
+import numpy as np
+import torch
+from torch import nn
+
+from ultralytics.cfg import get_cfg
+from ultralytics.nn.tasks import DetectionModel
+from ultralytics.utils import LOGGER
+
+from ..errors import ConfigError
+from .adapters import to_stock
+from .allocation import Allocator, CostModel
+from .config import PruneConfig
+from .criteria import CRITERIA, build_criterion
+from .graph import build_graph, check_supported
+from .modes import model_mode
+from .plan import WidthPlan
+from .stats import ModelStats, conv_widths, model_stats
+
+
+@dataclass
+class PruneReport:
+    """What a prune did: dense vs pruned size, per-layer widths, criterion and time taken."""
+
+    config: dict
+    imgsz: int
+    dense: ModelStats
+    pruned: ModelStats
+    layers: list[dict] = field(default_factory=list)  # {"name", "before", "after"} output channels per conv
+    seconds: float = 0.0
+    achieved: float = 0.0  # the target's measure: removed channel fraction (ratio) or kept MACs / params fraction
+
+    @property
+    def criterion(self) -> str:
+        return self.config["criterion"]
+
+    @property
+    def macs_kept(self) -> float:
+        return self.pruned.macs / self.dense.macs
+
+    @property
+    def params_kept(self) -> float:
+        return self.pruned.params / self.dense.params
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.update(criterion=self.criterion, macs_kept=self.macs_kept, params_kept=self.params_kept)
+        return d
+
+
+def accumulate_gradients(model: nn.Module, batches: Iterable[dict], limit: int) -> int:
+    """Sum loss gradients over ``limit`` preprocessed Ultralytics batches (BN statistics untouched); return count."""
+    if not hasattr(getattr(model, "args", None), "box"):  # the loss reads hyper-parameters as attributes
+        model.args = get_cfg(overrides={k: v for k, v in dict(getattr(model, "args", {}) or {}).items() if k != "cfg"})
+    model.zero_grad(set_to_none=True)
+    seen = 0
+    # eval-mode BatchNorm everywhere, raw head outputs for the loss; frozen parameters (a best.pt's EMA
+    # weights, the DFL) get gradients for the block
+    with model_mode(model, training=False, grads=True):
+        model.model[-1].training = True
+        try:
+            for batch in islice(batches, limit):
+                loss, _ = model.loss(batch)
+                loss.sum().backward()
+                seen += 1
+        finally:
+            model.criterion = None  # never pickle the loss with the model
+    return seen
+
+
+def _scored_graph(model: nn.Module, config: PruneConfig, batches, dense: ModelStats | None = None) -> tuple:
+    """Adapt and trace ``model``, score every prunable group; return (graph, groups, allocator, names)."""
+    pg = build_graph(model, skip=config.skip)
+    spec = CRITERIA[config.criterion]
+    if spec.needs_gradients:
+        if batches is None or accumulate_gradients(model, batches, config.taylor_batches) == 0:
+            to_stock(model)
+            raise ConfigError(f"criterion {config.criterion!r} needs real data: pass data=<dataset> (or batches=)")
+    importance = build_criterion(config.criterion)
+    torch.manual_seed(config.seed)
+    scores, groups = [], []
+    for group in pg.groups:
+        score = importance(group)
+        if score is not None:
+            scores.append(score)
+            groups.append(group)
+    if len(groups) != len(pg.groups):  # a criterion may not score some groups (no BN for bn_scale)
+        kept = {id(g): i for i, g in enumerate(groups)}
+        old = {i: kept.get(id(g)) for i, g in enumerate(pg.groups)}
+        pg.pairs = [(old[a], old[b]) for a, b in pg.pairs if old[a] is not None and old[b] is not None]
+    dense = dense or model_stats(model, config.imgsz)
+    cost = CostModel(model, pg.dg, groups, config.imgsz, dense.macs * 1e9, dense.params)
+    module_names = {m: n for n, m in model.named_modules()}
+    names = [module_names[g[0][0].target.module] for g in groups]  # a group is named by its root conv
+    return pg, groups, Allocator(scores, pg.pairs, cost, config), names
+
+
+def plan_pruning(model: nn.Module, config: PruneConfig, batches: Iterable[dict] | None = None) -> WidthPlan:
+    """The current and planned channels of every prunable group (keyed by its root conv's name).
+
+    Nothing is pruned; ``final`` is what ``prune_`` would keep. Progressive pruning plans the final
+    architecture once, on the dense model, and then walks every group towards its planned width;
+    re-planning at every step compounds (each step's global ranking sees the previous step's cuts, so
+    thin layers keep shrinking).
+    """
+    check_supported(model)
+    config = config.resolved(batches is not None)
+    _, _, allocator, names = _scored_graph(model, config, batches)
+    try:
+        keep = allocator.search()
+    finally:
+        to_stock_unpruned(model)
+    return WidthPlan(dense={name: int(n) for name, n in zip(names, allocator.n)},
+                     final={name: int(k) for name, k in zip(names, keep)})
+
+
+def group_widths(model: nn.Module, skip=()) -> dict[str, int]:
+    """The current channel count of every prunable group, keyed like :class:`WidthPlan`."""
+    pg = build_graph(model, skip=skip)
+    module_names = {m: n for n, m in model.named_modules()}
+    widths = {module_names[g[0][0].target.module]: len(g[0][1]) for g in pg.groups}
+    to_stock_unpruned(model)
+    return widths
+
+
+def prune_(
+    model: nn.Module,
+    config: PruneConfig,
+    batches: Iterable[dict] | None = None,
+    sync: Callable[[list], list] | None = None,
+    widths: dict[str, int] | None = None,
+) -> PruneReport:
+    """Prune ``model`` (a ``DetectionModel`` or ``YOLO``) in place to ``config``'s target; return the report.
+
+    ``batches`` — preprocessed Ultralytics training batches (``img`` float in [0, 1], ``cls``,
+    ``bboxes``, ``batch_idx``) — are required by criteria that need gradients (``taylor``, ``taylor_raw``).
+    ``sync`` maps the chosen per-group indices of removed channels to the ones to apply — under DDP, rank 0's
+    (see ``yoloprune.core.distributed.from_rank0``) so every rank prunes identically.
+    ``widths`` (e.g. ``WidthPlan.final`` or ``.at(step, ...)``, keyed by group) fixes how many channels each group keeps
+    instead of searching for ``config``'s target; the criterion still picks which channels go.
+    """
+    if isinstance(getattr(model, "model", None), DetectionModel):  # a YOLO(...) object: prune the module it wraps
+        model = model.model
+    if not isinstance(model, nn.Module):
+        raise ConfigError(f"prune_ expects an Ultralytics DetectionModel or YOLO object, got {type(model).__name__}")
+    check_supported(model)
+    config = config.resolved(batches is not None)
+    start = time.perf_counter()
+    dense = model_stats(model, config.imgsz)
+    before = conv_widths(model)
+
+    pg, groups, allocator, names = _scored_graph(model, config, batches, dense)
+    if widths is not None:
+        if set(widths) != set(names):
+            to_stock_unpruned(model)
+            raise ConfigError(f"the width plan names other layer groups than this model has "
+                              f"({sorted(set(widths) ^ set(names))[:4]}...): plan on this model (plan_pruning)")
+        keep = np.array([min(int(widths[name]), n) for name, n in zip(names, allocator.n)])
+    else:
+        try:
+            keep = allocator.search()
+        except ConfigError:
+            to_stock_unpruned(model)
+            raise
+    predicted = allocator.measure(keep)
+    removed = allocator.removed_channels(keep)
+    if sync is not None:
+        removed = sync(removed)
+    for group, idxs in zip(groups, removed):
+        if idxs:
+            root = group[0][0]
+            pg.dg.get_pruning_group(root.target.module, root.handler, idxs).prune()
+    to_stock(model)
+    model.zero_grad(set_to_none=True)
+
+    pruned = model_stats(model, config.imgsz)
+    after = conv_widths(model)
+    report = PruneReport(
+        config=config.to_dict(),
+        imgsz=config.imgsz,
+        dense=dense,
+        pruned=pruned,
+        layers=[{"name": n, "before": before[n], "after": after.get(n, 0)} for n in before],
+        seconds=time.perf_counter() - start,
+    )
+    report.achieved = {"macs": report.macs_kept, "params": report.params_kept}.get(config.target, predicted)
+    LOGGER.info(
+        f"yoloprune: {config.criterion} {config.target}={config.amount} -> params {dense.params:,} -> {pruned.params:,} "
+        f"({report.params_kept:.1%}), MACs {dense.macs:.3f}G -> {pruned.macs:.3f}G ({report.macs_kept:.1%}) "
+        f"in {report.seconds:.1f}s"
+    )
+    return report
+
+
+def to_stock_unpruned(model: nn.Module) -> None:
+    """Undo the adapters after a failed search (nothing was pruned, halves are still equal)."""
+    to_stock(model)
+    model.zero_grad(set_to_none=True)

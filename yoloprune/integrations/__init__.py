@@ -1,0 +1,1 @@
+"""Integrations with the training frameworks yoloprune plugs into (Ultralytics)."""

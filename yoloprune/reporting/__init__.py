@@ -1,0 +1,1 @@
+"""Reporting: the run report (``report``), Markdown tables (``tables``) and plots (``plots``)."""

@@ -1,0 +1,78 @@
+"""The plots a person would rather look at than read: channels per layer, mAP over epochs, accuracy vs latency.
+
+Figures are drawn off-screen with matplotlib's object API (no pyplot, no global backend switch in the
+user's process) and written atomically. matplotlib is imported when a plot is drawn, not when this
+module is: its first import builds a font cache in the user's home.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from ..io import write_bytes_atomic
+
+
+def _figure(size: tuple[float, float]):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415 (see the module docstring)
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
+    fig = Figure(figsize=size)
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots()
+
+
+def _save(fig, path: Path, dpi: int) -> Path:
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return write_bytes_atomic(buffer.getbuffer(), path)
+
+
+def plot_layers(layers: list[dict], path: Path) -> Path:
+    """Output channels per conv layer, dense (grey) behind pruned (blue)."""
+    names = [layer["name"].replace("model.", "").replace(".conv", "") for layer in layers]
+    fig, ax = _figure((max(8, len(layers) * 0.12), 4))
+    x = range(len(layers))
+    ax.bar(x, [layer["before"] for layer in layers], color="#bbb", label="dense")
+    ax.bar(x, [layer["after"] for layer in layers], color="#1f77b4", label="pruned")
+    ax.set_xticks(list(x)[:: max(1, len(layers) // 40)])
+    ax.set_xticklabels(names[:: max(1, len(layers) // 40)], rotation=90, fontsize=6)
+    ax.set_ylabel("output channels")
+    ax.set_title("channels per conv layer, dense vs pruned")
+    ax.legend()
+    return _save(fig, path, 110)
+
+
+def plot_curve(curve: list[dict], steps: list[dict] | None, path: Path, dense_map: float | None = None) -> Path:
+    """Validation mAP50-95 per epoch, the prune steps as red lines, the dense model as a grey one."""
+    fig, ax = _figure((7, 4))
+    ax.plot([c["epoch"] for c in curve], [c["map50_95"] for c in curve], marker=".", label="mAP50-95 (val)")
+    if dense_map is not None:
+        ax.axhline(dense_map, color="grey", linestyle=":", label=f"dense model ({dense_map:.3f})")
+    for i, s in enumerate(steps or []):
+        ax.axvline(s.get("at_epoch", s["epoch"]), color="red", alpha=0.4, linestyle="--", label="prune step" if i == 0 else None)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("mAP50-95")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _save(fig, path, 110)
+
+
+def pareto_plot(rows: list[dict], path: Path) -> Path:
+    """Accuracy (mAP50-95, or size when no dataset) against latency, dense and pruned."""
+    fig, ax = _figure((7, 4.5))
+    have_map = any(r.get("map50_95") is not None for r in rows)
+    for model, marker in (("dense", "o"), ("pruned", "s")):
+        pts = [r for r in rows if r["model"] == model and r.get("latency_ms_median")]
+        ys = [r["map50_95"] if have_map else r["size_mb"] for r in pts]
+        ax.scatter([r["latency_ms_median"] for r in pts], ys, marker=marker, label=model, s=50)
+        for r, y in zip(pts, ys):
+            ax.annotate(f"{r['format']}:{r['precision']}", (r["latency_ms_median"], y), fontsize=7,
+                        xytext=(3, 3), textcoords="offset points")
+    ax.set_xlabel("latency, median ms (batch 1)")
+    ax.set_ylabel("mAP50-95" if have_map else "model size, MB")
+    ax.set_title("accuracy vs latency" if have_map else "size vs latency")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _save(fig, path, 120)

@@ -1,0 +1,75 @@
+"""Fine-tune a pruned checkpoint with Ultralytics' trainer, keeping its pruned architecture."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ultralytics.utils import LOGGER
+
+from .. import offline
+from ..core.config import DISTILL, from_options
+from ..data.registry import resolve_dataset
+from ..errors import ConfigError
+from ..integrations.ultralytics.callbacks.distill import DistillCallbacks
+from ..integrations.ultralytics.model_io import is_pruned, load_model
+from ..integrations.ultralytics.trainer import YOLO
+
+
+@dataclass(frozen=True)
+class FinetuneConfig:
+    """How to fine-tune: ``epochs``; optionally distil a dense ``teacher`` checkpoint (same classes) into the
+    model with ``distill`` = logit | feature | both, weighted ``distill_weight`` against the Ultralytics loss."""
+
+    epochs: int = 10
+    teacher: str | None = None
+    distill: str = "none"
+    distill_weight: float = 1.0
+
+    def __post_init__(self):
+        if isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or self.epochs < 1:
+            raise ConfigError(f"epochs={self.epochs!r} must be an integer >= 1")
+        if self.distill not in DISTILL:
+            raise ConfigError(f"distill={self.distill!r}: use one of {', '.join(DISTILL)}")
+        if self.distill != "none" and self.teacher is None:
+            raise ConfigError(f"distill={self.distill} needs teacher=<dense checkpoint .pt>")
+        if isinstance(self.distill_weight, bool) or not isinstance(self.distill_weight, (int, float)) \
+                or self.distill_weight <= 0:
+            raise ConfigError(f"distill_weight must be a number > 0, got {self.distill_weight!r}")
+        if self.teacher is not None:
+            object.__setattr__(self, "teacher", str(self.teacher))
+
+
+@dataclass(frozen=True)
+class FinetuneResult:
+    run_dir: Path
+    checkpoint: Path  # weights/best.pt (weights/last.pt when no epoch was validated)
+
+
+def finetune(model: str | Path, data: str | Path, config: FinetuneConfig | None = None, *,
+             train_args: dict | None = None, **options) -> FinetuneResult:
+    """Train ``model`` (a pruned ``.pt``) on ``data`` with ``config``; the run folder and its best checkpoint.
+
+    ``options`` are :class:`FinetuneConfig` fields when no ``config`` is given (both is an error).
+    ``train_args`` go to ``YOLO.train`` unchanged (``imgsz``, ``batch``, ``project``, ``name``, ...).
+    """
+    offline.configure_if_requested()  # YOLOPRUNE_OFFLINE=1 only
+    config = from_options(FinetuneConfig, config, options)
+    train_args = dict(train_args or {})
+    net, _ = load_model(model)  # clear errors for missing / corrupt files before Ultralytics sees them
+    if not is_pruned(net):
+        LOGGER.warning(f"yoloprune: {model} was not pruned by yoloprune; training it as a normal model")
+    data_yaml = resolve_dataset(data)
+    yolo = YOLO(str(model))
+    if config.distill != "none":
+        dense, _ = load_model(config.teacher)
+        if getattr(dense.model[-1], "nc", None) != getattr(net.model[-1], "nc", None):
+            raise ConfigError(f"teacher {config.teacher} predicts {dense.model[-1].nc} classes, {model} "
+                              f"{net.model[-1].nc}: distil from the dense model the pruned one came from")
+        for event, fn in DistillCallbacks(dense, config.distill, config.distill_weight).callbacks.items():
+            yolo.add_callback(event, fn)
+    if train_args.get("project"):  # like yolo-prune prune: relative to the working directory, not runs_dir/detect
+        train_args["project"] = str(Path(train_args["project"]).resolve())
+    yolo.train(data=str(data_yaml), epochs=config.epochs, **train_args)
+    best = Path(yolo.trainer.best)
+    return FinetuneResult(Path(yolo.trainer.save_dir), best if best.exists() else Path(yolo.trainer.last))

@@ -1,0 +1,124 @@
+"""Pruning while training: Ultralytics' ``train`` with the pruning callbacks, and resuming such a run."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ultralytics.utils import LOGGER
+
+from .. import offline
+from ..core.config import ProgressiveConfig, progressive_config
+from ..core.stats import ModelStats, conv_widths
+from ..data.registry import resolve_dataset
+from ..errors import ConfigError
+from ..integrations.ultralytics.callbacks import PruningCallbacks, add_pruning_callbacks
+from ..integrations.ultralytics.model_io import load_model
+from ..integrations.ultralytics.trainer import YOLO
+from ..io import write_json_atomic
+
+
+@dataclass(frozen=True)
+class ProgressiveSummary:
+    """What a progressive run did (``prune.json``): dense vs final size, the steps and per-layer widths."""
+
+    dense: ModelStats
+    pruned: ModelStats
+    criterion: str
+    config: dict
+    imgsz: int
+    epochs: int
+    history: list = field(default_factory=list)  # one entry per prune step
+    source: str = ""
+    checkpoint: str = ""
+    layers: list = field(default_factory=list)  # {"name", "before", "after"} output channels per conv
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ProgressiveResult:
+    run_dir: Path
+    checkpoint: Path  # weights/best.pt (weights/last.pt when no epoch was validated)
+    report_json: Path  # prune.json
+    summary: ProgressiveSummary
+
+
+def prune_progressive(model: str | Path, data: str | Path, config: ProgressiveConfig | None = None, *, epochs: int,
+                      train_args: dict | None = None, project: str | Path = "runs/prune", name: str = "exp",
+                      exist_ok: bool = False, **options) -> ProgressiveResult:
+    """Train ``model`` on ``data`` for ``epochs`` with the pruning callbacks: the schedule in ``config``
+    prunes during training and the rest of the run is the fine-tune stage.
+
+    ``options`` are the flat fields of :class:`ProgressiveConfig` and its :class:`PruneConfig` when no
+    ``config`` is given (both is an error); ``train_args`` go to Ultralytics' ``train`` unchanged
+    (``batch``, ``lr0``, ``device``, ...).
+    """
+    offline.configure_if_requested()  # YOLOPRUNE_OFFLINE=1 only
+    config = progressive_config(config, **options)
+    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
+        raise ConfigError(f"epochs={epochs!r}: pruning while training needs epochs >= 1")
+    if data is None:
+        raise ConfigError("pruning while training needs data=<dataset name or data YAML>")
+    load_model(model)  # clear errors for a missing / corrupt / unsupported model before training starts
+    yolo = YOLO(str(model))
+    callbacks = add_pruning_callbacks(yolo, config)
+    out = Path(project).resolve()  # relative to the working directory, like one-shot runs
+    with _interrupt_hint(yolo):
+        yolo.train(data=str(resolve_dataset(data)), epochs=epochs, imgsz=config.prune.imgsz, project=str(out),
+                   name=name, exist_ok=exist_ok, **(train_args or {}))
+    return _result(yolo, callbacks, model)
+
+
+def resume(last: str | Path) -> ProgressiveResult:
+    """Continue an interrupted progressive run from its ``weights/last.pt`` with the schedule recorded in it."""
+    offline.configure_if_requested()  # YOLOPRUNE_OFFLINE=1 only
+    net, ckpt = load_model(last)
+    state = getattr(net, "yoloprune", None) or {}
+    if "history" not in state or "config" not in state:
+        raise ConfigError(f"{last} was not written by a yolo-prune training run (no schedule inside): "
+                          "resume=... takes the weights/last.pt of an interrupted 'yolo-prune prune ... epochs=N' run")
+    if ckpt.get("epoch", -1) == -1:
+        raise ConfigError(f"{last} is from a run that already finished: nothing to resume "
+                          "(start a new run with model=<that checkpoint> to train further)")
+    yolo = YOLO(str(last))
+    callbacks = add_pruning_callbacks(yolo, ProgressiveConfig.of(**state["config"]))
+    with _interrupt_hint(yolo):
+        yolo.train(resume=True)
+    return _result(yolo, callbacks, state.get("source", last))
+
+
+class _interrupt_hint:
+    """On Ctrl-C, say where the last good checkpoint is and how to resume, then let the interrupt through."""
+
+    def __init__(self, yolo):
+        self.yolo = yolo
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, *_):
+        trainer = getattr(self.yolo, "trainer", None)
+        last = Path(trainer.last) if trainer is not None else None
+        if kind is KeyboardInterrupt and last is not None and last.exists():
+            LOGGER.warning(f"yoloprune: interrupted; last good checkpoint {last}. "
+                           f"Resume with: yolo-prune prune resume={last}")
+        return False
+
+
+def _result(yolo, callbacks: PruningCallbacks, model) -> ProgressiveResult:
+    run = Path(yolo.trainer.save_dir)
+    best = Path(yolo.trainer.best) if Path(yolo.trainer.best).exists() else Path(yolo.trainer.last)
+    final = callbacks.history[-1] if callbacks.history else {"params": None, "macs": None}
+    before, after = callbacks.dense.get("widths") or {}, conv_widths(load_model(best)[0])
+    summary = ProgressiveSummary(
+        dense=ModelStats(callbacks.dense["params"], callbacks.dense["macs"]),
+        pruned=ModelStats(final["params"], final["macs"]),
+        criterion=callbacks.config.prune.criterion, config=callbacks.config.to_dict(),
+        imgsz=callbacks.config.prune.imgsz, epochs=yolo.trainer.epochs, history=callbacks.history,
+        source=str(model), checkpoint=str(best),
+        layers=[{"name": n, "before": w, "after": after.get(n, 0)} for n, w in before.items()],
+    )
+    report_json = write_json_atomic(summary.to_dict(), run / "prune.json")
+    return ProgressiveResult(run, best, report_json, summary)
