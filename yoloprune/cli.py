@@ -25,11 +25,12 @@ from .errors import ConfigError, YoloPruneError
 from .export.benchmark import benchmark, import_device_results, write_outputs
 from .export.exporter import export_all
 from .export.formats import hardware, parse_formats
+from .export.profile import cached_path, merge, profile
 from .io import run_dir
 from .reporting.report import build_report
 from .reporting.tables import export_table, markdown_table
 from .workflows.finetune import FinetuneConfig, finetune
-from .workflows.oneshot import prune
+from .workflows.oneshot import LatencyCheck, prune
 from .workflows.progressive import prune_progressive, resume
 
 ALIASES = {"ratio": "amount", "method": "criterion", "importance": "criterion", "size": "imgsz"}
@@ -47,7 +48,7 @@ DEPRECATED = {"benchmark": {"target": "hardware"}}  # old key -> new key, per co
 EXPORT_RESERVED = {  # export/benchmark only: the checks and timings are of batch-1 raw outputs
     "batch": "exports are checked and timed at batch 1", "nms": "parity compares the raw outputs (export without nms)",
 }
-TEXT_KEYS = {"model", "data", "project", "name", "dense", "teacher", "run", "merge"}  # paths and names: kept as typed
+TEXT_KEYS = {"model", "data", "project", "name", "dense", "teacher", "run", "merge", "latency_table"}  # paths and names: kept as typed
 
 
 def parse_value(text: str):
@@ -176,6 +177,7 @@ def _prune(args: dict, extra: dict, debug: bool) -> str:
             raise ConfigError("resume needs the interrupted run's checkpoint: resume=<run>/weights/last.pt")
         return f"Results saved to {resume(last).run_dir} {outputs}"
     _need(args, "model", "checkpoint.pt or model.yaml", "prune")
+    args = {**args, "latency_table": _latency_table(args)}
     where = {"project": args["project"], "name": args["name"], "exist_ok": args["exist_ok"]}
     if args["epochs"] > 0:
         config = ProgressiveConfig.of(**{k: v for k, v in args.items() if k in PROGRESSIVE_KEYS})
@@ -194,12 +196,40 @@ def _prune(args: dict, extra: dict, debug: bool) -> str:
     if schedule_only:
         raise ConfigError(f"{', '.join(schedule_only)}: options of pruning while training, but a one-shot prune "
                           "(epochs=0) has no schedule: add epochs=N, or leave them out")
+    check = LatencyCheck(format=args["format"]) if args["target"] == "latency" else None
     result = prune(args["model"], PruneConfig(**{k: v for k, v in args.items() if k in PRUNE_KEYS}),
-                   data=args["data"], **where)
+                   data=args["data"], check=check, **where)
     r = result.report
     print(f"params {r.dense.params:,} -> {r.pruned.params:,} ({r.params_kept:.1%}); "
           f"MACs {r.dense.macs:.3f}G -> {r.pruned.macs:.3f}G ({r.macs_kept:.1%}) at imgsz={r.imgsz}")
+    if result.latency:
+        lat = result.latency
+        measured = f"{lat['measured']:.3f}" if lat.get("measured") is not None else f"not measured ({lat['check']})"
+        print(f"latency (fraction of dense): asked {lat['asked']:.3f}, predicted {lat['predicted']:.3f}, measured {measured}")
     return f"Results saved to {result.run_dir} (pruned.pt, prune.json)"
+
+
+def _latency_table(args: dict) -> str:
+    """target=latency without a table: profile the model for hardware= / format= (cached after the first run)."""
+    if args["target"] != "latency" or args["latency_table"]:
+        return args["latency_table"]
+    table = profile(args["model"], hardware=args["hardware"], format=args["format"], imgsz=args["imgsz"])
+    return str(cached_path(table.key))
+
+
+def _profile(args: dict, extra: dict, debug: bool) -> str:
+    if args["merge"]:
+        return f"Latency table {args['merge']} merged into the cache: {merge(args['merge'])}"
+    _need(args, "model", "checkpoint .pt or model .yaml", "profile")
+    out = run_dir(args["project"], args["name"], args["exist_ok"])
+    table = profile(args["model"], hardware=args["hardware"], format=args["format"], imgsz=args["imgsz"],
+                    threads=args["threads"], runs=args["runs"], validate=args["validate"], out_dir=out,
+                    log_file=None if debug else out / "profile.log")
+    mape = (table.validation or {}).get("mape")
+    print(f"{len(table.groups)} groups, dense {table.dense_ms:.2f} ms ({table.key.runtime}:{table.key.precision}, "
+          f"imgsz {table.key.imgsz}, {table.key.threads} threads); round_to=auto -> {table.round_to()}"
+          + (f"; latency model MAPE {mape:.1%} on {len(table.validation['variants'])} random variants" if mape is not None else ""))
+    return f"Results saved to {out} (latency_table.json, latency_groups.png; cached as {cached_path(table.key)})"
 
 
 def _finetune(args: dict, extra: dict, debug: bool) -> str:
@@ -260,7 +290,7 @@ PROGRESSIVE_KEYS = PRUNE_KEYS | {f.name for f in fields(ProgressiveConfig)} - {"
 
 def _prune_defaults() -> dict:
     return {"model": None, "data": None, **ProgressiveConfig().to_dict(), "criterion": "auto", "epochs": 0, "batch": 16,
-            "workers": 0, "resume": False, **COMMON}
+            "workers": 0, "resume": False, "hardware": "intel-cpu", "format": "openvino:fp32", **COMMON}
 
 
 @dataclass(frozen=True)
@@ -274,7 +304,8 @@ COMMANDS: dict[str, Command] = {
     "prune": Command(
         "Prune a .pt/.yaml detector: one-shot (epochs=0) into <project>/<name>/pruned.pt + prune.json, or "
         "progressively while training (epochs=N, schedule/steps/start_epoch/end_epoch) into weights/best.pt; "
-        "resume=<run>/weights/last.pt continues an interrupted run.",
+        "resume=<run>/weights/last.pt continues an interrupted run. target=latency amount=0.5 keeps half the "
+        "latency measured on hardware= with format= (profiled and cached; one-shot runs are measured and corrected).",
         _prune_defaults, _prune),
     "finetune": Command(
         "Fine-tune a pruned checkpoint, keeping its architecture (Ultralytics training); teacher=<dense.pt> "
@@ -294,6 +325,13 @@ COMMANDS: dict[str, Command] = {
                  "threads": 2, "runs": 50, "warmup": 10, "merge": None, **COMMON, "project": "runs/benchmark",
                  "name": "exp"},
         _benchmark),
+    "profile": Command(
+        "Measure the latency table of a model on this machine (hardware=intel-cpu, format=openvino:fp32|bf16 or "
+        "onnx): every prunable group at a grid of widths, a staircase for round_to=auto, the latency model "
+        "validated on random variants; cached. merge=<table.json> brings in a table measured on a device.",
+        lambda: {"model": None, "hardware": "intel-cpu", "format": "openvino:fp32", "imgsz": 640, "threads": 2,
+                 "runs": 15, "validate": 10, "merge": None, **COMMON, "project": "runs/profile", "name": "exp"},
+        _profile),
     "report": Command("Rebuild a run's report.md, report.json and plots from the files in its folder.",
                       lambda: {"run": None, "debug": False}, _report),
     "demo": Command(

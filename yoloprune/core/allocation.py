@@ -16,6 +16,7 @@ import torch_pruning as tp
 from torch import nn
 
 from .config import PruneConfig
+from .latency import LatencyTable, knapsack
 from ..errors import ConfigError
 from .modes import model_mode
 
@@ -114,10 +115,16 @@ def _round_keep(keep: float, n: int, floor: int, round_to: int) -> int:
 class Allocator:
     """Turns one scalar ``s`` in [0, 1] into kept widths per group, monotonically; searches ``s`` for a target."""
 
-    def __init__(self, scores: list[torch.Tensor], pairs: list[tuple[int, int]], cost: CostModel, cfg: PruneConfig):
+    def __init__(self, scores: list[torch.Tensor], pairs: list[tuple[int, int]], cost: CostModel, cfg: PruneConfig,
+                 names: list[str] | None = None):
         self.scores = [s.detach().float().cpu().numpy() for s in scores]
         self.n = np.array([len(s) for s in self.scores])
-        self.pairs, self.cost, self.cfg = pairs, cost, cfg
+        self.pairs, self.cost, self.cfg, self.names = pairs, cost, cfg, names or []
+        self.latency = None  # the measured latency table, for target=latency
+        if cfg.target == "latency":
+            self.latency = LatencyTable.load(cfg.latency_table)
+            self.latency.check_model(dict(zip(self.names, (int(n) for n in self.n))))
+        self.round_to = self.latency.round_to() if cfg.round_to == "auto" and self.latency else cfg.round_to
         self.floor = np.maximum(cfg.min_channels, np.ceil(self.n * (1 - cfg.max_layer_ratio))).astype(int)
         # global rank of every channel (ties broken by position, so equal scores still allocate)
         pooled = np.concatenate(self.scores) if self.scores else np.zeros(0)
@@ -133,7 +140,7 @@ class Allocator:
             raw = self.n * (1 - s)
         for a, b in self.pairs:  # stock split blocks need both halves equally wide
             raw[a] = raw[b] = (raw[a] + raw[b]) / 2
-        return np.array([_round_keep(k, n, f, self.cfg.round_to) for k, n, f in zip(raw, self.n, self.floor)])
+        return np.array([_round_keep(k, n, f, self.round_to) for k, n, f in zip(raw, self.n, self.floor)])
 
     def measure(self, keep: np.ndarray) -> float:
         """The quantity the target is about: removed channel fraction, or kept MACs / params fraction."""
@@ -141,10 +148,25 @@ class Allocator:
             return 1 - keep.sum() / self.n.sum()
         if self.cfg.target == "macs":
             return self.cost.macs(keep) / self.cost.dense_macs
+        if self.cfg.target == "latency":
+            return self.latency.predict(self.widths(keep)) / self.latency.dense_ms
         return self.cost.params(keep) / self.cost.dense_params
 
+    def widths(self, keep: np.ndarray) -> dict[str, int]:
+        return {name: int(k) for name, k in zip(self.names, keep)}
+
+    def allowed(self, g: int) -> list[int]:
+        return _allowed_widths(int(self.n[g]), int(self.floor[g]), self.round_to)
+
     def search(self) -> np.ndarray:
-        """Kept widths whose predicted measure is closest to ``cfg.amount``; raise if outside tolerance."""
+        """Kept widths whose predicted measure is closest to ``cfg.amount``; raise if outside tolerance.
+
+        ``target=latency`` spends the budget (``amount`` x the dense model's measured latency) with the
+        knapsack over the latency table: channels go where importance per millisecond saved is lowest.
+        """
+        if self.cfg.target == "latency":
+            return knapsack(self.scores, [self.allowed(g) for g in range(len(self.n))], self.names, self.pairs,
+                            self.latency, self.cfg.amount * self.latency.dense_ms)
         goal, lo, hi = self.cfg.amount, 0.0, 1.0
         increasing = self.cfg.target == "ratio"  # removed fraction grows with s; kept MACs/params shrink
         best = (math.inf, self.n.copy())
@@ -166,7 +188,7 @@ class Allocator:
             raise ConfigError(
                 f"{self.cfg.target}={goal} cannot be reached within ±{self.cfg.tolerance:.0%} "
                 f"(closest: {self.measure(keep):.3f}; reachable range {min(reach):.3f}-{max(reach):.3f} with "
-                f"min_channels={self.cfg.min_channels}, round_to={self.cfg.round_to}, max_layer_ratio={self.cfg.max_layer_ratio}): "
+                f"min_channels={self.cfg.min_channels}, round_to={self.round_to}, max_layer_ratio={self.cfg.max_layer_ratio}): "
                 "choose an amount in that range or relax those options"
             )
         return keep
@@ -188,7 +210,7 @@ class Allocator:
             shrink = (value < goal) == increasing  # too much kept: narrow a group
             order = np.argsort(keep / self.n, kind="stable")
             for k in order[::-1] if shrink else order:
-                allowed = _allowed_widths(int(self.n[k]), int(self.floor[k]), self.cfg.round_to)
+                allowed = self.allowed(k)
                 i = allowed.index(keep[k]) + (-1 if shrink else 1)
                 if not 0 <= i < len(allowed):
                     continue

@@ -9,7 +9,7 @@ from ..errors import ConfigError
 from .criteria import CRITERIA
 from .schedule import SCHEDULES
 
-TARGETS = ("ratio", "macs", "params")  # what ``amount`` measures
+TARGETS = ("ratio", "macs", "params", "latency")  # what ``amount`` measures
 ALLOCATIONS = ("global", "local")
 SPARSITY = ("none", "bn", "group")
 DISTILL = ("none", "logit", "feature", "both")
@@ -65,11 +65,13 @@ class PruneConfig:
             (see the README).
         target: ``"ratio"`` — ``amount`` is the fraction of channels removed (Torch-Pruning's
             ``pruning_ratio``); ``"macs"`` / ``"params"`` — ``amount`` is the fraction of the dense
-            model's MACs / parameters to keep (reached within ``tolerance``).
+            model's MACs / parameters to keep (reached within ``tolerance``); ``"latency"`` — the
+            fraction of the dense model's latency measured on the target hardware (``latency_table``).
         amount: see ``target``; strictly between 0 and 1.
         allocation: ``"global"`` ranks channels of all layers together (layers end up with different
             widths); ``"local"`` removes the same fraction from every layer.
-        round_to: keep channel counts a multiple of this (hardware-friendly widths); 1 disables.
+        round_to: keep channel counts a multiple of this (hardware-friendly widths); 1 disables; ``auto``
+            (with a latency table): the step at which the measured latency climbs its staircase.
         min_channels: never keep fewer channels than this in any layer.
         max_layer_ratio: never remove more than this fraction of any single layer.
         skip: layers left untouched: ``model.<i>`` indices (ints) or module-name prefixes.
@@ -77,13 +79,15 @@ class PruneConfig:
         tolerance: allowed relative error on a ``macs``/``params`` target (0.03 = ±3 %).
         taylor_batches: batches of real data the ``taylor`` criteria accumulate gradients over.
         seed: seed for the ``random`` criterion and any sampling.
+        latency_table: path of the latency table (``yolo-prune profile``) that ``target=latency`` and
+            ``round_to=auto`` read.
     """
 
     criterion: str = "auto"
     target: str = "macs"
     amount: float = 0.5
     allocation: str = "global"
-    round_to: int = 8
+    round_to: int | str = 8
     min_channels: int = 8
     max_layer_ratio: float = 0.9
     skip: tuple = field(default_factory=tuple)
@@ -91,9 +95,12 @@ class PruneConfig:
     tolerance: float = 0.03
     taylor_batches: int = 4
     seed: int = 0
+    latency_table: str = ""
 
     def __post_init__(self):
         _check_types(self)
+        _check(self.round_to == "auto" or (isinstance(self.round_to, int) and not isinstance(self.round_to, bool)),
+               f"round_to={self.round_to!r} must be an integer or auto")
         object.__setattr__(self, "skip", tuple(self.skip))
         object.__setattr__(self, "amount", float(self.amount))
         _check(self.criterion == "auto" or self.criterion in CRITERIA,
@@ -101,7 +108,12 @@ class PruneConfig:
         _one_of("target", self.target, TARGETS)
         _check(0.0 < self.amount < 1.0, f"amount={self.amount} must be strictly between 0 and 1 (e.g. amount=0.5)")
         _one_of("allocation", self.allocation, ALLOCATIONS)
-        _check(self.round_to >= 1, f"round_to={self.round_to} is invalid: must be >= 1")
+        _check(self.round_to == "auto" or self.round_to >= 1, f"round_to={self.round_to} is invalid: must be >= 1")
+        _check(self.target != "latency" or bool(self.latency_table),
+               "target=latency needs the target's latency table: latency_table=<json from 'yolo-prune profile'> "
+               "(the CLI profiles one itself from hardware= and format=)")
+        _check(self.round_to != "auto" or bool(self.latency_table),
+               "round_to=auto reads the latency staircase: give latency_table=<json> (or a number, e.g. round_to=8)")
         _check(self.min_channels >= 1, f"min_channels={self.min_channels} is invalid: must be >= 1")
         _check(0.0 < self.max_layer_ratio < 1.0,
                f"max_layer_ratio={self.max_layer_ratio} is invalid: must be strictly between 0 and 1")

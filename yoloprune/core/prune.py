@@ -100,7 +100,12 @@ def _scored_graph(model: nn.Module, config: PruneConfig, batches, dense: ModelSt
     cost = CostModel(model, pg.dg, groups, config.imgsz, dense.macs * 1e9, dense.params)
     module_names = {m: n for n, m in model.named_modules()}
     names = [module_names[g[0][0].target.module] for g in groups]  # a group is named by its root conv
-    return pg, groups, Allocator(scores, pg.pairs, cost, config), names
+    try:
+        allocator = Allocator(scores, pg.pairs, cost, config, names)
+    except ConfigError:
+        to_stock(model)
+        raise
+    return pg, groups, allocator, names
 
 
 def plan_pruning(model: nn.Module, config: PruneConfig, batches: Iterable[dict] | None = None) -> WidthPlan:

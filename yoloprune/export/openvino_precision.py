@@ -61,11 +61,11 @@ def compiled_precision(compiled) -> str:
 
 
 def compile_ir(path, precision: str, threads: int | None = None, extra: dict | None = None):
-    """``(compiled model, precision it computes in)`` for an ``*_openvino_model`` folder or ``.xml``."""
+    """``(compiled model, precision it computes in)`` for an ``*_openvino_model`` folder, an ``.xml`` or an ``.onnx``."""
     import openvino as ov  # noqa: PLC0415
 
     core = ov.Core()
-    xml = Path(path) if Path(path).suffix == ".xml" else next(Path(path).glob("*.xml"))
+    xml = Path(path) if Path(path).suffix in {".xml", ".onnx"} else next(Path(path).glob("*.xml"))
     config = {**compile_config(precision, cpu_capabilities(core), threads), **(extra or {})}
     compiled = core.compile_model(core.read_model(xml), "CPU", config)
     ran = compiled_precision(compiled)

@@ -76,3 +76,42 @@ def pareto_plot(rows: list[dict], path: Path) -> Path:
     ax.grid(alpha=0.3)
     ax.legend()
     return _save(fig, path, 120)
+
+
+def plot_latency_table(table, path: Path) -> Path:
+    """One small staircase per group (latency vs kept width, the rest dense), the fine-grid group, and the
+    latency model's predicted vs measured variants."""
+    names = list(table.groups)
+    extra = [x for x in ("staircase", "validation") if getattr(table, x)]
+    cols = 8
+    rows = (len(names) + len(extra) + cols - 1) // cols
+    fig, _ = _figure((cols * 2.2, rows * 1.9))
+    fig.clf()
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax, name in zip(axes, names):
+        g = table.groups[name]
+        ax.step(g["widths"], g["ms"], where="post", marker=".", color="#1f77b4")
+        ax.set_title(name.replace("model.", "").replace(".conv", ""), fontsize=6)
+        ax.tick_params(labelsize=5)
+    i = len(names)
+    if table.staircase:
+        ax = axes[i]
+        ax.step(table.staircase["widths"], table.staircase["ms"], where="post", marker=".", color="#d62728")
+        ax.set_title(f"fine grid: {table.staircase['group']} (round_to={table.round_to()})", fontsize=6)
+        ax.tick_params(labelsize=5)
+        i += 1
+    if table.validation:
+        ax = axes[i]
+        v = table.validation["variants"]
+        ax.scatter([r["measured"] for r in v], [r["predicted"] for r in v], s=8)
+        lo, hi = min(r["measured"] for r in v), max(r["measured"] for r in v)
+        ax.plot([lo, hi], [lo, hi], color="grey", linewidth=0.8)
+        ax.set_title(f"predicted vs measured, MAPE {table.validation['mape']:.1%}", fontsize=6)
+        ax.tick_params(labelsize=5)
+        i += 1
+    for ax in axes[i:]:
+        ax.set_visible(False)
+    k = table.key
+    fig.suptitle(f"latency (ms) vs kept channels: {k.hardware}, {k.runtime}:{k.precision}, imgsz {k.imgsz}, "
+                 f"{k.threads} threads (dense {table.dense_ms:.2f} ms)", fontsize=9)
+    return _save(fig, path, 100)

@@ -2,17 +2,39 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+
+from ultralytics.utils import LOGGER
 
 from .. import offline
 from ..core.config import PruneConfig, from_options
 from ..core.criteria import CRITERIA
-from ..core.prune import PruneReport, prune_
+from ..core.latency import LatencyTable, close_loop
+from ..core.prune import PruneReport, group_widths, prune_
 from ..data.loaders import dataset_classes, detection_batches
 from ..errors import ConfigError
+from ..export.formats import HARDWARE
+from ..export.profile import measure_speedup
 from ..integrations.ultralytics.model_io import load_model, save_pruned
 from ..io import run_dir, write_json_atomic
+
+
+@dataclass(frozen=True)
+class LatencyCheck:
+    """The closed loop of ``target=latency``: after pruning, measure dense vs pruned on this machine with
+    ``format``; while the measured latency misses the asked one by more than ``tolerance`` (relative),
+    correct the budget and prune again from the dense model, at most ``iterations`` times."""
+
+    format: str = "openvino:fp32"
+    threads: int = 2
+    tolerance: float = 0.05
+    iterations: int = 3
+    runs: int = 30
+
+    def __post_init__(self):
+        if not 0 < self.tolerance < 1 or self.iterations < 1 or self.runs < 3:
+            raise ConfigError(f"LatencyCheck: tolerance in (0, 1), iterations >= 1, runs >= 3 (got {self})")
 
 
 @dataclass(frozen=True)
@@ -21,30 +43,72 @@ class OneShotResult:
     checkpoint: Path  # pruned.pt
     report_json: Path  # prune.json
     report: PruneReport
+    latency: dict | None = None  # target=latency: asked vs predicted vs measured (and each closed-loop iteration)
 
 
 def prune(model: str | Path, config: PruneConfig | None = None, *, data: str | Path | None = None,
-          project: str | Path = "runs/prune", name: str = "exp", exist_ok: bool = False, **options) -> OneShotResult:
+          project: str | Path = "runs/prune", name: str = "exp", exist_ok: bool = False,
+          check: LatencyCheck | None = None, **options) -> OneShotResult:
     """Prune ``model`` (a ``.pt`` or ``.yaml``) once to ``config``'s target; write ``pruned.pt`` and ``prune.json``.
 
     ``options`` are :class:`PruneConfig` fields (``criterion``, ``target``, ``amount``, ...) when no
     ``config`` is given (both is an error). ``data`` (a dataset name such as ``shapes`` or a data YAML)
     feeds the criteria that need real batches, and sets the class count of a model built from a YAML.
+    ``target=latency`` prunes to the table's prediction; with ``check`` (and a table measured on this
+    machine) the result is measured and the budget corrected until it holds (:class:`LatencyCheck`).
     """
     offline.configure_if_requested()  # YOLOPRUNE_OFFLINE=1 only; otherwise the user's Ultralytics setup stays
     config = from_options(PruneConfig, config, options).resolved(has_data=data is not None)
     is_yaml = str(model).endswith((".yaml", ".yml"))
-    net, ckpt = load_model(model, nc=dataset_classes(data) if is_yaml else None)
-    batches = None
-    if CRITERIA[config.criterion].needs_gradients:
-        if data is None:
-            raise ConfigError(f"criterion {config.criterion!r} needs real data: add data=<dataset name or YAML>")
-        batches = detection_batches(data, imgsz=min(config.imgsz, 320))
-    report = prune_(net, config, batches=batches)
+    nc = dataset_classes(data) if is_yaml else None
+    if CRITERIA[config.criterion].needs_gradients and data is None:
+        raise ConfigError(f"criterion {config.criterion!r} needs real data: add data=<dataset name or YAML>")
+
+    def pruned(cfg: PruneConfig):
+        net, ckpt = load_model(model, nc=nc)
+        batches = detection_batches(data, imgsz=min(cfg.imgsz, 320)) if CRITERIA[cfg.criterion].needs_gradients else None
+        return net, ckpt, prune_(net, cfg, batches=batches)
+
+    net, ckpt, report = pruned(config)
+    latency = None
+    if config.target == "latency":
+        net, ckpt, report, latency = _latency_loop(model, nc, config, check, pruned, (net, ckpt, report))
     out = run_dir(project, name, exist_ok)
-    meta = {"config": config.to_dict(), "report": report.to_dict()}
+    meta = {"config": config.to_dict(), "report": report.to_dict(), **({"latency": latency} if latency else {})}
     train_args = {k: v for k, v in (ckpt.get("train_args") or {}).items() if k in {"model", "data", "imgsz", "task"}}
     checkpoint = save_pruned(net, out / "pruned.pt", source=model, meta=meta, train_args=train_args)
-    summary = {**report.to_dict(), "source": str(model), "checkpoint": str(checkpoint)}
+    summary = {**report.to_dict(), **({"latency": latency} if latency else {}), "source": str(model),
+               "checkpoint": str(checkpoint)}
     report_json = write_json_atomic(summary, out / "prune.json")
-    return OneShotResult(out, checkpoint, report_json, report)
+    return OneShotResult(out, checkpoint, report_json, report, latency)
+
+
+def _latency_loop(model, nc, config: PruneConfig, check: LatencyCheck | None, pruned, first):
+    """Asked vs predicted vs measured; re-solve with a corrected budget while the measurement misses."""
+    table = LatencyTable.load(config.latency_table)
+    asked = config.amount
+    record = {"asked": asked, "table": asdict(table.key), "table_mape": (table.validation or {}).get("mape")}
+    where = table.key.hardware
+    if check is None or where not in HARDWARE or not HARDWARE[where].measured_here:
+        net, ckpt, report = first
+        record.update(predicted=table.predict(group_widths(net, skip=config.skip)) / table.dense_ms, measured=None,
+                      check=("not measured: pass a LatencyCheck (the CLI does)" if check is None else
+                             f"the closed-loop check must run on the {where} (its device bundle's benchmark)"))
+        return net, ckpt, report, record
+    dense, _ = load_model(model, nc=nc)
+    state = {"first": first}
+
+    def solve(budget):
+        net, ckpt, report = state.pop("first", None) or pruned(replace(config, amount=budget))
+        return (net, ckpt, report), table.predict(group_widths(net, skip=config.skip)) / table.dense_ms
+
+    def measure(result):
+        speed = measure_speedup(dense, result[0], check.format, config.imgsz, check.threads, check.runs)
+        LOGGER.info(f"yoloprune: latency asked {asked:.3f} of dense, measured {speed['ratio']:.3f} "
+                    f"({speed['dense_ms']:.2f} -> {speed['pruned_ms']:.2f} ms with {check.format})")
+        return speed["ratio"]
+
+    (net, ckpt, report), best, iterations = close_loop(asked, solve, measure, check.tolerance, check.iterations)
+    record.update(predicted=best["predicted"], measured=best["measured"], iterations=iterations,
+                  check=f"measured here with {check.format}, {check.threads} threads, {check.runs} interleaved runs")
+    return net, ckpt, report, record

@@ -1,0 +1,103 @@
+"""Latency tables and what is computed from them: round trip, the knapsack, round_to=auto, the closed loop,
+and target=latency through prune_ on a real model (synthetic tables: no timing in unit tests)."""
+
+import numpy as np
+import pytest
+import torch
+
+from models import IMGSZ, build
+from yoloprune.core.config import PruneConfig
+from yoloprune.core.latency import LatencyTable, TableKey, close_loop, fingerprint, knapsack, staircase_step
+from yoloprune.core.prune import group_widths, prune_
+from yoloprune.errors import ConfigError
+from yoloprune.io import write_json_atomic
+
+
+def _table(groups: dict[str, tuple[int, float]], dense_ms=100.0, step=8, staircase=None) -> LatencyTable:
+    """Synthetic: each group saves ``ms_per_channel`` per channel removed, in steps of ``step`` channels."""
+    table = LatencyTable(key=TableKey("intel-cpu", "openvino", "fp32", 640, 1, 2, fingerprint({})), dense_ms=dense_ms,
+                         staircase=staircase)
+    for name, (dense, per_channel) in groups.items():
+        widths = list(range(step, dense + 1, step))
+        table.groups[name] = {"dense": dense, "widths": widths,
+                              "ms": [dense_ms - per_channel * (dense - w) for w in widths]}
+    return table
+
+
+def test_table_round_trips_through_json(tmp_path):
+    table = _table({"a": (64, 0.1), "b": (32, 0.5)}, staircase={"group": "a", "widths": [8, 16], "ms": [1.0, 1.0]})
+    table.validation = {"variants": [{"predicted": 90.0, "measured": 91.0}], "mape": 0.011}
+    path = write_json_atomic(table.to_dict(), tmp_path / "t.json")
+    back = LatencyTable.load(path)
+    assert back == table and back.predict({"a": 32, "b": 16}) == pytest.approx(100 - 3.2 - 8.0)
+    with pytest.raises(ConfigError, match="not a yoloprune latency table"):
+        LatencyTable.from_dict({"key": {}})
+    with pytest.raises(ConfigError, match="another architecture"):
+        table.check_model({"a": 64, "b": 48})
+
+
+def test_knapsack_meets_the_budget_and_prefers_cheap_milliseconds():
+    """Equal importance everywhere: the channels that buy the most milliseconds go first."""
+    table = _table({"slow": (64, 1.0), "fast": (64, 0.1)})
+    scores = [np.ones(64), np.ones(64)]
+    allowed = [list(range(8, 65, 8))] * 2
+    keep = knapsack(scores, allowed, ["slow", "fast"], [], table, budget_ms=60.0)
+    predicted = table.predict({"slow": int(keep[0]), "fast": int(keep[1])})
+    assert predicted <= 60.0 and predicted > 60.0 - 8 * 1.0  # met, within one rounding step of the budget
+    assert keep[0] < 64 and keep[1] == 64  # the group whose channels cost milliseconds is the one pruned
+    # importance decides between equally expensive groups
+    table = _table({"a": (64, 0.5), "b": (64, 0.5)})
+    keep = knapsack([np.full(64, 10.0), np.full(64, 0.1)], allowed, ["a", "b"], [], table, budget_ms=90.0)
+    assert keep[0] == 64 and keep[1] < 64
+    with pytest.raises(ConfigError, match="cannot be reached"):
+        knapsack(scores, allowed, ["slow", "fast"], [], table, budget_ms=1.0)
+
+
+def test_knapsack_keeps_split_halves_equal():
+    table = _table({"a": (64, 1.0), "b": (64, 0.0), "c": (64, 0.5)})
+    keep = knapsack([np.ones(64)] * 3, [list(range(8, 65, 8))] * 3, ["a", "b", "c"], [(0, 1)], table, 70.0)
+    assert keep[0] == keep[1]
+
+
+@pytest.mark.parametrize("block, expected", [(16, 16), (32, 32), (1, 8)])
+def test_round_to_auto_reads_the_staircase(block, expected):
+    widths = list(range(8, 129, 8))
+    ms = [float(np.ceil(w / block)) for w in widths]  # latency climbs one step per block of channels
+    assert staircase_step(widths, ms) == expected
+    table = _table({"a": (128, 0.1)}, staircase={"group": "a", "widths": widths, "ms": ms})
+    assert table.round_to() == expected
+
+
+def test_closed_loop_converges_on_a_synthetic_measurer():
+    """The table is optimistic (real latency 1.25x the prediction's saving): the loop asks it for less."""
+    def solve(budget):
+        return {"budget": budget}, budget
+
+    def measure(state):
+        return 1 - 0.8 * (1 - state["budget"])  # only 80 % of the predicted saving materialises
+
+    state, best, tried = close_loop(0.5, solve, measure, tolerance=0.02, iterations=6)
+    assert abs(best["measured"] - 0.5) <= 0.02 * 0.5 and len(tried) > 1
+    assert tried[0]["measured"] > 0.5 and state["budget"] < 0.5  # first miss: too slow; then a smaller budget
+    _, best, tried = close_loop(0.5, solve, measure, tolerance=0.02, iterations=1)
+    assert len(tried) == 1 and best["measured"] == pytest.approx(0.6)  # no iterations left: the record says so
+
+
+def test_target_latency_prunes_a_real_model_to_the_table(tmp_path):
+    torch.manual_seed(0)
+    model = build("yolov8n.yaml")
+    dense = group_widths(model)
+    table = _table({name: (w, 0.02) for name, w in dense.items()}, dense_ms=50.0,
+                   staircase={"group": "x", "widths": list(range(8, 129, 8)),
+                              "ms": [float(np.ceil(w / 16)) for w in range(8, 129, 8)]})
+    path = write_json_atomic(table.to_dict(), tmp_path / "table.json")
+    report = prune_(model, PruneConfig(criterion="l2", target="latency", amount=0.6, latency_table=str(path),
+                                       round_to="auto", imgsz=IMGSZ))
+    widths = group_widths(model)
+    predicted = table.predict(widths) / table.dense_ms
+    assert predicted <= 0.6 and report.achieved == pytest.approx(predicted)
+    assert all(w % 16 == 0 or w == dense[n] for n, w in widths.items())  # round_to=auto: the staircase's 16
+    with pytest.raises(ConfigError, match="needs the target's latency table"):
+        PruneConfig(target="latency")
+    with pytest.raises(ConfigError, match="round_to=auto reads"):
+        PruneConfig(round_to="auto")

@@ -1,0 +1,81 @@
+"""Latency tables measured for real (OpenVINO at a tiny size), the cache, and target=latency's closed loop."""
+
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+
+from yoloprune.core.latency import LatencyTable, TableKey, fingerprint
+from yoloprune.io import write_json_atomic
+
+IMGSZ = 64
+
+
+def _dense_groups(ckpt):
+    from yoloprune.core.prune import group_widths
+    from yoloprune.integrations.ultralytics.model_io import load_model
+
+    return group_widths(load_model(ckpt)[0])
+
+
+def test_profile_measures_groups_staircase_and_validation(dense_ckpt, tmp_path):
+    from yoloprune.export.profile import profile
+
+    table = profile(dense_ckpt, format="openvino:fp32", imgsz=IMGSZ, groups=2, validate=2, runs=3, warmup=1,
+                    out_dir=tmp_path / "out", cache_dir=tmp_path / "cache")
+    assert len(table.groups) == 2 and table.dense_ms > 0
+    for g in table.groups.values():
+        assert g["widths"] == sorted(g["widths"]) and g["widths"][-1] == g["dense"] and all(ms > 0 for ms in g["ms"])
+    assert table.staircase["widths"] and table.round_to() in (8, 16, 32, 64)
+    assert len(table.validation["variants"]) == 2 and math.isfinite(table.validation["mape"])
+    assert table.key.runtime == "openvino" and table.key.precision == "fp32" and table.measured_on["cpu"]
+    assert (tmp_path / "out" / "latency_groups.png").stat().st_size > 0
+    assert LatencyTable.load(tmp_path / "out" / "latency_table.json") == table
+    assert not list((tmp_path / "cache").glob("*.json"))  # a partial table never goes into the cache
+
+
+def test_a_cached_table_is_returned_without_measuring(dense_ckpt, tmp_path):
+    from yoloprune.export.profile import cached_path, profile
+
+    dense = _dense_groups(dense_ckpt)
+    key = TableKey("intel-cpu", "openvino", "fp32", IMGSZ, 1, 2, fingerprint(dense))
+    table = LatencyTable(key=key, dense_ms=12.345, groups={n: {"dense": w, "widths": [w], "ms": [12.345]}
+                                                          for n, w in dense.items()})
+    write_json_atomic(table.to_dict(), cached_path(key, tmp_path))
+    assert profile(dense_ckpt, imgsz=IMGSZ, cache_dir=tmp_path, validate=0).dense_ms == 12.345
+
+
+def test_profile_refuses_what_it_cannot_measure(dense_ckpt):
+    from yoloprune.errors import ConfigError
+    from yoloprune.export.profile import profile
+
+    with pytest.raises(ConfigError, match="not this machine"):
+        profile(dense_ckpt, hardware="jetson")
+    with pytest.raises(ConfigError, match="one format and precision"):
+        profile(dense_ckpt, format="openvino")
+    with pytest.raises(ConfigError, match="int8"):
+        profile(dense_ckpt, format="openvino:int8")
+
+
+def test_cli_prune_to_latency_measures_and_records_asked_predicted_measured(dense_ckpt, tmp_path):
+    """A table that overstates the savings: the closed loop measures the miss and corrects the budget."""
+    dense = _dense_groups(dense_ckpt)
+    key = TableKey("intel-cpu", "onnx", "fp32", IMGSZ, 1, 2, fingerprint(dense))
+    table = LatencyTable(key=key, dense_ms=10.0)
+    for name, w in dense.items():  # every channel removed "saves" 0.005 ms
+        widths = sorted({8, w // 2, w} - {0})
+        table.groups[name] = {"dense": w, "widths": widths, "ms": [10.0 - 0.005 * (w - x) for x in widths]}
+    path = write_json_atomic(table.to_dict(), tmp_path / "table.json")
+    proc = subprocess.run([sys.executable, "-m", "yoloprune", "prune", f"model={dense_ckpt}", "target=latency",
+                           "amount=0.8", f"latency_table={path}", "format=onnx", f"imgsz={IMGSZ}", "criterion=l2",
+                           f"project={tmp_path}", "name=lat"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "latency (fraction of dense): asked 0.800" in proc.stdout
+    lat = json.loads((tmp_path / "lat" / "prune.json").read_text())["latency"]
+    assert lat["asked"] == 0.8 and lat["predicted"] is not None and 0 < lat["measured"] < 1.5
+    assert 1 <= len(lat["iterations"]) <= 3 and lat["iterations"][0]["budget"] == 0.8
+    if len(lat["iterations"]) > 1:  # a miss larger than the tolerance: the budget moved towards the measurement
+        first = lat["iterations"][0]
+        assert (lat["iterations"][1]["budget"] < 0.8) == (first["measured"] > 0.8)

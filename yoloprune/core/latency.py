@@ -1,0 +1,183 @@
+"""Latency tables measured on the target hardware, the latency model built from them, and the knapsack
+that spends a latency budget where importance per millisecond is highest (HALP, Shen et al. 2022).
+
+A :class:`LatencyTable` holds, for every prunable group (keyed like :class:`~yoloprune.core.plan.WidthPlan`),
+the end-to-end latency of the model with that group at each width of a grid and every other group
+dense; its ``key`` says where it was measured (hardware, runtime, precision, imgsz, batch, threads)
+and for which architecture (``fingerprint``). The model predicts a pruned variant as the dense latency
+minus each group's saving (additive); ``validation`` records how well that held on random variants.
+Measuring is :mod:`yoloprune.export.profile`'s job; everything here is arithmetic on the table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConfigError
+
+STAIRCASE_STEPS = (8, 16, 32, 64)  # candidate channel multiples for round_to=auto
+
+
+@dataclass(frozen=True)
+class TableKey:
+    hardware: str  # intel-cpu | mac | iphone | jetson ...
+    runtime: str  # the format measured: openvino | onnx | coreml | engine
+    precision: str
+    imgsz: int
+    batch: int
+    threads: int
+    fingerprint: str  # the architecture (group names and dense widths), see :func:`fingerprint`
+
+    def slug(self) -> str:
+        text = json.dumps(asdict(self), sort_keys=True)
+        return f"{self.hardware}-{self.runtime}-{self.precision}-{self.imgsz}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+
+
+def fingerprint(dense_widths: dict[str, int]) -> str:
+    """The architecture a table belongs to: its prunable groups and their dense widths (weights do not matter)."""
+    return hashlib.sha256(json.dumps(sorted(dense_widths.items())).encode()).hexdigest()[:16]
+
+
+@dataclass
+class LatencyTable:
+    key: TableKey
+    dense_ms: float  # the dense model end to end (median)
+    groups: dict[str, dict] = field(default_factory=dict)  # name -> {"dense", "widths" (ascending), "ms"}
+    staircase: dict | None = None  # {"group", "widths", "ms"}: a fine grid on one group, read by round_to=auto
+    validation: dict | None = None  # {"variants": [{"predicted", "measured"}], "mape"}
+    measured_on: dict = field(default_factory=dict)  # machine info (CPU, flags) where it was measured
+
+    def saved_ms(self, name: str, width: int) -> float:
+        """Milliseconds saved end to end when group ``name`` keeps ``width`` channels (linear between grid points)."""
+        g = self.groups[name]
+        widths, ms = np.asarray(g["widths"], float), np.asarray(g["ms"], float)
+        at_dense = float(np.interp(g["dense"], widths, ms))
+        return at_dense - float(np.interp(width, widths, ms))
+
+    def predict(self, widths: dict[str, int]) -> float:
+        """Predicted end-to-end latency (ms) of the variant with these group widths (missing groups: dense)."""
+        return self.dense_ms - sum(self.saved_ms(name, w) for name, w in widths.items() if name in self.groups)
+
+    def check_model(self, dense_widths: dict[str, int]) -> None:
+        """Every group being pruned is in the table at its dense width (else the table is another model's)."""
+        if any(self.groups.get(name, {}).get("dense") != w for name, w in dense_widths.items()):
+            raise ConfigError(f"latency table {self.key.slug()} was measured for another architecture: profile this "
+                              "model (yolo-prune profile model=...) or give its own table")
+
+    def round_to(self) -> int:
+        """``round_to=auto``: the channel multiple at which latency steps, read from the fine-grid group."""
+        if not self.staircase:
+            return STAIRCASE_STEPS[0]
+        return staircase_step(self.staircase["widths"], self.staircase["ms"])
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> LatencyTable:
+        try:
+            return cls(key=TableKey(**d["key"]), dense_ms=float(d["dense_ms"]), groups=d["groups"],
+                       staircase=d.get("staircase"), validation=d.get("validation"), measured_on=d.get("measured_on", {}))
+        except (KeyError, TypeError) as e:
+            raise ConfigError(f"not a yoloprune latency table ({type(e).__name__}: {e}): write one with yolo-prune "
+                              "profile") from None
+
+    @classmethod
+    def load(cls, path: str | Path) -> LatencyTable:
+        try:
+            return cls.from_dict(json.loads(Path(path).read_text()))
+        except (OSError, ValueError) as e:
+            raise ConfigError(f"latency table {path} is not readable ({e}): give the JSON 'yolo-prune profile' "
+                              "wrote") from None
+
+
+def staircase_step(widths, ms, rel_tol: float = 0.02) -> int:
+    """The largest candidate multiple ``m`` such that latency is flat inside every block ``(k*m, (k+1)*m]``.
+
+    Runtimes compute channels in blocks (SIMD width, GEMM tiles); a width inside a block costs what the
+    block's top costs, so widths are best rounded to the block size. Flat: within ``rel_tol`` of the
+    block's largest measured latency. With no steps (latency linear in width) this is the grid's own step.
+    """
+    w, t = np.asarray(widths, int), np.asarray(ms, float)
+    best = STAIRCASE_STEPS[0]
+    for m in STAIRCASE_STEPS:
+        blocks = {}
+        for wi, ti in zip(w, t):
+            blocks.setdefault((wi - 1) // m, []).append(ti)
+        informative = [b for b in blocks.values() if len(b) > 1]
+        if not informative and m != STAIRCASE_STEPS[0]:
+            break  # the grid cannot tell blocks this size apart
+        if all(max(b) - min(b) <= rel_tol * max(b) for b in informative):
+            best = m
+        else:
+            break
+    return best
+
+
+def knapsack(scores: list[np.ndarray], allowed: list[list[int]], names: list[str], pairs, table: LatencyTable,
+             budget_ms: float) -> np.ndarray:
+    """Widths per group whose predicted latency is within ``budget_ms``, removing channels greedily where the
+    importance lost per millisecond saved is lowest (HALP's knapsack, solved greedily over the table's grid).
+
+    ``scores``: per-group channel importances; ``allowed``: each group's permitted widths, ascending;
+    ``pairs``: groups that must keep equal widths. Stops at the first step that meets the budget, so the
+    prediction lands within one rounding step of it.
+    """
+    n = np.array([len(s) for s in scores])
+    order = [np.sort(s)[::-1] for s in scores]  # most important first: keeping k keeps order[:k]
+    keep = n.copy()
+    partner = {a: b for a, b in pairs} | {b: a for a, b in pairs}
+
+    def predict(k: np.ndarray) -> float:
+        return table.predict({name: int(w) for name, w in zip(names, k)})
+
+    current = predict(keep)
+    while current > budget_ms:
+        best = None
+        for g in range(len(n)):
+            if g in partner and partner[g] < g:
+                continue  # a pair moves as one
+            idx = allowed[g].index(keep[g]) if keep[g] in allowed[g] else len(allowed[g]) - 1
+            if idx == 0:
+                continue
+            trial = keep.copy()
+            members = [g] + ([partner[g]] if g in partner else [])
+            lost = 0.0
+            for m in members:
+                trial[m] = allowed[g][idx - 1] if m == g else min(allowed[m], key=lambda c: abs(c - allowed[g][idx - 1]))
+                lost += float(order[m][trial[m]:keep[m]].sum())
+            saved = current - predict(trial)
+            ratio = lost / saved if saved > 1e-9 else np.inf
+            if best is None or (ratio, lost) < best[0]:
+                best = ((ratio, lost), trial)
+        if best is None:  # every group at its smallest allowed width
+            raise ConfigError(f"latency budget {budget_ms:.2f} ms cannot be reached: the table's smallest widths "
+                              f"predict {current:.2f} ms (relax min_channels / max_layer_ratio or ask for less)")
+        keep = best[1]
+        current = predict(keep)
+    return keep
+
+
+def close_loop(asked: float, solve, measure, tolerance: float, iterations: int):
+    """Prune to the table, measure, correct the budget, repeat: the closed loop of ``target=latency``.
+
+    ``solve(budget) -> (state, predicted)`` prunes to ``budget`` (fraction of dense latency, as the table
+    predicts it); ``measure(state) -> measured`` times the result (fraction of dense). The budget is
+    scaled by asked / measured after each miss larger than ``tolerance`` (relative), at most
+    ``iterations`` solves. Returns the state closest to ``asked`` and the record of every iteration.
+    """
+    budget, tried = asked, []
+    while True:
+        state, predicted = solve(budget)
+        measured = measure(state)
+        tried.append(({"budget": budget, "predicted": predicted, "measured": measured}, state))
+        if abs(measured - asked) <= tolerance * asked or len(tried) >= iterations:
+            break
+        budget = min(max(budget * asked / measured, 0.02), 0.98)  # too slow: ask the table for less (and v.v.)
+    best = min(tried, key=lambda t: abs(t[0]["measured"] - asked))
+    return best[1], best[0], [t[0] for t in tried]

@@ -1,0 +1,195 @@
+"""Measure a model's latency table on this machine (``yolo-prune profile``), and measure variants end to end.
+
+For every prunable group, the model is pruned to a grid of widths (``fractions`` of the group's dense
+width, rounded to multiples of 8) with every other group dense, exported to ONNX with Ultralytics'
+exporter and timed with the format's own runtime (OpenVINO with the precision hint, ONNX Runtime) —
+the group's variants and the dense model interleaved, medians of ``runs`` rounds. One group (the
+widest) is also timed at every multiple of 8 near its dense width: the staircase ``round_to=auto``
+reads. Then ``validate`` random variants are measured against the table's prediction (mean absolute
+percentage error). Tables are cached by key under ``$YOLOPRUNE_HOME/latency``: profiling the same
+model, runtime, precision, image size and thread count again is instant.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from ultralytics import YOLO
+from ultralytics.utils import TQDM
+
+from .. import offline
+from ..core.config import PruneConfig
+from ..core.latency import LatencyTable, TableKey, fingerprint
+from ..core.prune import group_widths, prune_
+from ..errors import ConfigError
+from ..integrations.ultralytics.model_io import load_model, save_pruned
+from ..io import write_json_atomic
+from ..logs import third_party_logs_to
+from ..reporting.plots import plot_latency_table
+from .benchmark import machine_info
+from .formats import ExportFormat, hardware as hardware_entry, parse_formats
+
+GRID = (0.75, 0.5, 0.25)  # fractions of each group's dense width
+
+
+def _round8(width: float, dense: int) -> int:
+    return int(min(dense, max(8, 8 * round(width / 8))))
+
+
+class VariantTimer:
+    """Builds pruned variants of one dense model and times them with a format's runner, interleaved."""
+
+    def __init__(self, model, fmt: ExportFormat, precision: str, imgsz: int, threads: int, workdir: Path):
+        self.model, self.fmt, self.precision, self.imgsz, self.threads = model, fmt, precision, imgsz, threads
+        self.workdir = workdir
+        self.dense = group_widths(copy.deepcopy(model))
+        self._count = 0
+
+    def runner(self, widths: dict[str, int] | None = None):
+        """A zero-argument callable running one inference of the variant with ``widths`` (None: dense)."""
+        net = copy.deepcopy(self.model)
+        if widths is not None and widths != self.dense:
+            prune_(net, PruneConfig(criterion="l2", imgsz=self.imgsz), widths=widths)
+        self._count += 1
+        pt = save_pruned(net, self.workdir / f"v{self._count}.pt", source=f"variant-{self._count}", meta={})
+        onnx = Path(YOLO(str(pt)).export(format="onnx", imgsz=self.imgsz, simplify=False, verbose=False))
+        run, _ = self.fmt.runner(onnx, self.precision, self.imgsz, self.threads)
+        return run
+
+
+def interleaved_medians(fns: list, runs: int, warmup: int, seed: int = 0) -> list[float]:
+    """Median ms of each callable, timed round-robin in a shuffled order each round (drift hits all alike)."""
+    for fn in fns:
+        for _ in range(warmup):
+            fn()
+    times = [[] for _ in fns]
+    order, rng = list(range(len(fns))), random.Random(seed)
+    for _ in range(runs):
+        rng.shuffle(order)
+        for i in order:
+            t = time.perf_counter()
+            fns[i]()
+            times[i].append((time.perf_counter() - t) * 1000)
+    return [float(np.median(t)) for t in times]
+
+
+def profile(model, hardware: str = "intel-cpu", format: str = "openvino:fp32", imgsz: int = 640, threads: int = 2,
+            fractions=GRID, runs: int = 15, warmup: int = 3, validate: int = 10, seed: int = 0, out_dir=None,
+            cache_dir=None, log_file="auto", groups: int | None = None) -> LatencyTable:
+    """The latency table of ``model`` (a ``.pt`` or ``.yaml``) on this machine for ``format`` (one precision).
+
+    ``groups`` profiles only the first N groups (tests; the rest are predicted as free to prune, so a
+    partial table is for checking the machinery, not for pruning). Writes ``latency_table.json`` and
+    ``latency_groups.png`` into ``out_dir`` when given.
+    """
+    offline.configure_if_requested()
+    device = hardware_entry(hardware)
+    if not device.measured_here:
+        raise ConfigError(f"hardware={hardware} is not this machine: run the profile inside its device bundle and "
+                          "bring the table back with 'yolo-prune profile merge=<table.json>'")
+    items = parse_formats(format)
+    if len(items) != 1:
+        raise ConfigError(f"format={format!r}: profile one format and precision, e.g. format=openvino:fp32")
+    (fmt, precision), = items
+    if fmt.runner is None:
+        raise ConfigError(f"format {fmt.name} cannot be timed on this machine: profile openvino or onnx here")
+    if precision == "int8":
+        raise ConfigError("profiling int8 needs a calibrated export per variant, not supported yet: profile "
+                          "openvino:fp32 (or :bf16) and prune to that table")
+    why = fmt.precision_unavailable(precision)
+    if why:
+        raise ConfigError(why)
+    if imgsz % 32:
+        raise ConfigError(f"imgsz={imgsz} must be a multiple of 32")
+    net, _ = load_model(model)
+    dense = group_widths(copy.deepcopy(net))
+    key = TableKey(hardware, fmt.name, precision, imgsz, 1, threads, fingerprint(dense))
+    cached = cached_path(key, cache_dir)
+    if cached.exists() and groups is None:
+        table = LatencyTable.load(cached)
+    else:
+        out = Path(out_dir) if out_dir else None
+        if log_file == "auto":
+            log_file = out / "profile.log" if out else None
+        with tempfile.TemporaryDirectory() as tmp, third_party_logs_to(log_file) as console:
+            timer = VariantTimer(net, fmt, precision, imgsz, threads, Path(tmp))
+            table = _measure(timer, key, fractions, runs, warmup, validate, seed, groups, console)
+        if groups is None:
+            write_json_atomic(table.to_dict(), cached)
+    if out_dir:
+        write_json_atomic(table.to_dict(), Path(out_dir) / "latency_table.json")
+        plot_latency_table(table, Path(out_dir) / "latency_groups.png")
+    return table
+
+
+def _measure(timer: VariantTimer, key: TableKey, fractions, runs, warmup, validate, seed, limit, console) -> LatencyTable:
+    names = list(timer.dense)[:limit] if limit else list(timer.dense)
+    dense_fn = timer.runner()
+    table = LatencyTable(key=key, dense_ms=0.0, measured_on=machine_info())
+    dense_samples = []
+    for name in TQDM(names, desc="profiling groups", file=console):
+        d = timer.dense[name]
+        widths = sorted({_round8(f * d, d) for f in fractions} - {d})
+        fns = [timer.runner({**timer.dense, name: w}) for w in widths]
+        ms = interleaved_medians([dense_fn, *fns], runs, warmup, seed)
+        dense_samples.append(ms[0])
+        table.groups[name] = {"dense": d, "widths": [*widths, d], "ms": [*ms[1:], ms[0]]}
+    table.dense_ms = float(np.median(dense_samples))
+    widest = max(names, key=lambda n: timer.dense[n])
+    d = timer.dense[widest]
+    fine = [w for w in range(8, d + 1, 8) if w >= d // 2]
+    fns = [timer.runner({**timer.dense, widest: w}) for w in fine]
+    table.staircase = {"group": widest, "widths": fine,
+                       "ms": interleaved_medians(fns, runs, warmup, seed)}
+    if validate:
+        table.validation = validate_table(table, timer, validate, runs, warmup, seed, fractions, console, names)
+    return table
+
+
+def validate_table(table: LatencyTable, timer: VariantTimer, n: int, runs: int, warmup: int, seed: int,
+                   fractions, console=None, names=None) -> dict:
+    """Predicted vs measured end-to-end latency of ``n`` random variants (each timed interleaved with dense)."""
+    rng = random.Random(seed + 1)
+    low = min(fractions)
+    dense_fn = timer.runner()
+    rows = []
+    for _ in TQDM(range(n), desc="validating the latency model", file=console):
+        widths = {g: (_round8(rng.uniform(low, 1.0) * d, d) if g in (names or timer.dense) else d)
+                  for g, d in timer.dense.items()}
+        dense_ms, variant_ms = interleaved_medians([dense_fn, timer.runner(widths)], runs, warmup, seed)
+        measured = variant_ms * table.dense_ms / dense_ms  # drift since the table was measured, removed
+        predicted = table.predict(widths)
+        rows.append({"predicted": predicted, "measured": measured, "raw_ms": variant_ms, "dense_ms": dense_ms})
+    mape = float(np.mean([abs(r["predicted"] - r["measured"]) / r["measured"] for r in rows]))
+    return {"variants": rows, "mape": mape}
+
+
+def measure_speedup(dense_model, pruned_model, format: str, imgsz: int, threads: int = 2, runs: int = 30,
+                    warmup: int = 5, seed: int = 0) -> dict:
+    """Dense vs pruned end to end, interleaved: ``{"dense_ms", "pruned_ms", "ratio"}`` (ratio = pruned / dense)."""
+    (fmt, precision), = parse_formats(format)
+    with tempfile.TemporaryDirectory() as tmp, third_party_logs_to(Path(tmp) / "measure.log"):
+        fns = []
+        for i, model in enumerate((dense_model, pruned_model)):
+            timer = VariantTimer(load_model(model)[0] if isinstance(model, (str, Path)) else model, fmt, precision,
+                                 imgsz, threads, Path(tmp) / str(i))
+            (Path(tmp) / str(i)).mkdir()
+            fns.append(timer.runner())
+        dense_ms, pruned_ms = interleaved_medians(fns, runs, warmup, seed)
+    return {"dense_ms": dense_ms, "pruned_ms": pruned_ms, "ratio": pruned_ms / dense_ms}
+
+
+def cached_path(key: TableKey, cache_dir=None) -> Path:
+    """Where the table with ``key`` lives in the cache (``$YOLOPRUNE_HOME/latency``)."""
+    return (Path(cache_dir) if cache_dir else offline.yoloprune_home() / "latency") / f"{key.slug()}.json"
+
+
+def merge(table_json, cache_dir=None) -> Path:
+    """Bring a table measured elsewhere (a device bundle) into the cache, where pruning finds it by key."""
+    table = LatencyTable.load(table_json)
+    return write_json_atomic(table.to_dict(), cached_path(table.key, cache_dir))
