@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(VENV)/bin/pip install -q -c constraints.txt -e ".[export,dev]"
 	touch $(STAMP)
 
-.PHONY: setup demo test bench bench-real
+.PHONY: setup demo test bench bench-real bench-latency
 setup: $(STAMP)
 
 demo: $(STAMP)
@@ -55,3 +55,7 @@ bench: $(STAMP)
 bench-real: $(STAMP)
 	$(VENV)/bin/python benchmarks/real_data.py
 	$(VENV)/bin/python benchmarks/real_photos.py --out benchmarks/results/real_aquarium
+
+# issue 16: target=latency vs target=macs, asked vs measured speed-up, latency-model error (OpenVINO FP32, 640 px)
+bench-latency: $(STAMP)
+	$(VENV)/bin/python benchmarks/latency_target.py --out benchmarks/results/latency_target
