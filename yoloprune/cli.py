@@ -32,8 +32,11 @@ from .reporting.tables import export_table, markdown_table
 from .workflows.finetune import FinetuneConfig, finetune
 from .workflows.oneshot import LatencyCheck, prune
 from .workflows.progressive import prune_progressive, resume
+from .workflows.sensitivity import SensitivityConfig, sensitivity
+from .workflows.sparsify import SparsifyConfig, sparsify
 
-ALIASES = {"ratio": "amount", "method": "criterion", "importance": "criterion", "size": "imgsz"}
+ALIASES = {"ratio": "amount", "importance": "criterion", "size": "imgsz"}
+METHODS = ("structured", "unstructured")
 COMMON = {"project": "runs/prune", "name": "exp", "exist_ok": False, "debug": False}
 # the Ultralytics stage whose arguments a command passes through (its cfg keys, Ultralytics' own type checks)
 STAGE = {"prune": "train", "finetune": "train", "export": "export", "benchmark": "export"}
@@ -177,6 +180,11 @@ def _prune(args: dict, extra: dict, debug: bool) -> str:
             raise ConfigError("resume needs the interrupted run's checkpoint: resume=<run>/weights/last.pt")
         return f"Results saved to {resume(last).run_dir} {outputs}"
     _need(args, "model", "checkpoint.pt or model.yaml", "prune")
+    if args["method"] not in METHODS:
+        raise ConfigError(f"unknown method {args['method']!r}: use one of {', '.join(METHODS)} "
+                          "(the importance criterion is criterion=..., e.g. criterion=l2)")
+    if args["method"] == "unstructured":
+        return _sparsify(args)
     args = {**args, "latency_table": _latency_table(args)}
     where = {"project": args["project"], "name": args["name"], "exist_ok": args["exist_ok"]}
     if args["epochs"] > 0:
@@ -209,12 +217,37 @@ def _prune(args: dict, extra: dict, debug: bool) -> str:
     return f"Results saved to {result.run_dir} (pruned.pt, prune.json)"
 
 
+def _sparsify(args: dict) -> str:
+    if args["epochs"] > 0:
+        raise ConfigError("method=unstructured is one-shot (zeroed weights would grow back in training): drop epochs=")
+    result = sparsify(args["model"], SparsifyConfig(amount=args["amount"]), project=args["project"], name=args["name"],
+                      exist_ok=args["exist_ok"])
+    r = result.report
+    print(f"unstructured: {r.sparsity:.1%} of {r.eligible:,} conv weights zeroed; non-zero params {r.params:,} -> "
+          f"{r.nonzero:,} (dense runtimes run it as fast as before; export format=coreml stores it sparse)")
+    return f"Results saved to {result.run_dir} (sparse.pt, prune.json)"
+
+
 def _latency_table(args: dict) -> str:
     """target=latency without a table: profile the model for hardware= / format= (cached after the first run)."""
     if args["target"] != "latency" or args["latency_table"]:
         return args["latency_table"]
     table = profile(args["model"], hardware=args["hardware"], format=args["format"], imgsz=args["imgsz"])
     return str(cached_path(table.key))
+
+
+def _sensitivity(args: dict, extra: dict, debug: bool) -> str:
+    _need(args, "model", "trained checkpoint .pt", "sensitivity")
+    ratios = args["ratios"] if isinstance(args["ratios"], tuple) else (args["ratios"],)
+    config = SensitivityConfig(ratios=ratios, images=args["images"], imgsz=args["imgsz"])
+    result = sensitivity(args["model"], args["data"], config, project=args["project"], name=args["name"],
+                         exist_ok=args["exist_ok"], log_file=None if debug else "auto")
+    t = result.table
+    worst = sorted(t.groups, key=lambda n: -max(t.groups[n]["drop"]))[:5]
+    print(f"dense mAP50-95 {t.dense_map:.3f} on {t.images} val images; most sensitive: " +
+          ", ".join(f"{n} (-{max(t.groups[n]['drop']):.3f})" for n in worst))
+    return (f"Results saved to {result.run_dir} (sensitivity.json, sensitivity.png); prune with "
+            f"allocation=sensitivity sensitivity_table={result.cached}")
 
 
 def _profile(args: dict, extra: dict, debug: bool) -> str:
@@ -290,7 +323,8 @@ PROGRESSIVE_KEYS = PRUNE_KEYS | {f.name for f in fields(ProgressiveConfig)} - {"
 
 def _prune_defaults() -> dict:
     return {"model": None, "data": None, **ProgressiveConfig().to_dict(), "criterion": "auto", "epochs": 0, "batch": 16,
-            "workers": 0, "resume": False, "hardware": "intel-cpu", "format": "openvino:fp32", **COMMON}
+            "workers": 0, "resume": False, "method": "structured", "hardware": "intel-cpu", "format": "openvino:fp32",
+            **COMMON}
 
 
 @dataclass(frozen=True)
@@ -305,7 +339,8 @@ COMMANDS: dict[str, Command] = {
         "Prune a .pt/.yaml detector: one-shot (epochs=0) into <project>/<name>/pruned.pt + prune.json, or "
         "progressively while training (epochs=N, schedule/steps/start_epoch/end_epoch) into weights/best.pt; "
         "resume=<run>/weights/last.pt continues an interrupted run. target=latency amount=0.5 keeps half the "
-        "latency measured on hardware= with format= (profiled and cached; one-shot runs are measured and corrected).",
+        "latency measured on hardware= with format= (profiled and cached; one-shot runs are measured and corrected). "
+        "method=unstructured zeroes individual weights instead (sparse.pt; CoreML stores them sparse).",
         _prune_defaults, _prune),
     "finetune": Command(
         "Fine-tune a pruned checkpoint, keeping its architecture (Ultralytics training); teacher=<dense.pt> "
@@ -332,6 +367,12 @@ COMMANDS: dict[str, Command] = {
         lambda: {"model": None, "hardware": "intel-cpu", "format": "openvino:fp32", "imgsz": 640, "threads": 2,
                  "runs": 15, "validate": 10, "merge": None, **COMMON, "project": "runs/profile", "name": "exp"},
         _profile),
+    "sensitivity": Command(
+        "Prune each group alone at ratios= (fractions removed), measure mAP50-95 on images= validation images; "
+        "writes sensitivity.json + a plot (cached per checkpoint). allocation=sensitivity in prune uses it as limits.",
+        lambda: {"model": None, "data": "shapes", "ratios": (0.25, 0.5, 0.75), "images": 64, "imgsz": 320,
+                 **COMMON, "project": "runs/sensitivity", "name": "exp"},
+        _sensitivity),
     "report": Command("Rebuild a run's report.md, report.json and plots from the files in its folder.",
                       lambda: {"run": None, "debug": False}, _report),
     "demo": Command(

@@ -21,9 +21,14 @@ def test_parse_values_without_eval():
 
 
 def test_parse_args_aliases_and_suggestions():
-    args = parse_args("prune", ["model=a.pt", "ratio=0.3", "method=l1", "skip=0"])
+    args = parse_args("prune", ["model=a.pt", "ratio=0.3", "importance=l1", "skip=0"])
     assert args["amount"] == 0.3 and args["criterion"] == "l1" and args["skip"] == (0,)
+    from yoloprune.cli import run
     from yoloprune.errors import ConfigError
+
+    # method= names the kind of pruning (issue 16: structured | unstructured), no longer the criterion
+    with pytest.raises(ConfigError, match="criterion=..., e.g. criterion=l2"):
+        run("prune", parse_args("prune", ["model=a.pt", "method=l1"]))
 
     with pytest.raises(ConfigError, match="Did you mean 'amount'"):
         parse_args("prune", ["amout=0.5"])

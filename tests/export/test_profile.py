@@ -79,3 +79,17 @@ def test_cli_prune_to_latency_measures_and_records_asked_predicted_measured(dens
     if len(lat["iterations"]) > 1:  # a miss larger than the tolerance: the budget moved towards the measurement
         first = lat["iterations"][0]
         assert (lat["iterations"][1]["budget"] < 0.8) == (first["measured"] > 0.8)
+
+
+def test_split_block_halves_are_profiled_and_varied_together(dense_ckpt, tmp_path):
+    """The two halves of a C2f must keep equal widths: a group and its twin move as one everywhere."""
+    from yoloprune.export.formats import FORMATS
+    from yoloprune.export.profile import VariantTimer
+    from yoloprune.integrations.ultralytics.model_io import load_model
+
+    timer = VariantTimer(load_model(dense_ckpt)[0], FORMATS["onnx"], "fp32", IMGSZ, 1, tmp_path)
+    assert timer.partner, "yolov8n has split blocks"
+    name, twin = next(iter(timer.partner.items()))
+    widths = timer.with_group(name, 8)
+    assert widths[name] == widths[twin] == 8
+    assert sum(widths[g] != timer.dense[g] for g in widths) == 2

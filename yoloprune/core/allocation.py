@@ -7,8 +7,10 @@ engine then measures the pruned model for real.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -101,6 +103,17 @@ def _output_positions(model: nn.Module, imgsz: int) -> dict[nn.Module, int]:
     return sizes
 
 
+def _sensitivity_limits(path: str, max_drop: float) -> dict[str, float]:
+    """Per group, the largest removed fraction whose measured mAP drop stayed within ``max_drop``."""
+    try:
+        table = json.loads(Path(path).read_text())
+        ratios, groups = table["ratios"], table["groups"]
+    except (OSError, ValueError, KeyError) as e:
+        raise ConfigError(f"sensitivity table {path} is not readable ({e}): write one with yolo-prune sensitivity")
+    return {name: max([r for r, d in zip(ratios, g["drop"]) if d <= max_drop], default=0.0)
+            for name, g in groups.items()}
+
+
 def _allowed_widths(n: int, floor: int, round_to: int) -> list[int]:
     """Widths a group may keep, ascending: multiples of ``round_to`` (or ``n`` itself), at least ``floor``."""
     allowed = sorted({c for c in range(round_to, n + 1, round_to)} | {n})
@@ -126,6 +139,12 @@ class Allocator:
             self.latency.check_model(dict(zip(self.names, (int(n) for n in self.n))))
         self.round_to = self.latency.round_to() if cfg.round_to == "auto" and self.latency else cfg.round_to
         self.floor = np.maximum(cfg.min_channels, np.ceil(self.n * (1 - cfg.max_layer_ratio))).astype(int)
+        if cfg.allocation == "sensitivity":  # per-group limits measured on the model: global within them
+            limits = _sensitivity_limits(cfg.sensitivity_table, cfg.sensitivity_drop)
+            cap = np.array([limits.get(name, 0.0) for name in self.names])
+            self.floor = np.maximum(self.floor, np.ceil(self.n * (1 - cap))).astype(int)
+            for a, b in pairs:  # split halves keep equal widths: the stricter limit holds for both
+                self.floor[a] = self.floor[b] = max(self.floor[a], self.floor[b])
         # global rank of every channel (ties broken by position, so equal scores still allocate)
         pooled = np.concatenate(self.scores) if self.scores else np.zeros(0)
         rank = np.empty(len(pooled))
@@ -133,7 +152,7 @@ class Allocator:
         self.ranks = np.split(rank, np.cumsum(self.n)[:-1]) if self.scores else []
 
     def keep(self, s: float) -> np.ndarray:
-        if self.cfg.allocation == "global":
+        if self.cfg.allocation in ("global", "sensitivity"):
             cut = s * self.n.sum()
             raw = np.array([(r >= cut).sum() for r in self.ranks], dtype=float)
         else:

@@ -10,7 +10,7 @@ from .criteria import CRITERIA
 from .schedule import SCHEDULES
 
 TARGETS = ("ratio", "macs", "params", "latency")  # what ``amount`` measures
-ALLOCATIONS = ("global", "local")
+ALLOCATIONS = ("global", "local", "sensitivity")
 SPARSITY = ("none", "bn", "group")
 DISTILL = ("none", "logit", "feature", "both")
 FINETUNE_LR = ("restart", "continue")
@@ -69,7 +69,9 @@ class PruneConfig:
             fraction of the dense model's latency measured on the target hardware (``latency_table``).
         amount: see ``target``; strictly between 0 and 1.
         allocation: ``"global"`` ranks channels of all layers together (layers end up with different
-            widths); ``"local"`` removes the same fraction from every layer.
+            widths); ``"local"`` removes the same fraction from every layer; ``"sensitivity"`` is global
+            within per-group limits read from ``sensitivity_table`` (``yolo-prune sensitivity``): no group
+            loses more than the largest fraction whose mAP drop stayed within ``sensitivity_drop``.
         round_to: keep channel counts a multiple of this (hardware-friendly widths); 1 disables; ``auto``
             (with a latency table): the step at which the measured latency climbs its staircase.
         min_channels: never keep fewer channels than this in any layer.
@@ -81,6 +83,7 @@ class PruneConfig:
         seed: seed for the ``random`` criterion and any sampling.
         latency_table: path of the latency table (``yolo-prune profile``) that ``target=latency`` and
             ``round_to=auto`` read.
+        sensitivity_table / sensitivity_drop: for ``allocation=sensitivity`` (mAP50-95 points, absolute).
     """
 
     criterion: str = "auto"
@@ -96,6 +99,8 @@ class PruneConfig:
     taylor_batches: int = 4
     seed: int = 0
     latency_table: str = ""
+    sensitivity_table: str = ""
+    sensitivity_drop: float = 0.01
 
     def __post_init__(self):
         _check_types(self)
@@ -112,6 +117,9 @@ class PruneConfig:
         _check(self.target != "latency" or bool(self.latency_table),
                "target=latency needs the target's latency table: latency_table=<json from 'yolo-prune profile'> "
                "(the CLI profiles one itself from hardware= and format=)")
+        _check(self.allocation != "sensitivity" or bool(self.sensitivity_table),
+               "allocation=sensitivity needs sensitivity_table=<json from 'yolo-prune sensitivity'>")
+        _check(self.sensitivity_drop >= 0, f"sensitivity_drop={self.sensitivity_drop} is invalid: must be >= 0")
         _check(self.round_to != "auto" or bool(self.latency_table),
                "round_to=auto reads the latency staircase: give latency_table=<json> (or a number, e.g. round_to=8)")
         _check(self.min_channels >= 1, f"min_channels={self.min_channels} is invalid: must be >= 1")

@@ -49,8 +49,9 @@ class LatencyTable:
     dense_ms: float  # the dense model end to end (median)
     groups: dict[str, dict] = field(default_factory=dict)  # name -> {"dense", "widths" (ascending), "ms"}
     staircase: dict | None = None  # {"group", "widths", "ms"}: a fine grid on one group, read by round_to=auto
-    validation: dict | None = None  # {"variants": [{"predicted", "measured"}], "mape"}
+    validation: dict | None = None  # {"variants": [{"predicted", "measured"}], "mape", "calibration"...}
     measured_on: dict = field(default_factory=dict)  # machine info (CPU, flags) where it was measured
+    calibration: float = 1.0  # measured / summed savings of whole variants (savings are not fully additive)
 
     def saved_ms(self, name: str, width: int) -> float:
         """Milliseconds saved end to end when group ``name`` keeps ``width`` channels (linear between grid points)."""
@@ -59,9 +60,11 @@ class LatencyTable:
         at_dense = float(np.interp(g["dense"], widths, ms))
         return at_dense - float(np.interp(width, widths, ms))
 
-    def predict(self, widths: dict[str, int]) -> float:
-        """Predicted end-to-end latency (ms) of the variant with these group widths (missing groups: dense)."""
-        return self.dense_ms - sum(self.saved_ms(name, w) for name, w in widths.items() if name in self.groups)
+    def predict(self, widths: dict[str, int], calibrated: bool = True) -> float:
+        """Predicted end-to-end latency (ms) of the variant with these group widths (missing groups: dense):
+        the dense latency minus the groups' savings, scaled by the table's calibration."""
+        saved = sum(self.saved_ms(name, w) for name, w in widths.items() if name in self.groups)
+        return self.dense_ms - (self.calibration if calibrated else 1.0) * saved
 
     def check_model(self, dense_widths: dict[str, int]) -> None:
         """Every group being pruned is in the table at its dense width (else the table is another model's)."""
@@ -82,7 +85,8 @@ class LatencyTable:
     def from_dict(cls, d: dict) -> LatencyTable:
         try:
             return cls(key=TableKey(**d["key"]), dense_ms=float(d["dense_ms"]), groups=d["groups"],
-                       staircase=d.get("staircase"), validation=d.get("validation"), measured_on=d.get("measured_on", {}))
+                       staircase=d.get("staircase"), validation=d.get("validation"), measured_on=d.get("measured_on", {}),
+                       calibration=float(d.get("calibration", 1.0)))
         except (KeyError, TypeError) as e:
             raise ConfigError(f"not a yoloprune latency table ({type(e).__name__}: {e}): write one with yolo-prune "
                               "profile") from None
@@ -105,6 +109,8 @@ def staircase_step(widths, ms, rel_tol: float = 0.02) -> int:
     """
     w, t = np.asarray(widths, int), np.asarray(ms, float)
     best = STAIRCASE_STEPS[0]
+    if t.max() - t.min() <= rel_tol * t.max():
+        return best  # a flat curve shows no staircase at all: keep the finest step
     for m in STAIRCASE_STEPS:
         blocks = {}
         for wi, ti in zip(w, t):
@@ -181,3 +187,9 @@ def close_loop(asked: float, solve, measure, tolerance: float, iterations: int):
         budget = min(max(budget * asked / measured, 0.02), 0.98)  # too slow: ask the table for less (and v.v.)
     best = min(tried, key=lambda t: abs(t[0]["measured"] - asked))
     return best[1], best[0], [t[0] for t in tried]
+
+
+def calibrate(dense_ms: float, predicted_saved: list[float], measured_saved: list[float]) -> float:
+    """The factor that maps summed per-group savings to measured whole-variant savings (least squares through 0)."""
+    p, m = np.asarray(predicted_saved, float), np.asarray(measured_saved, float)
+    return float((p * m).sum() / (p * p).sum()) if (p * p).sum() > 0 else 1.0

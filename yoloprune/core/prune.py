@@ -129,11 +129,18 @@ def plan_pruning(model: nn.Module, config: PruneConfig, batches: Iterable[dict] 
 
 def group_widths(model: nn.Module, skip=()) -> dict[str, int]:
     """The current channel count of every prunable group, keyed like :class:`WidthPlan`."""
+    return group_layout(model, skip)[0]
+
+
+def group_layout(model: nn.Module, skip=()) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    """Every prunable group's current width, and the pairs of groups that must keep equal widths (the two
+    halves of a split block: stock C2f / C3k2 / C2PSA need them equal)."""
     pg = build_graph(model, skip=skip)
     module_names = {m: n for n, m in model.named_modules()}
-    widths = {module_names[g[0][0].target.module]: len(g[0][1]) for g in pg.groups}
+    names = [module_names[g[0][0].target.module] for g in pg.groups]
+    widths = {name: len(g[0][1]) for name, g in zip(names, pg.groups)}
     to_stock_unpruned(model)
-    return widths
+    return widths, [(names[a], names[b]) for a, b in pg.pairs]
 
 
 def prune_(

@@ -102,6 +102,8 @@ def export_all(checkpoint, formats="onnx", data=None, imgsz: int = 640, parity: 
                     kwargs["data"] = data_yaml
                 exported = Path(YOLO(str(checkpoint)).export(**kwargs))
                 path = replace_path(exported, fmt.tagged_path(exported, precision))
+                if fmt.compress is not None:
+                    fmt.compress(path, record)
                 fmt.embed_record(path, {**record, "format": fmt.name, "precision": precision})
                 result.file, result.size_mb = str(path), size_mb(path)
                 with fmt.precision_scope(precision) as compiled:

@@ -78,6 +78,23 @@ def _embed_coreml(path: Path, text: str) -> None:
     replace_path(tmp, path)
 
 
+def _compress_coreml(path: Path, record: dict) -> None:
+    """A checkpoint with unstructured sparsity: store its zeroed weights sparse (coremltools' weight pruning
+    with a zero threshold changes no value, only the storage)."""
+    if (record.get("yoloprune") or {}).get("method") != "unstructured":
+        return
+    import coremltools as ct  # noqa: PLC0415 (optional backend)
+    from coremltools.optimize.coreml import OpThresholdPrunerConfig, OptimizationConfig, prune_weights  # noqa: PLC0415
+
+    model = ct.models.MLModel(str(path), skip_model_load=True)
+    config = OptimizationConfig(global_config=OpThresholdPrunerConfig(threshold=1e-12, minimum_sparsity_percentile=0.3,
+                                                                      weight_threshold=1024))
+    sparse = prune_weights(model, config=config)
+    tmp = path.with_name(f"tmp-{path.name}")
+    sparse.save(str(tmp))
+    replace_path(tmp, path)
+
+
 def coreml_spec(path: Path) -> dict:
     """What can be checked of a CoreML model without macOS: input shape, weight precision, op set."""
     import coremltools as ct  # noqa: PLC0415 (optional backend)
@@ -96,8 +113,10 @@ def coreml_spec(path: Path) -> dict:
                         for v in op.attributes.values():
                             if v.HasField("immediateValue") or v.HasField("blobFileValue"):
                                 dtypes.add(int(v.type.tensorType.dataType))
+    sparse = sum(1 for fn in spec.mlProgram.functions.values() for block in fn.block_specializations.values()
+                 for op in block.operations if "sparse" in op.type) if spec.WhichOneof("Type") == "mlProgram" else 0
     return {"input": image.name, "input_hw": shape, "ops": sorted(ops), "n_ops": len(ops),
-            "spec_version": spec.specificationVersion, "const_dtypes": sorted(dtypes)}
+            "spec_version": spec.specificationVersion, "const_dtypes": sorted(dtypes), "sparse_weights": sparse}
 
 
 def _onnx_runner(path: Path, precision: str, imgsz: int, threads: int):
@@ -142,6 +161,7 @@ class ExportFormat:
     embed: Callable[[Path, str], None] | None = None  # writes the pruning record into the file's metadata slot
     offline_check: Callable[[Path], dict] | None = None  # what can be checked where it cannot run
     runner: Callable[[Path, str, int, int], tuple] | None = None  # (path, precision, imgsz, threads) -> (fn, precision)
+    compress: Callable[[Path, dict], None] | None = None  # after export: storage the checkpoint's record asks for
 
     def check_backend(self) -> None:
         """Raise one clear error when the export backend is not installed."""
@@ -184,7 +204,8 @@ FORMATS: dict[str, ExportFormat] = {
         ExportFormat("openvino", "_openvino_model", ("fp32", "bf16", "fp16", "int8"), "openvino", "openvino", "export",
                      unavailable=_openvino_unavailable, scope=_openvino_scope, runner=_openvino_runner),
         ExportFormat("coreml", ".mlpackage", ("fp16", "int8"), "coremltools", "coremltools", "export",
-                     int8_calibrates=False, runnable=_coreml_runnable, embed=_embed_coreml, offline_check=coreml_spec),
+                     int8_calibrates=False, runnable=_coreml_runnable, embed=_embed_coreml, offline_check=coreml_spec,
+                     compress=_compress_coreml),
         ExportFormat("engine", ".engine", ("fp16", "int8"), "tensorrt", "tensorrt", "tensorrt",
                      runnable=_engine_runnable),
     )

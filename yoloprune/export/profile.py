@@ -24,8 +24,8 @@ from ultralytics.utils import TQDM
 
 from .. import offline
 from ..core.config import PruneConfig
-from ..core.latency import LatencyTable, TableKey, fingerprint
-from ..core.prune import group_widths, prune_
+from ..core.latency import LatencyTable, TableKey, calibrate, fingerprint
+from ..core.prune import group_layout, group_widths, prune_
 from ..errors import ConfigError
 from ..integrations.ultralytics.model_io import load_model, save_pruned
 from ..io import write_json_atomic
@@ -47,8 +47,16 @@ class VariantTimer:
     def __init__(self, model, fmt: ExportFormat, precision: str, imgsz: int, threads: int, workdir: Path):
         self.model, self.fmt, self.precision, self.imgsz, self.threads = model, fmt, precision, imgsz, threads
         self.workdir = workdir
-        self.dense = group_widths(copy.deepcopy(model))
+        self.dense, pairs = group_layout(copy.deepcopy(model))
+        self.partner = {a: b for a, b in pairs} | {b: a for a, b in pairs}
         self._count = 0
+
+    def with_group(self, name: str, width: int, base: dict[str, int] | None = None) -> dict[str, int]:
+        """``base`` (default: dense) with group ``name`` — and its split-block twin — at ``width``."""
+        widths = {**(base or self.dense), name: width}
+        if name in self.partner:
+            widths[self.partner[name]] = width
+        return widths
 
     def runner(self, widths: dict[str, int] | None = None):
         """A zero-argument callable running one inference of the variant with ``widths`` (None: dense)."""
@@ -135,15 +143,23 @@ def _measure(timer: VariantTimer, key: TableKey, fractions, runs, warmup, valida
     for name in TQDM(names, desc="profiling groups", file=console):
         d = timer.dense[name]
         widths = sorted({_round8(f * d, d) for f in fractions} - {d})
-        fns = [timer.runner({**timer.dense, name: w}) for w in widths]
+        if name in timer.partner and timer.partner[name] in table.groups:
+            # the twin half of a split block moves with the group measured first, which holds the pair's
+            # saving; this one adds none (the latency model is additive)
+            table.groups[name] = {"dense": d, "widths": [*widths, d], "ms": [table.groups[timer.partner[name]]["ms"][-1]]
+                                  * (len(widths) + 1), "paired_with": timer.partner[name]}
+            continue
+        fns = [timer.runner(timer.with_group(name, w)) for w in widths]
         ms = interleaved_medians([dense_fn, *fns], runs, warmup, seed)
         dense_samples.append(ms[0])
         table.groups[name] = {"dense": d, "widths": [*widths, d], "ms": [*ms[1:], ms[0]]}
     table.dense_ms = float(np.median(dense_samples))
-    widest = max(names, key=lambda n: timer.dense[n])
+    # the staircase is read where latency moves most: the group whose smallest width saved the most
+    widest = max((n for n in names if "paired_with" not in table.groups[n]),
+                 key=lambda n: table.groups[n]["ms"][-1] - table.groups[n]["ms"][0])
     d = timer.dense[widest]
     fine = [w for w in range(8, d + 1, 8) if w >= d // 2]
-    fns = [timer.runner({**timer.dense, widest: w}) for w in fine]
+    fns = [timer.runner(timer.with_group(widest, w)) for w in fine]
     table.staircase = {"group": widest, "widths": fine,
                        "ms": interleaved_medians(fns, runs, warmup, seed)}
     if validate:
@@ -159,14 +175,28 @@ def validate_table(table: LatencyTable, timer: VariantTimer, n: int, runs: int, 
     dense_fn = timer.runner()
     rows = []
     for _ in TQDM(range(n), desc="validating the latency model", file=console):
-        widths = {g: (_round8(rng.uniform(low, 1.0) * d, d) if g in (names or timer.dense) else d)
-                  for g, d in timer.dense.items()}
+        widths = dict(timer.dense)
+        for g in names or timer.dense:
+            widths = timer.with_group(g, _round8(rng.uniform(low, 1.0) * timer.dense[g], timer.dense[g]), widths)
         dense_ms, variant_ms = interleaved_medians([dense_fn, timer.runner(widths)], runs, warmup, seed)
         measured = variant_ms * table.dense_ms / dense_ms  # drift since the table was measured, removed
-        predicted = table.predict(widths)
+        predicted = table.predict(widths, calibrated=False)
         rows.append({"predicted": predicted, "measured": measured, "raw_ms": variant_ms, "dense_ms": dense_ms})
-    mape = float(np.mean([abs(r["predicted"] - r["measured"]) / r["measured"] for r in rows]))
-    return {"variants": rows, "mape": mape}
+
+    def mape(rs, scale):
+        return float(np.mean([abs(table.dense_ms - scale * (table.dense_ms - r["predicted"]) - r["measured"])
+                              / r["measured"] for r in rs]))
+
+    def fit(rs):
+        return calibrate(table.dense_ms, [table.dense_ms - r["predicted"] for r in rs],
+                         [table.dense_ms - r["measured"] for r in rs])
+
+    half = len(rows) // 2
+    held_out = mape(rows[half:], fit(rows[:half])) if half else None  # fitted on one half, judged on the other
+    table.calibration = fit(rows)
+    return {"variants": rows, "mape_additive": mape(rows, 1.0), "calibration": table.calibration,
+            "mape": held_out if held_out is not None else mape(rows, table.calibration),
+            "mape_note": "calibrated model, fitted on the first half of the variants, measured on the second"}
 
 
 def measure_speedup(dense_model, pruned_model, format: str, imgsz: int, threads: int = 2, runs: int = 30,

@@ -103,7 +103,10 @@ def plot_latency_table(table, path: Path) -> Path:
     if table.validation:
         ax = axes[i]
         v = table.validation["variants"]
-        ax.scatter([r["measured"] for r in v], [r["predicted"] for r in v], s=8)
+        calibrated = [table.dense_ms - table.calibration * (table.dense_ms - r["predicted"]) for r in v]
+        ax.scatter([r["measured"] for r in v], [r["predicted"] for r in v], s=8, color="#bbb", label="additive")
+        ax.scatter([r["measured"] for r in v], calibrated, s=8, color="#1f77b4", label="calibrated")
+        ax.legend(fontsize=5)
         lo, hi = min(r["measured"] for r in v), max(r["measured"] for r in v)
         ax.plot([lo, hi], [lo, hi], color="grey", linewidth=0.8)
         ax.set_title(f"predicted vs measured, MAPE {table.validation['mape']:.1%}", fontsize=6)
@@ -115,3 +118,18 @@ def plot_latency_table(table, path: Path) -> Path:
     fig.suptitle(f"latency (ms) vs kept channels: {k.hardware}, {k.runtime}:{k.precision}, imgsz {k.imgsz}, "
                  f"{k.threads} threads (dense {table.dense_ms:.2f} ms)", fontsize=9)
     return _save(fig, path, 100)
+
+
+def plot_sensitivity(table, path: Path, highlight: int = 8) -> Path:
+    """mAP50-95 drop against the fraction removed, one curve per group (the most sensitive labelled)."""
+    fig, ax = _figure((8, 5))
+    worst = sorted(table.groups, key=lambda n: -max(table.groups[n]["drop"]))[:highlight]
+    for name, g in table.groups.items():
+        label = name.replace("model.", "").replace(".conv", "") if name in worst else None
+        ax.plot(table.ratios, g["drop"], marker="." if label else None, linewidth=1.2 if label else 0.5,
+                alpha=1.0 if label else 0.35, label=label)
+    ax.set_xlabel("fraction of the group's channels removed (that group alone)")
+    ax.set_ylabel(f"mAP50-95 drop (dense {table.dense_map:.3f}, {table.images} val images)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=6, title=f"{highlight} most sensitive", title_fontsize=7)
+    return _save(fig, path, 110)
