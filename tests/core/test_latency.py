@@ -82,6 +82,14 @@ def test_closed_loop_converges_on_a_synthetic_measurer():
     _, best, tried = close_loop(0.5, solve, measure, tolerance=0.02, iterations=1)
     assert len(tried) == 1 and best["measured"] == pytest.approx(0.6)  # no iterations left: the record says so
 
+    def reachable_down_to(budget):  # the table cannot go below 0.25 of dense
+        if budget < 0.25:
+            raise ConfigError("cannot be reached")
+        return {"budget": budget}, budget
+
+    state, best, tried = close_loop(0.3, reachable_down_to, measure, tolerance=0.02, iterations=5)
+    assert tried[-1].get("error") and state["budget"] == 0.3  # the best reachable, and the record says why it stopped
+
 
 def test_target_latency_prunes_a_real_model_to_the_table(tmp_path):
     torch.manual_seed(0)

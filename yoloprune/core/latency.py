@@ -177,16 +177,22 @@ def close_loop(asked: float, solve, measure, tolerance: float, iterations: int):
     scaled by asked / measured after each miss larger than ``tolerance`` (relative), at most
     ``iterations`` solves. Returns the state closest to ``asked`` and the record of every iteration.
     """
-    budget, tried = asked, []
+    budget, tried, unreachable = asked, [], []
     while True:
-        state, predicted = solve(budget)
+        try:
+            state, predicted = solve(budget)
+        except ConfigError as e:  # a corrected budget beyond what the table can reach: keep the best so far
+            if not tried:
+                raise
+            unreachable.append({"budget": budget, "error": str(e)})
+            break
         measured = measure(state)
         tried.append(({"budget": budget, "predicted": predicted, "measured": measured}, state))
         if abs(measured - asked) <= tolerance * asked or len(tried) >= iterations:
             break
         budget = min(max(budget * asked / measured, 0.02), 0.98)  # too slow: ask the table for less (and v.v.)
     best = min(tried, key=lambda t: abs(t[0]["measured"] - asked))
-    return best[1], best[0], [t[0] for t in tried]
+    return best[1], best[0], [t[0] for t in tried] + unreachable
 
 
 def calibrate(dense_ms: float, predicted_saved: list[float], measured_saved: list[float]) -> float:
