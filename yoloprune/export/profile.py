@@ -32,7 +32,7 @@ from ..io import write_json_atomic
 from ..logs import third_party_logs_to
 from ..reporting.plots import plot_latency_table
 from .benchmark import machine_info
-from .formats import ExportFormat, hardware as hardware_entry, parse_formats
+from .formats import QUANTIZE, ExportFormat, hardware as hardware_entry, parse_formats
 
 GRID = (0.75, 0.5, 0.25)  # fractions of each group's dense width
 
@@ -42,11 +42,17 @@ def _round8(width: float, dense: int) -> int:
 
 
 class VariantTimer:
-    """Builds pruned variants of one dense model and times them with a format's runner, interleaved."""
+    """Builds pruned variants of one dense model and times them with a format's runner, interleaved.
 
-    def __init__(self, model, fmt: ExportFormat, precision: str, imgsz: int, threads: int, workdir: Path):
+    ``deployed=False`` (profiling many variants): a plain ONNX export that the format's runtime reads
+    directly (OpenVINO compiles ONNX itself), fast. ``deployed=True`` (the closed loop, final checks): the
+    format's own Ultralytics export (an OpenVINO IR, a simplified ONNX), as a user deploys it.
+    """
+
+    def __init__(self, model, fmt: ExportFormat, precision: str, imgsz: int, threads: int, workdir: Path,
+                 deployed: bool = False):
         self.model, self.fmt, self.precision, self.imgsz, self.threads = model, fmt, precision, imgsz, threads
-        self.workdir = workdir
+        self.workdir, self.deployed = workdir, deployed
         self.dense, pairs = group_layout(copy.deepcopy(model))
         self.partner = {a: b for a, b in pairs} | {b: a for a, b in pairs}
         self._count = 0
@@ -65,8 +71,12 @@ class VariantTimer:
             prune_(net, PruneConfig(criterion="l2", imgsz=self.imgsz), widths=widths)
         self._count += 1
         pt = save_pruned(net, self.workdir / f"v{self._count}.pt", source=f"variant-{self._count}", meta={})
-        onnx = Path(YOLO(str(pt)).export(format="onnx", imgsz=self.imgsz, simplify=False, verbose=False))
-        run, _ = self.fmt.runner(onnx, self.precision, self.imgsz, self.threads)
+        if self.deployed:
+            exported = YOLO(str(pt)).export(format=self.fmt.name, imgsz=self.imgsz, quantize=QUANTIZE[self.precision],
+                                            verbose=False)
+        else:
+            exported = YOLO(str(pt)).export(format="onnx", imgsz=self.imgsz, simplify=False, verbose=False)
+        run, _ = self.fmt.runner(Path(exported), self.precision, self.imgsz, self.threads)
         return run
 
 
@@ -201,13 +211,17 @@ def validate_table(table: LatencyTable, timer: VariantTimer, n: int, runs: int, 
 
 def measure_speedup(dense_model, pruned_model, format: str, imgsz: int, threads: int = 2, runs: int = 30,
                     warmup: int = 5, seed: int = 0) -> dict:
-    """Dense vs pruned end to end, interleaved: ``{"dense_ms", "pruned_ms", "ratio"}`` (ratio = pruned / dense)."""
+    """Dense vs pruned end to end as deployed (the format's own export), interleaved:
+    ``{"dense_ms", "pruned_ms", "ratio"}`` (ratio = pruned / dense)."""
     (fmt, precision), = parse_formats(format)
+    if fmt.runner is None or precision == "int8":
+        raise ConfigError(f"{format}: the closed loop measures openvino fp32/bf16/fp16 or onnx here (int8 needs a "
+                          "calibrated export: check it with yolo-prune benchmark)")
     with tempfile.TemporaryDirectory() as tmp, third_party_logs_to(Path(tmp) / "measure.log"):
         fns = []
         for i, model in enumerate((dense_model, pruned_model)):
             timer = VariantTimer(load_model(model)[0] if isinstance(model, (str, Path)) else model, fmt, precision,
-                                 imgsz, threads, Path(tmp) / str(i))
+                                 imgsz, threads, Path(tmp) / str(i), deployed=True)
             (Path(tmp) / str(i)).mkdir()
             fns.append(timer.runner())
         dense_ms, pruned_ms = interleaved_medians(fns, runs, warmup, seed)

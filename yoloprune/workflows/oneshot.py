@@ -29,7 +29,7 @@ class LatencyCheck:
     format: str = "openvino:fp32"
     threads: int = 2
     tolerance: float = 0.05
-    iterations: int = 3
+    iterations: int = 4
     runs: int = 30
 
     def __post_init__(self):
