@@ -75,7 +75,9 @@ def test_cli_prune_to_latency_measures_and_records_asked_predicted_measured(dens
     assert "latency (fraction of dense): asked 0.800" in proc.stdout
     lat = json.loads((tmp_path / "lat" / "prune.json").read_text())["latency"]
     assert lat["asked"] == 0.8 and lat["predicted"] is not None and 0 < lat["measured"] < 1.5
-    assert 1 <= len(lat["iterations"]) <= 3 and lat["iterations"][0]["budget"] == 0.8
+    from yoloprune.workflows.oneshot import LatencyCheck
+
+    assert 1 <= len(lat["iterations"]) <= LatencyCheck().iterations and lat["iterations"][0]["budget"] == 0.8
     if len(lat["iterations"]) > 1:  # a miss larger than the tolerance: the budget moved towards the measurement
         first = lat["iterations"][0]
         assert (lat["iterations"][1]["budget"] < 0.8) == (first["measured"] > 0.8)
