@@ -200,7 +200,8 @@ def _prune(args: dict, extra: dict, debug: bool) -> str:
         raise ConfigError(f"{', '.join(sorted(extra))}: Ultralytics training arguments, but a one-shot prune "
                           "(epochs=0) trains nothing: add epochs=N to prune while training, or pass them to "
                           "'yolo-prune finetune'")
-    schedule_only = sorted(k for k in PROGRESSIVE_KEYS - PRUNE_KEYS if args[k] != _prune_defaults()[k])
+    defaults = _prune_defaults()
+    schedule_only = sorted(k for k in PROGRESSIVE_KEYS - PRUNE_KEYS if args[k] != defaults[k])
     if schedule_only:
         raise ConfigError(f"{', '.join(schedule_only)}: options of pruning while training, but a one-shot prune "
                           "(epochs=0) has no schedule: add epochs=N, or leave them out")

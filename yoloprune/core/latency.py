@@ -142,6 +142,11 @@ def knapsack(scores: list[np.ndarray], allowed: list[list[int]], names: list[str
     def predict(k: np.ndarray) -> float:
         return table.predict({name: int(w) for name, w in zip(names, k)})
 
+    def saving(m: int, old: int, new: int) -> float:  # only the moved group's term of the sum changes
+        if names[m] not in table.groups:
+            return 0.0
+        return table.calibration * (table.saved_ms(names[m], new) - table.saved_ms(names[m], old))
+
     current = predict(keep)
     while current > budget_ms:
         best = None
@@ -153,11 +158,11 @@ def knapsack(scores: list[np.ndarray], allowed: list[list[int]], names: list[str
                 continue
             trial = keep.copy()
             members = [g] + ([partner[g]] if g in partner else [])
-            lost = 0.0
+            lost = saved = 0.0
             for m in members:
                 trial[m] = allowed[g][idx - 1] if m == g else min(allowed[m], key=lambda c: abs(c - allowed[g][idx - 1]))
                 lost += float(order[m][trial[m]:keep[m]].sum())
-            saved = current - predict(trial)
+                saved += saving(m, int(keep[m]), int(trial[m]))
             ratio = lost / saved if saved > 1e-9 else np.inf
             if best is None or (ratio, lost) < best[0]:
                 best = ((ratio, lost), trial)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from copy import deepcopy
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from typing import Callable, Iterable
@@ -129,18 +130,45 @@ def plan_pruning(model: nn.Module, config: PruneConfig, batches: Iterable[dict] 
 
 def group_widths(model: nn.Module, skip=()) -> dict[str, int]:
     """The current channel count of every prunable group, keyed like :class:`WidthPlan`."""
-    return group_layout(model, skip)[0]
+    return group_layout(model, skip).widths
 
 
-def group_layout(model: nn.Module, skip=()) -> tuple[dict[str, int], list[tuple[str, str]]]:
+@dataclass(frozen=True)
+class GroupLayout:
     """Every prunable group's current width, and the pairs of groups that must keep equal widths (the two
     halves of a split block: stock C2f / C3k2 / C2PSA need them equal)."""
+
+    widths: dict[str, int]
+    pairs: tuple[tuple[str, str], ...]
+
+    @property
+    def partner(self) -> dict[str, str]:
+        return {a: b for a, b in self.pairs} | {b: a for a, b in self.pairs}
+
+    def with_width(self, name: str, width: int, base: dict[str, int] | None = None) -> dict[str, int]:
+        """``base`` (default: these widths) with group ``name`` — and its split-block twin — at ``width``."""
+        widths = {**(base or self.widths), name: width}
+        twin = self.partner.get(name)
+        if twin is not None:
+            widths[twin] = width
+        return widths
+
+
+def group_layout(model: nn.Module, skip=()) -> GroupLayout:
+    """The model's :class:`GroupLayout` (traced on the model as it is; nothing is pruned)."""
     pg = build_graph(model, skip=skip)
     module_names = {m: n for n, m in model.named_modules()}
     names = [module_names[g[0][0].target.module] for g in pg.groups]
     widths = {name: len(g[0][1]) for name, g in zip(names, pg.groups)}
     to_stock_unpruned(model)
-    return widths, [(names[a], names[b]) for a, b in pg.pairs]
+    return GroupLayout(widths, tuple((names[a], names[b]) for a, b in pg.pairs))
+
+
+def pruned_to(model: nn.Module, widths: dict[str, int], imgsz: int) -> nn.Module:
+    """A pruned copy of ``model`` with exactly these group widths (``l2`` picks which channels go)."""
+    net = deepcopy(model)
+    prune_(net, PruneConfig(criterion="l2", imgsz=imgsz, round_to=1), widths=widths)
+    return net
 
 
 def prune_(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import random
+from functools import cached_property
 import tempfile
 import time
 from pathlib import Path
@@ -23,9 +24,8 @@ from ultralytics import YOLO
 from ultralytics.utils import TQDM
 
 from .. import offline
-from ..core.config import PruneConfig
 from ..core.latency import LatencyTable, TableKey, calibrate, fingerprint
-from ..core.prune import group_layout, group_widths, prune_
+from ..core.prune import GroupLayout, group_layout, pruned_to
 from ..errors import ConfigError
 from ..integrations.ultralytics.model_io import load_model, save_pruned
 from ..io import write_json_atomic
@@ -53,22 +53,27 @@ class VariantTimer:
                  deployed: bool = False):
         self.model, self.fmt, self.precision, self.imgsz, self.threads = model, fmt, precision, imgsz, threads
         self.workdir, self.deployed = workdir, deployed
-        self.dense, pairs = group_layout(copy.deepcopy(model))
-        self.partner = {a: b for a, b in pairs} | {b: a for a, b in pairs}
         self._count = 0
 
+    @cached_property
+    def layout(self) -> GroupLayout:
+        """Traced once, when a variant first needs it (timing the model as it is needs no trace)."""
+        return group_layout(copy.deepcopy(self.model))
+
+    @property
+    def dense(self) -> dict[str, int]:
+        return self.layout.widths
+
+    @property
+    def partner(self) -> dict[str, str]:
+        return self.layout.partner
+
     def with_group(self, name: str, width: int, base: dict[str, int] | None = None) -> dict[str, int]:
-        """``base`` (default: dense) with group ``name`` — and its split-block twin — at ``width``."""
-        widths = {**(base or self.dense), name: width}
-        if name in self.partner:
-            widths[self.partner[name]] = width
-        return widths
+        return self.layout.with_width(name, width, base)
 
     def runner(self, widths: dict[str, int] | None = None):
-        """A zero-argument callable running one inference of the variant with ``widths`` (None: dense)."""
-        net = copy.deepcopy(self.model)
-        if widths is not None and widths != self.dense:
-            prune_(net, PruneConfig(criterion="l2", imgsz=self.imgsz), widths=widths)
+        """A zero-argument callable running one inference of the variant with ``widths`` (None: as it is)."""
+        net = self.model if widths is None or widths == self.dense else pruned_to(self.model, widths, self.imgsz)
         self._count += 1
         pt = save_pruned(net, self.workdir / f"v{self._count}.pt", source=f"variant-{self._count}", meta={})
         if self.deployed:
@@ -125,23 +130,23 @@ def profile(model, hardware: str = "intel-cpu", format: str = "openvino:fp32", i
     if imgsz % 32:
         raise ConfigError(f"imgsz={imgsz} must be a multiple of 32")
     net, _ = load_model(model)
-    dense = group_widths(copy.deepcopy(net))
-    key = TableKey(hardware, fmt.name, precision, imgsz, 1, threads, fingerprint(dense))
-    cached = cached_path(key, cache_dir)
-    if cached.exists() and groups is None:
-        table = LatencyTable.load(cached)
-    else:
-        out = Path(out_dir) if out_dir else None
-        if log_file == "auto":
-            log_file = out / "profile.log" if out else None
-        with tempfile.TemporaryDirectory() as tmp, third_party_logs_to(log_file) as console:
-            timer = VariantTimer(net, fmt, precision, imgsz, threads, Path(tmp))
-            table = _measure(timer, key, fractions, runs, warmup, validate, seed, groups, console)
-        if groups is None:
-            write_json_atomic(table.to_dict(), cached)
-    if out_dir:
-        write_json_atomic(table.to_dict(), Path(out_dir) / "latency_table.json")
-        plot_latency_table(table, Path(out_dir) / "latency_groups.png")
+    out = Path(out_dir) if out_dir else None
+    if log_file == "auto":
+        log_file = out / "profile.log" if out else None
+    with tempfile.TemporaryDirectory() as tmp:
+        timer = VariantTimer(net, fmt, precision, imgsz, threads, Path(tmp))
+        key = TableKey(hardware, fmt.name, precision, imgsz, 1, threads, fingerprint(timer.dense))
+        cached = cached_path(key, cache_dir)
+        if cached.exists() and groups is None:
+            table = LatencyTable.load(cached)
+        else:
+            with third_party_logs_to(log_file) as console:
+                table = _measure(timer, key, fractions, runs, warmup, validate, seed, groups, console)
+            if groups is None:
+                write_json_atomic(table.to_dict(), cached)
+    if out:
+        write_json_atomic(table.to_dict(), out / "latency_table.json")
+        plot_latency_table(table, out / "latency_groups.png")
     return table
 
 
@@ -209,23 +214,39 @@ def validate_table(table: LatencyTable, timer: VariantTimer, n: int, runs: int, 
             "mape_note": "calibrated model, fitted on the first half of the variants, measured on the second"}
 
 
+class LatencyMeter:
+    """Times models against one dense model as deployed (the format's own export), interleaved; the dense
+    model is exported and compiled once, however many candidates are compared with it."""
+
+    def __init__(self, dense_model, format: str, imgsz: int, threads: int = 2, runs: int = 30, warmup: int = 5,
+                 seed: int = 0):
+        (self.fmt, self.precision), = parse_formats(format)
+        if self.fmt.runner is None or self.precision == "int8":
+            raise ConfigError(f"{format}: the closed loop measures openvino fp32/bf16/fp16 or onnx here (int8 needs "
+                              "a calibrated export: check it with yolo-prune benchmark)")
+        self.imgsz, self.threads, self.runs, self.warmup, self.seed = imgsz, threads, runs, warmup, seed
+        self._tmp = tempfile.TemporaryDirectory()
+        self._count = 0
+        self._dense = self._runner(dense_model)
+
+    def _runner(self, model):
+        self._count += 1
+        folder = Path(self._tmp.name) / str(self._count)
+        folder.mkdir()
+        net = load_model(model)[0] if isinstance(model, (str, Path)) else model
+        with third_party_logs_to(folder / "export.log"):
+            return VariantTimer(net, self.fmt, self.precision, self.imgsz, self.threads, folder, deployed=True).runner()
+
+    def compare(self, model) -> dict:
+        """``{"dense_ms", "pruned_ms", "ratio"}`` (ratio = model / dense), from one interleaved run."""
+        dense_ms, pruned_ms = interleaved_medians([self._dense, self._runner(model)], self.runs, self.warmup, self.seed)
+        return {"dense_ms": dense_ms, "pruned_ms": pruned_ms, "ratio": pruned_ms / dense_ms}
+
+
 def measure_speedup(dense_model, pruned_model, format: str, imgsz: int, threads: int = 2, runs: int = 30,
                     warmup: int = 5, seed: int = 0) -> dict:
-    """Dense vs pruned end to end as deployed (the format's own export), interleaved:
-    ``{"dense_ms", "pruned_ms", "ratio"}`` (ratio = pruned / dense)."""
-    (fmt, precision), = parse_formats(format)
-    if fmt.runner is None or precision == "int8":
-        raise ConfigError(f"{format}: the closed loop measures openvino fp32/bf16/fp16 or onnx here (int8 needs a "
-                          "calibrated export: check it with yolo-prune benchmark)")
-    with tempfile.TemporaryDirectory() as tmp, third_party_logs_to(Path(tmp) / "measure.log"):
-        fns = []
-        for i, model in enumerate((dense_model, pruned_model)):
-            timer = VariantTimer(load_model(model)[0] if isinstance(model, (str, Path)) else model, fmt, precision,
-                                 imgsz, threads, Path(tmp) / str(i), deployed=True)
-            (Path(tmp) / str(i)).mkdir()
-            fns.append(timer.runner())
-        dense_ms, pruned_ms = interleaved_medians(fns, runs, warmup, seed)
-    return {"dense_ms": dense_ms, "pruned_ms": pruned_ms, "ratio": pruned_ms / dense_ms}
+    """Dense vs pruned end to end as deployed, interleaved: ``{"dense_ms", "pruned_ms", "ratio"}``."""
+    return LatencyMeter(dense_model, format, imgsz, threads, runs, warmup, seed).compare(pruned_model)
 
 
 def cached_path(key: TableKey, cache_dir=None) -> Path:

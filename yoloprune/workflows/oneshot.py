@@ -11,12 +11,12 @@ from .. import offline
 from ..core.config import PruneConfig, from_options
 from ..core.criteria import CRITERIA
 from ..core.latency import LatencyTable, close_loop
-from ..core.prune import PruneReport, group_widths, prune_
+from ..core.prune import PruneReport, prune_
 from ..data.loaders import dataset_classes, detection_batches
 from ..errors import ConfigError
 from ..export.formats import HARDWARE
-from ..export.profile import measure_speedup
-from ..integrations.ultralytics.model_io import load_model, save_pruned
+from ..export.profile import LatencyMeter
+from ..integrations.ultralytics.model_io import deployment_args, load_model, save_pruned
 from ..io import run_dir, write_json_atomic
 
 
@@ -69,41 +69,43 @@ def prune(model: str | Path, config: PruneConfig | None = None, *, data: str | P
         batches = detection_batches(data, imgsz=min(cfg.imgsz, 320)) if CRITERIA[cfg.criterion].needs_gradients else None
         return net, ckpt, prune_(net, cfg, batches=batches)
 
-    net, ckpt, report = pruned(config)
     latency = None
     if config.target == "latency":
-        net, ckpt, report, latency = _latency_loop(model, nc, config, check, pruned, (net, ckpt, report))
+        net, ckpt, report, latency = _latency_loop(model, nc, config, check, pruned)
+    else:
+        net, ckpt, report = pruned(config)
     out = run_dir(project, name, exist_ok)
     meta = {"config": config.to_dict(), "report": report.to_dict(), **({"latency": latency} if latency else {})}
-    train_args = {k: v for k, v in (ckpt.get("train_args") or {}).items() if k in {"model", "data", "imgsz", "task"}}
-    checkpoint = save_pruned(net, out / "pruned.pt", source=model, meta=meta, train_args=train_args)
+    checkpoint = save_pruned(net, out / "pruned.pt", source=model, meta=meta, train_args=deployment_args(ckpt))
     summary = {**report.to_dict(), **({"latency": latency} if latency else {}), "source": str(model),
                "checkpoint": str(checkpoint)}
     report_json = write_json_atomic(summary, out / "prune.json")
     return OneShotResult(out, checkpoint, report_json, report, latency)
 
 
-def _latency_loop(model, nc, config: PruneConfig, check: LatencyCheck | None, pruned, first):
-    """Asked vs predicted vs measured; re-solve with a corrected budget while the measurement misses."""
+def _latency_loop(model, nc, config: PruneConfig, check: LatencyCheck | None, pruned):
+    """Asked vs predicted vs measured; re-solve with a corrected budget while the measurement misses.
+
+    The prediction is the prune's own ``report.achieved`` (the table's estimate for the widths it chose).
+    """
     table = LatencyTable.load(config.latency_table)
     asked = config.amount
     record = {"asked": asked, "table": asdict(table.key), "table_mape": (table.validation or {}).get("mape")}
     where = table.key.hardware
     if check is None or where not in HARDWARE or not HARDWARE[where].measured_here:
-        net, ckpt, report = first
-        record.update(predicted=table.predict(group_widths(net, skip=config.skip)) / table.dense_ms, measured=None,
+        net, ckpt, report = pruned(config)
+        record.update(predicted=report.achieved, measured=None,
                       check=("not measured: pass a LatencyCheck (the CLI does)" if check is None else
                              f"the closed-loop check must run on the {where} (its device bundle's benchmark)"))
         return net, ckpt, report, record
-    dense, _ = load_model(model, nc=nc)
-    state = {"first": first}
+    meter = LatencyMeter(load_model(model, nc=nc)[0], check.format, config.imgsz, check.threads, check.runs)
 
     def solve(budget):
-        net, ckpt, report = state.pop("first", None) or pruned(replace(config, amount=budget))
-        return (net, ckpt, report), table.predict(group_widths(net, skip=config.skip)) / table.dense_ms
+        net, ckpt, report = pruned(replace(config, amount=budget))
+        return (net, ckpt, report), report.achieved
 
     def measure(result):
-        speed = measure_speedup(dense, result[0], check.format, config.imgsz, check.threads, check.runs)
+        speed = meter.compare(result[0])
         LOGGER.info(f"yoloprune: latency asked {asked:.3f} of dense, measured {speed['ratio']:.3f} "
                     f"({speed['dense_ms']:.2f} -> {speed['pruned_ms']:.2f} ms with {check.format})")
         return speed["ratio"]

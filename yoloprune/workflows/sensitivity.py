@@ -14,22 +14,19 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ultralytics.data.utils import check_det_dataset
 from ultralytics.models.yolo.detect import DetectionValidator
 from ultralytics.utils import TQDM
 
 from .. import offline
-from ..core.config import PruneConfig, from_options
-from ..core.prune import group_layout, prune_
-from ..data.registry import resolve_dataset
+from ..core.config import from_options
+from ..core.prune import group_layout, pruned_to
+from ..data.loaders import load_dataset
+from ..data.registry import IMAGE_SUFFIXES, resolve_dataset
 from ..errors import ConfigError
 from ..integrations.ultralytics.model_io import load_model
 from ..io import run_dir, write_json_atomic, write_text_atomic
 from ..logs import third_party_logs_to
 from ..reporting.plots import plot_sensitivity
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
-
 
 @dataclass(frozen=True)
 class SensitivityConfig:
@@ -84,7 +81,7 @@ def _checksum(path: Path) -> str:
 
 def _subset_yaml(data_yaml: Path, images: int, folder: Path) -> Path:
     """A data YAML whose val split is the first ``images`` validation images (sorted), for quick mAP."""
-    info = check_det_dataset(str(data_yaml), autodownload=False)
+    info = load_dataset(data_yaml)
     val = info["val"] if isinstance(info["val"], (list, tuple)) else [info["val"]]
     files = sorted(p for v in val for p in Path(v).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)[:images]
     if not files:
@@ -119,21 +116,17 @@ def sensitivity(model: str | Path, data: str | Path, config: SensitivityConfig |
         if log_file == "auto":
             log_file = out / "sensitivity.log" if out else None
         net, _ = load_model(model)
-        widths, pairs = group_layout(copy.deepcopy(net))
-        partner = {a: b for a, b in pairs} | {b: a for a, b in pairs}
+        layout = group_layout(copy.deepcopy(net))
         with tempfile.TemporaryDirectory() as tmp, third_party_logs_to(log_file) as console:
             subset = _subset_yaml(Path(data_yaml), config.images, Path(tmp))
             table = SensitivityTable(_checksum(model), str(data_yaml), config.images, config.imgsz,
                                      list(config.ratios), _val_map(net, subset, config.imgsz))
-            for group in TQDM(list(widths), desc="sensitivity", file=console):
+            for group, dense in TQDM(list(layout.widths.items()), desc="sensitivity", file=console):
                 maps = []
                 for ratio in config.ratios:
-                    keep = max(8, int(round(widths[group] * (1 - ratio))))
-                    variant = {**widths, group: keep, **({partner[group]: keep} if group in partner else {})}
-                    pruned = copy.deepcopy(net)
-                    prune_(pruned, PruneConfig(criterion="l2", imgsz=config.imgsz, round_to=1), widths=variant)
-                    maps.append(_val_map(pruned, subset, config.imgsz))
-                table.groups[group] = {"dense": widths[group], "map": maps,
+                    variant = layout.with_width(group, max(8, int(round(dense * (1 - ratio)))))
+                    maps.append(_val_map(pruned_to(net, variant, config.imgsz), subset, config.imgsz))
+                table.groups[group] = {"dense": dense, "map": maps,
                                        "drop": [table.dense_map - m for m in maps]}
         write_json_atomic(table.to_dict(), cached)
     if out is not None:

@@ -9,7 +9,7 @@ from .. import offline
 from ..core.config import from_options
 from ..core.unstructured import SparsityReport, sparsify_
 from ..errors import ConfigError
-from ..integrations.ultralytics.model_io import load_model, save_pruned
+from ..integrations.ultralytics.model_io import deployment_args, load_model, save_pruned
 from ..io import run_dir, write_json_atomic
 
 
@@ -42,8 +42,7 @@ def sparsify(model: str | Path, config: SparsifyConfig | None = None, *, project
     report = sparsify_(net, config.amount)
     out = run_dir(project, name, exist_ok)
     meta = {"method": "unstructured", "config": {"amount": config.amount}, "report": report.to_dict()}
-    train_args = {k: v for k, v in (ckpt.get("train_args") or {}).items() if k in {"model", "data", "imgsz", "task"}}
-    checkpoint = save_pruned(net, out / "sparse.pt", source=model, meta=meta, train_args=train_args)
+    checkpoint = save_pruned(net, out / "sparse.pt", source=model, meta=meta, train_args=deployment_args(ckpt))
     report_json = write_json_atomic({"method": "unstructured", **report.to_dict(), "source": str(model),
                                      "checkpoint": str(checkpoint)}, out / "prune.json")
     return SparsifyResult(out, checkpoint, report_json, report)

@@ -52,6 +52,11 @@ def load_model(source: str | Path, nc: int | None = None) -> tuple[nn.Module, di
     return model.float().cpu(), ckpt
 
 
+def deployment_args(ckpt: dict) -> dict:
+    """The training arguments a derived checkpoint keeps from its source: what the model is and was trained on."""
+    return {k: v for k, v in (ckpt.get("train_args") or {}).items() if k in {"model", "data", "imgsz", "task"}}
+
+
 def save_pruned(model: nn.Module, path: str | Path, *, source: str | Path, meta: dict, train_args: dict | None = None) -> Path:
     """Write ``model`` as an Ultralytics checkpoint at ``path``; refuse to write over ``source``."""
     path = Path(path)

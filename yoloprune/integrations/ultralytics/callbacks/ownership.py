@@ -5,12 +5,15 @@ from __future__ import annotations
 OWNER_ATTR = "_yoloprune_owner"  # set on the trainer by the one callbacks object that drives it
 
 
-def claim(trainer, token: int, ours: dict) -> bool:
-    """True when the callbacks with ``token`` drive ``trainer`` (the first to ask claims it; others stay silent)."""
+def claim(trainer, token: int, ours) -> bool:
+    """True when the callbacks with ``token`` drive ``trainer`` (the first to ask claims it; others stay silent).
+
+    ``ours`` returns the ``{event: fn}`` dict to de-duplicate; it is only built when the trainer is claimed
+    (this runs on every batch event)."""
     owner = getattr(trainer, OWNER_ATTR, None)
     if owner is None:
         setattr(trainer, OWNER_ATTR, token)
-        drop_repeats(trainer, ours)
+        drop_repeats(trainer, ours())
         return True
     return owner == token
 

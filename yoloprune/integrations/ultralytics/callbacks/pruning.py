@@ -69,7 +69,7 @@ class PruningCallbacks:
         }
 
     def _mine(self, trainer) -> bool:
-        return claim(trainer, self.token, self.callbacks)
+        return claim(trainer, self.token, lambda: self.callbacks)
 
     @property
     def complete(self) -> bool:
