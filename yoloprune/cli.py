@@ -25,7 +25,8 @@ from .errors import ConfigError, YoloPruneError
 from .export.benchmark import benchmark, import_device_results, write_outputs
 from .export.exporter import export_all
 from .export.formats import hardware, parse_formats
-from .export.profile import cached_path, merge, profile
+from .export.profile import cached_path, profile
+from .export.profile_kit import kit_target, merge, write_kit
 from .io import run_dir
 from .reporting.report import build_report
 from .reporting.tables import export_table, markdown_table
@@ -51,7 +52,7 @@ DEPRECATED = {"benchmark": {"target": "hardware"}}  # old key -> new key, per co
 EXPORT_RESERVED = {  # export/benchmark only: the checks and timings are of batch-1 raw outputs
     "batch": "exports are checked and timed at batch 1", "nms": "parity compares the raw outputs (export without nms)",
 }
-TEXT_KEYS = {"model", "data", "project", "name", "dense", "teacher", "run", "merge", "latency_table"}  # paths and names: kept as typed
+TEXT_KEYS = {"model", "data", "project", "name", "dense", "teacher", "run", "merge", "latency_table", "kit"}  # paths and names: kept as typed
 
 
 def parse_value(text: str):
@@ -233,7 +234,8 @@ def _latency_table(args: dict) -> str:
     """target=latency without a table: profile the model for hardware= / format= (cached after the first run)."""
     if args["target"] != "latency" or args["latency_table"]:
         return args["latency_table"]
-    table = profile(args["model"], hardware=args["hardware"], format=args["format"], imgsz=args["imgsz"])
+    table = profile(args["model"], hardware=args["hardware"], format=args["format"], imgsz=args["imgsz"],
+                    data=args["data"])
     return str(cached_path(table.key))
 
 
@@ -253,12 +255,20 @@ def _sensitivity(args: dict, extra: dict, debug: bool) -> str:
 
 def _profile(args: dict, extra: dict, debug: bool) -> str:
     if args["merge"]:
-        return f"Latency table {args['merge']} merged into the cache: {merge(args['merge'])}"
+        return f"Latency table {args['merge']} merged into the cache: {merge(args['merge'], kit=args['kit'])}"
     _need(args, "model", "checkpoint .pt or model .yaml", "profile")
+    on_device = not hardware(args["hardware"]).measured_here
+    if on_device:
+        kit_target(args["hardware"], args["format"], args["imgsz"])  # bad input: one error, no run folder
     out = run_dir(args["project"], args["name"], args["exist_ok"])
+    if on_device:
+        kit = write_kit(args["model"], args["hardware"], args["format"], imgsz=args["imgsz"], out_dir=out,
+                        validate=args["validate"], log_file=None if debug else "auto")
+        return (f"Profile kit for {args['hardware']} written to {kit}: run it on the device as its README.txt says, "
+                f"then 'yolo-prune profile merge=<kit>/timings.json'")
     table = profile(args["model"], hardware=args["hardware"], format=args["format"], imgsz=args["imgsz"],
                     threads=args["threads"], runs=args["runs"], validate=args["validate"], out_dir=out,
-                    log_file=None if debug else out / "profile.log")
+                    log_file=None if debug else out / "profile.log", data=args["data"])
     mape = (table.validation or {}).get("mape")
     print(f"{len(table.groups)} groups, dense {table.dense_ms:.2f} ms ({table.key.runtime}:{table.key.precision}, "
           f"imgsz {table.key.imgsz}, {table.key.threads} threads); round_to=auto -> {table.round_to()}"
@@ -362,10 +372,13 @@ COMMANDS: dict[str, Command] = {
                  "name": "exp"},
         _benchmark),
     "profile": Command(
-        "Measure the latency table of a model on this machine (hardware=intel-cpu, format=openvino:fp32|bf16 or "
-        "onnx): every prunable group at a grid of widths, a staircase for round_to=auto, the latency model "
-        "validated on random variants; cached. merge=<table.json> brings in a table measured on a device.",
+        "Measure the latency table of a model on this machine (hardware=intel-cpu, format=openvino:fp32|bf16|int8 "
+        "or onnx; int8 calibrates each variant on a few images of data=): every prunable group at a grid of widths, "
+        "a staircase for round_to=auto, the latency model validated on random variants; cached. "
+        "hardware=jetson|mac|iphone writes a profile kit to time on the device; merge=<timings.json|table.json> "
+        "brings its table into the cache.",
         lambda: {"model": None, "hardware": "intel-cpu", "format": "openvino:fp32", "imgsz": 640, "threads": 2,
+                 "data": None, "kit": None,
                  "runs": 15, "validate": 10, "merge": None, **COMMON, "project": "runs/profile", "name": "exp"},
         _profile),
     "sensitivity": Command(

@@ -7,7 +7,8 @@ import torch
 
 from models import IMGSZ, build
 from yoloprune.core.config import PruneConfig
-from yoloprune.core.latency import LatencyTable, TableKey, close_loop, fingerprint, knapsack, staircase_step
+from yoloprune.core.latency import (LatencyTable, TableKey, calibrate, choose_model, close_loop, fingerprint, knapsack,
+                                    staircase_step)
 from yoloprune.core.prune import group_widths, prune_
 from yoloprune.errors import ConfigError
 from yoloprune.io import write_json_atomic
@@ -34,6 +35,49 @@ def test_table_round_trips_through_json(tmp_path):
         LatencyTable.from_dict({"key": {}})
     with pytest.raises(ConfigError, match="another architecture"):
         table.check_model({"a": 64, "b": 48})
+
+
+def _random_rows(table, truth, n, seed):
+    """Whole variants measured by ``truth(widths) -> ms`` (every group at a random multiple of 8)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(n):
+        widths = {g: int(8 * rng.integers(1, t["dense"] // 8 + 1)) for g, t in table.groups.items()}
+        rows.append({"widths": widths, "measured": truth(widths)})
+    return rows
+
+
+def test_the_joint_model_wins_where_groups_save_together_what_they_do_not_alone():
+    """Isolated timings say each group saves little; whole variants save beta_g per group pruned to nothing."""
+    beta = {"a": 20.0, "b": 10.0, "c": 5.0}
+    table = _table({"a": (64, 0.01), "b": (32, 0.01), "c": (16, 0.01)})
+
+    def truth(widths):
+        return 100.0 - sum(b * (1 - widths[g] / table.groups[g]["dense"]) for g, b in beta.items())
+
+    record = choose_model(table, _random_rows(table, truth, 30, 0), val := _random_rows(table, truth, 10, 1))
+    assert record["model"] == table.model == "joint" and record["mape"] < 0.01 < record["mape_isolated_calibrated"]
+    for r in val:  # the table itself now predicts whole variants: the knapsack reads it unchanged
+        assert table.predict(r["widths"]) == pytest.approx(r["measured"], rel=0.01)
+    assert table.calibration == 1.0 and table.groups["a"]["ms_isolated"][0] == pytest.approx(100 - 0.01 * 56)
+
+
+def test_the_isolated_model_stays_where_savings_add_up():
+    table = _table({"a": (64, 0.2), "b": (32, 0.3)})
+    dense = {"a": 64, "b": 32}
+
+    def truth(widths):  # additive, but with a staircase the joint (linear) model cannot follow
+        return table.predict({**dense, **{g: 16 * -(-w // 16) for g, w in widths.items()}}, calibrated=False)
+
+    record = choose_model(table, _random_rows(table, truth, 30, 0), _random_rows(table, truth, 10, 1))
+    assert record["model"] == table.model == "isolated" and record["mape"] < record["mape_joint"]
+    assert "ms_isolated" not in table.groups["a"]
+
+
+def test_calibration_is_kept_within_reason():
+    assert calibrate(10.0, [1.0, 2.0], [2.0, 4.0]) == pytest.approx(2.0)
+    assert calibrate(10.0, [-1.0, -0.5], [3.0, 2.0]) == 0.25  # noise made the isolated savings negative
+    assert calibrate(10.0, [0.1, 0.1], [3.0, 3.0]) == 4.0
 
 
 def test_knapsack_meets_the_budget_and_prefers_cheap_milliseconds():

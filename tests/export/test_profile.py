@@ -55,8 +55,28 @@ def test_profile_refuses_what_it_cannot_measure(dense_ckpt):
         profile(dense_ckpt, hardware="jetson")
     with pytest.raises(ConfigError, match="one format and precision"):
         profile(dense_ckpt, format="openvino")
-    with pytest.raises(ConfigError, match="int8"):
+    with pytest.raises(ConfigError, match="int8 quantises every variant.*add data="):
         profile(dense_ckpt, format="openvino:int8")
+
+
+def test_int8_tables_time_the_quantised_export_calibrated_on_a_few_images(dense_ckpt, mini_data, tmp_path):
+    from yoloprune.export.formats import FORMATS
+    from yoloprune.export.profile import VariantTimer, calibration_args, profile
+    from yoloprune.integrations.ultralytics.model_io import load_model
+
+    ov = FORMATS["openvino"]
+    args = calibration_args(ov, "int8", mini_data, images=4)
+    assert args == {"data": str(mini_data), "fraction": 4 / 16}  # shapes-mini has 16 validation images
+    assert calibration_args(ov, "fp32", mini_data) == {} and calibration_args(FORMATS["coreml"], "int8", None) == {}
+    timer = VariantTimer(load_model(dense_ckpt)[0], ov, "int8", IMGSZ, 2, tmp_path / "v", calibration=args)
+    timer.runner(timer.with_group(next(iter(timer.dense)), 8))()
+    (xml,) = (tmp_path / "v").rglob("*.xml")
+    assert "FakeQuantize" in xml.read_text()  # the variant timed is NNCF's quantised IR, as deployed
+
+    table = profile(dense_ckpt, format="openvino:int8", data=mini_data, imgsz=IMGSZ, groups=1, validate=0, runs=3,
+                    warmup=1, cache_dir=tmp_path / "cache")
+    (group,) = table.groups.values()
+    assert table.key.precision == "int8" and table.dense_ms > 0 and all(ms > 0 for ms in group["ms"])
 
 
 def test_cli_prune_to_latency_measures_and_records_asked_predicted_measured(dense_ckpt, tmp_path):

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+from scipy.optimize import nnls
 
 from ..errors import ConfigError
 
@@ -52,6 +53,7 @@ class LatencyTable:
     validation: dict | None = None  # {"variants": [{"predicted", "measured"}], "mape", "calibration"...}
     measured_on: dict = field(default_factory=dict)  # machine info (CPU, flags) where it was measured
     calibration: float = 1.0  # measured / summed savings of whole variants (savings are not fully additive)
+    model: str = "isolated"  # what ``groups`` hold: "isolated" one-group-at-a-time timings, or "joint" (fitted)
 
     def saved_ms(self, name: str, width: int) -> float:
         """Milliseconds saved end to end when group ``name`` keeps ``width`` channels (linear between grid points)."""
@@ -86,7 +88,7 @@ class LatencyTable:
         try:
             return cls(key=TableKey(**d["key"]), dense_ms=float(d["dense_ms"]), groups=d["groups"],
                        staircase=d.get("staircase"), validation=d.get("validation"), measured_on=d.get("measured_on", {}),
-                       calibration=float(d.get("calibration", 1.0)))
+                       calibration=float(d.get("calibration", 1.0)), model=d.get("model", "isolated"))
         except (KeyError, TypeError) as e:
             raise ConfigError(f"not a yoloprune latency table ({type(e).__name__}: {e}): write one with yolo-prune "
                               "profile") from None
@@ -201,6 +203,73 @@ def close_loop(asked: float, solve, measure, tolerance: float, iterations: int):
 
 
 def calibrate(dense_ms: float, predicted_saved: list[float], measured_saved: list[float]) -> float:
-    """The factor that maps summed per-group savings to measured whole-variant savings (least squares through 0)."""
+    """The factor that maps summed per-group savings to measured whole-variant savings (least squares through 0),
+    kept within [0.25, 4]: outside it the isolated timings do not describe whole variants (see :func:`choose_model`)."""
     p, m = np.asarray(predicted_saved, float), np.asarray(measured_saved, float)
-    return float((p * m).sum() / (p * p).sum()) if (p * p).sum() > 0 else 1.0
+    return float(np.clip((p * m).sum() / (p * p).sum(), 0.25, 4.0)) if (p * p).sum() > 0 else 1.0
+
+
+def fit_joint(table: LatencyTable, rows: list[dict], ridge: float = 1e-3) -> dict[str, float]:
+    """Milliseconds each group saves when pruned to nothing, fitted on whole random variants: measured saving
+    = sum over groups of ``beta_g * (1 - w_g / d_g)`` (non-negative least squares, a small ridge).
+
+    Isolated timings (one group pruned, the rest dense) miss how groups interact; at small image sizes the
+    runtime's savings appear only when many groups shrink together. ``rows``: ``{"widths", "measured"}``
+    (``widths`` may list only the groups not at their dense width).
+    """
+    names = [n for n, g in table.groups.items() if "paired_with" not in g]
+    a = np.array([[1 - r["widths"].get(n, table.groups[n]["dense"]) / table.groups[n]["dense"] for n in names]
+                  for r in rows])
+    b = np.array([table.dense_ms - r["measured"] for r in rows])
+    lam = ridge * float(np.mean(np.sum(a * a, axis=0))) * len(rows)
+    beta, _ = nnls(np.vstack([a, np.sqrt(lam) * np.eye(len(names))]), np.concatenate([b, np.zeros(len(names))]))
+    return dict(zip(names, map(float, beta)))
+
+
+def choose_model(table: LatencyTable, fit_rows: list[dict], val_rows: list[dict]) -> dict:
+    """Pick the latency model that predicts held-out variants best, and set the table to it.
+
+    Candidates: the isolated timings scaled by one calibration factor (fitted on ``fit_rows``), and the
+    joint model (:func:`fit_joint` on ``fit_rows``). Both are judged on ``val_rows`` (mean absolute
+    percentage error of end-to-end latency); the winner's per-group curves go into ``table.groups`` (the
+    isolated ones are kept as ``ms_isolated`` when the joint model wins). Returns the validation record.
+    """
+    def mape(predict):
+        return float(np.mean([abs(predict(r) - r["measured"]) / r["measured"] for r in val_rows]))
+
+    def isolated(r, scale):
+        return table.dense_ms - scale * (table.dense_ms - table.predict({**_dense(table), **r["widths"]},
+                                                                         calibrated=False))
+
+    scale = calibrate(table.dense_ms, [table.dense_ms - isolated(r, 1.0) for r in fit_rows],
+                      [table.dense_ms - r["measured"] for r in fit_rows])
+    beta = fit_joint(table, fit_rows)
+
+    def joint(r):
+        return table.dense_ms - sum(b * (1 - r["widths"].get(n, table.groups[n]["dense"]) / table.groups[n]["dense"])
+                                    for n, b in beta.items())
+
+    scores = {"isolated": mape(lambda r: isolated(r, scale)), "joint": mape(joint)}
+    chosen = min(scores, key=scores.get)
+    record = {"mape_additive": mape(lambda r: isolated(r, 1.0)), "mape_isolated_calibrated": scores["isolated"],
+              "mape_joint": scores["joint"], "model": chosen, "mape": scores[chosen], "fit_variants": len(fit_rows),
+              "mape_note": f"{chosen} model, fitted on {len(fit_rows)} random variants, measured on "
+                           f"{len(val_rows)} others"}
+    table.model = chosen
+    if chosen == "joint":
+        table.calibration = 1.0
+        for n, b in beta.items():
+            g = table.groups[n]
+            g["ms_isolated"] = g.get("ms_isolated", g["ms"])
+            g["ms"] = [table.dense_ms - b * (1 - w / g["dense"]) for w in g["widths"]]
+        for g in table.groups.values():
+            if "paired_with" in g:
+                g["ms"] = [table.groups[g["paired_with"]]["ms"][-1]] * len(g["widths"])
+    else:
+        table.calibration = scale
+    record["calibration"] = table.calibration
+    return record
+
+
+def _dense(table: LatencyTable) -> dict[str, int]:
+    return {n: g["dense"] for n, g in table.groups.items()}

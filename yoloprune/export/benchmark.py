@@ -1,8 +1,9 @@
 """Dense vs pruned, side by side in one run: latency (median, p90), throughput, size and mAP50-95.
 
 Each (format, precision) is exported for both models and timed with its native runtime at a fixed
-thread count after warm-up: PyTorch, ONNX Runtime, OpenVINO (the inference precision that actually
-ran is read back from the compiled model and reported). CoreML and TensorRT rows come from a device
+thread count after warm-up, dense and pruned interleaved (shuffled order each round): PyTorch, ONNX
+Runtime, OpenVINO (the inference precision that actually ran is read back from the compiled model and
+reported). CoreML and TensorRT rows come from a device
 bundle run on the Mac / Jetson and merged with :func:`import_device_results`.
 """
 
@@ -10,13 +11,12 @@ from __future__ import annotations
 
 import json
 import platform
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 from ultralytics import YOLO
-from ultralytics.utils import LOGGER, TQDM
+from ultralytics.utils import LOGGER
 
 from .. import offline
 from ..data.registry import resolve_dataset
@@ -30,20 +30,10 @@ from .bundle import make_bundle
 from .exporter import export_all, size_mb
 from .formats import FORMATS, hardware as hardware_entry
 from .parity import val_map
+from .timing import interleaved_times
 
 ROW_KEYS = ("format", "precision", "target", "model", "latency_ms_median", "latency_ms_p90", "throughput_fps",
             "size_mb", "map50_95", "runtime_precision", "threads", "error")
-
-
-def _timeit(fn, warmup: int, runs: int, desc: str = "timing", console=None) -> tuple[float, float]:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in TQDM(range(runs), desc=desc, total=runs, file=console):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return float(np.median(times)), float(np.percentile(times, 90))
 
 
 def make_runner(path: Path, fmt: str, precision: str, imgsz: int, threads: int):
@@ -89,7 +79,7 @@ def benchmark(pruned, dense=None, hardware: str = "intel-cpu", formats="openvino
     the key ``target`` for the hardware (the device bundles' schema). ``log_file`` receives the
     exporters' and validators' output (``"auto"``: ``out_dir/benchmark.log`` when there is an
     ``out_dir``; None: no capture, everything on the console); the console shows one progress bar
-    per timed model. ``target=`` is the old name of ``hardware=``.
+    per format timed (dense and pruned interleaved). ``target=`` is the old name of ``hardware=``.
     """
     offline.configure_if_requested()  # YOLOPRUNE_OFFLINE=1 only
     if target is not None:
@@ -113,24 +103,24 @@ def benchmark(pruned, dense=None, hardware: str = "intel-cpu", formats="openvino
         if out_dir:
             write_outputs(report, Path(out_dir))
         return report
-    rows = []
+    rows, timed = [], []  # timed: (row, path) of every row with a local runtime, timed after all exports
     with third_party_logs_to(log_file) as console:
         for label, ckpt in (("dense", dense), ("pruned", pruned)):
             results = export_all(ckpt, formats, data=data, imgsz=imgsz, console=console, export_args=export_args)
             # the export check already validated the checkpoint and each export: reuse, do not validate twice
             checked = next((r.map50_95_pytorch for r in results if r.map50_95_pytorch is not None), None)
-            rows.append(_measure(ckpt, "pytorch", "fp32", hardware, label, imgsz, threads, warmup, runs, data_yaml,
-                                 console=console, known_map=checked))
+            rows.append(_row(ckpt, "pytorch", "fp32", hardware, label, threads, known_map=checked))
+            timed.append((rows[-1], ckpt))
             for result in results:
                 why = result.skipped or (None if result.ok else (result.error or "export failed"))
                 why = why or FORMATS[result.format].why_not_runnable()
-                if why:
-                    rows.append({**dict.fromkeys(ROW_KEYS), "format": result.format, "precision": result.precision,
-                                 "target": hardware, "model": label, "size_mb": result.size_mb, "error": why})
-                    continue
-                rows.append(_measure(Path(result.file), result.format, result.precision, hardware, label, imgsz,
-                                     threads, warmup, runs, data_yaml, result.size_mb, console=console,
-                                     known_map=result.map50_95))
+                rows.append(_row(result.file, result.format, result.precision, hardware, label, threads,
+                                 result.size_mb, known_map=result.map50_95, error=why))
+                if not why:
+                    timed.append((rows[-1], Path(result.file)))
+        for fmt_precision in dict.fromkeys((r["format"], r["precision"]) for r, _ in timed):
+            _time_side_by_side([(r, p) for r, p in timed if (r["format"], r["precision"]) == fmt_precision],
+                               imgsz, threads, warmup, runs, data_yaml, console)
     report = {**settings, "benchmarks": rows, "summary": summarize(rows)}
     if out_dir:
         write_outputs(report, Path(out_dir))
@@ -147,19 +137,33 @@ def machine_info() -> dict:
     return {"cpu": _cpu_name(text), "cpu_flags": sorted(flags), "system": platform.platform()}
 
 
-def _measure(path, fmt, precision, target, label, imgsz, threads, warmup, runs, data_yaml, size=None, console=None,
-             known_map=None) -> dict:
-    row = {**dict.fromkeys(ROW_KEYS), "format": fmt, "precision": precision, "target": target, "model": label,
-           "threads": threads, "size_mb": size if size is not None else size_mb(Path(path))}
-    try:
-        run, row["runtime_precision"] = make_runner(Path(path), fmt, precision, imgsz, threads)
-        row["latency_ms_median"], row["latency_ms_p90"] = _timeit(run, warmup, runs, f"timing {label} {fmt}:{precision}",
-                                                                  console)
+def _row(path, fmt, precision, target, label, threads, size=None, known_map=None, error=None) -> dict:
+    size = size if size is not None or error else size_mb(Path(path))
+    return {**dict.fromkeys(ROW_KEYS), "format": fmt, "precision": precision, "target": target, "model": label,
+            "threads": None if error else threads, "size_mb": size, "map50_95": known_map, "error": error}
+
+
+def _time_side_by_side(items: list[tuple[dict, Path]], imgsz, threads, warmup, runs, data_yaml, console) -> None:
+    """Time one format's models (dense and pruned) interleaved, then fill in their rows (and mAP if not known)."""
+    ready, fns = [], []
+    for row, path in items:
+        try:
+            run, row["runtime_precision"] = make_runner(Path(path), row["format"], row["precision"], imgsz, threads)
+            ready.append((row, path))
+            fns.append(run)
+        except Exception as e:  # a broken runtime is one row's error, not the run's end
+            row["error"] = f"{type(e).__name__}: {e}"
+    if not fns:
+        return
+    desc = f"timing {' vs '.join(r['model'] for r, _ in ready)} {ready[0][0]['format']}:{ready[0][0]['precision']}"
+    for (row, path), times in zip(ready, interleaved_times(fns, runs, warmup, desc=desc, console=console)):
+        row["latency_ms_median"], row["latency_ms_p90"] = float(np.median(times)), float(np.percentile(times, 90))
         row["throughput_fps"] = 1000.0 / row["latency_ms_median"]
-        row["map50_95"] = known_map if known_map is not None else _map(path, fmt, precision, data_yaml, imgsz)
-    except Exception as e:  # a broken runtime is one row's error, not the run's end
-        row["error"] = f"{type(e).__name__}: {e}"
-    return row
+        try:
+            if row["map50_95"] is None:
+                row["map50_95"] = _map(path, row["format"], row["precision"], data_yaml, imgsz)
+        except Exception as e:
+            row["error"] = f"{type(e).__name__}: {e}"
 
 
 def summarize(rows: list[dict]) -> dict:

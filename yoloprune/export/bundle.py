@@ -36,6 +36,8 @@ def make_bundle(models: dict[str, Path], device: Hardware, imgsz: int, out_dir: 
     write_text_atomic(
         f"yoloprune device bundle for {device.name} (dense vs pruned, imgsz {imgsz}).\n\n"
         f"Run:\n  {device.run_command}\nCheck the bundle on any machine first:\n  python3 run_benchmark.py --dry-run\n"
+        "Rows timed on a Mac are labelled mac (chip and compute units in the note), never iphone: the phone's own\n"
+        "numbers come from Xcode's Core ML performance report on the phone.\n"
         "Then merge the results into the local report:\n"
         "  yolo-prune benchmark merge=results.json project=<project> name=<name> exist_ok=True\n",
         bundle / "README.txt",

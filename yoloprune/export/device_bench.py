@@ -1,20 +1,26 @@
 #!/usr/bin/env python3
-"""Standalone device benchmark shipped inside a yoloprune device bundle (needs no yoloprune install).
+"""Standalone device benchmark shipped inside a yoloprune device bundle or profile kit (needs no yoloprune install).
 
-On a Jetson: builds TensorRT engines from the bundled ONNX with ``trtexec`` (FP16 / INT8) and reads
-its latency percentiles. On a Mac: times the bundled CoreML packages with ``coremltools`` predict
-(for the iPhone itself, open them in Xcode's Core ML performance report). ``--dry-run`` times the
-bundled ONNX models with ONNX Runtime on any machine, to check the bundle before shipping it.
-Writes ``results.json`` with the same row schema as ``yolo-prune benchmark``; merge it back with
-``yolo-prune benchmark merge=results.json project=... name=...``.
+Benchmark (a bundle's ``manifest.json``): on a Jetson, builds TensorRT engines from the bundled ONNX with
+``trtexec`` (FP16 / INT8) and reads its latency percentiles; on a Mac, times the bundled CoreML packages
+with ``coremltools`` predict, labelled ``mac`` with the chip and compute units (for the iPhone itself, use
+Xcode's Core ML performance report on the phone). ``--dry-run`` times the bundled ONNX models with ONNX
+Runtime on any machine, to check the bundle before shipping it. Writes ``results.json`` with the same row
+schema as ``yolo-prune benchmark``; merge it back with ``yolo-prune benchmark merge=results.json ...``.
+
+Profile (``--profile``, a kit's ``kit.json``): times every variant of the kit, each set (one group's widths,
+the staircase, one random variant) interleaved with the dense model, and writes ``timings.json``; bring it
+back with ``yolo-prune profile merge=timings.json``.
 """
 
 import argparse
 import json
 import platform
+import random
 import re
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -84,45 +90,165 @@ def jetson(manifest, runs):
     return rows
 
 
-def mac(manifest, runs):
+def _mac_chip():
+    try:
+        return subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return platform.processor()
+
+
+def _coreml_runner(path, imgsz, compute_units):
+    """A zero-argument callable running one CoreML prediction (macOS only)."""
     import coremltools as ct
     import numpy as np
     from PIL import Image
 
+    model = ct.models.MLModel(str(path), compute_units=getattr(ct.ComputeUnit, compute_units))
+    name = model.get_spec().description.input[0].name
+    img = Image.fromarray((np.random.default_rng(0).random((imgsz, imgsz, 3)) * 255).astype("uint8"))
+    return lambda: model.predict({name: img})
+
+
+def _onnx_runner(path, imgsz):
+    import numpy as np
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    name = sess.get_inputs()[0].name
+    x = np.random.default_rng(0).random([1, 3, imgsz, imgsz], dtype=np.float32)
+    return lambda: sess.run(None, {name: x})
+
+
+def mac(manifest, runs, compute_units="ALL"):
     rows = []
     for item in manifest["models"]:
         for pkg in item.get("coreml", []):
-            model = ct.models.MLModel(str(HERE / pkg["path"]))
-            name = model.get_spec().description.input[0].name
-            img = Image.fromarray((np.random.default_rng(0).random((manifest["imgsz"], manifest["imgsz"], 3)) * 255).astype("uint8"))
+            run = _coreml_runner(HERE / pkg["path"], manifest["imgsz"], compute_units)
             for _ in range(3):
-                model.predict({name: img})
+                run()
             times = []
             for _ in range(runs):
                 t = time.perf_counter()
-                model.predict({name: img})
+                run()
                 times.append((time.perf_counter() - t) * 1000)
             med, p90 = _percentiles(times)
-            rows.append(_row("coreml", pkg["precision"], "iphone", item["model"], med, p90, _size(HERE / pkg["path"]),
-                             note=f"Mac {platform.machine()} proxy; use Xcode's Core ML performance report on the iPhone"))
+            rows.append(_row("coreml", pkg["precision"], "mac", item["model"], med, p90, _size(HERE / pkg["path"]),
+                             note=f"measured on a Mac: {_mac_chip()}, compute units {compute_units} (not the iPhone: "
+                                  "use Xcode's Core ML performance report on the phone)"))
     return rows
+
+
+# ----------------------------------------------------------------------------- profile kits
+def _interleaved(fns, runs, warmup, seed=0):
+    """Median ms of each callable, timed round-robin in a shuffled order each round."""
+    for fn in fns:
+        for _ in range(warmup):
+            fn()
+    times, order, rng = [[] for _ in fns], list(range(len(fns))), random.Random(seed)
+    for _ in range(runs):
+        rng.shuffle(order)
+        for i in order:
+            t = time.perf_counter()
+            fns[i]()
+            times[i].append((time.perf_counter() - t) * 1000)
+    return [_percentiles(t)[0] for t in times]
+
+
+def _trtexec_median(engine, runs):
+    trtexec = shutil.which("trtexec") or "/usr/src/tensorrt/bin/trtexec"
+    out = subprocess.run([trtexec, f"--loadEngine={engine}", f"--iterations={runs}", "--avgRuns=1",
+                          "--percentile=50", "--warmUp=200", "--useSpinWait"], capture_output=True, text=True).stdout
+    found = re.findall(r"percentile\(50%\) = ([\d.]+) ms", out)
+    if not found:
+        sys.exit(f"trtexec could not time {engine}: run it by hand to see why")
+    return float(found[-1])
+
+
+def _build_engines(kit, precision):
+    trtexec = shutil.which("trtexec") or "/usr/src/tensorrt/bin/trtexec"
+    engines = {}
+    for vid, v in kit["variants"].items():
+        engine = HERE / "engines" / f"{vid}_{precision}.engine"
+        engine.parent.mkdir(exist_ok=True)
+        if not engine.exists():
+            flags = ["--fp16"] if precision == "fp16" else ["--int8", "--fp16"]  # int8: dummy scales, latency only
+            done = subprocess.run([trtexec, f"--onnx={HERE / v['file']}", f"--saveEngine={engine}", *flags],
+                                  capture_output=True, text=True)
+            if done.returncode or not engine.exists():
+                sys.exit(f"trtexec could not build {v['file']} ({precision}): {done.stdout[-500:]}")
+        engines[vid] = engine
+    return engines
+
+
+def profile(kit, runs, warmup, rounds, dry_run, compute_units):
+    """Time every set of the kit on this device; the timings.json content."""
+    imgsz, sets = kit["imgsz"], kit["sets"]
+    ids = [["dense", *s["variants"]] for s in sets]
+    if dry_run or kit["runtime"] == "coreml":
+        if dry_run and kit["ships"] != "onnx":
+            sys.exit("--dry-run times ONNX kits (the Jetson's); a CoreML kit needs a Mac")
+        files = {vid: HERE / v["file"] for vid, v in kit["variants"].items()}  # "dense" among them
+        runner = (lambda vid: _onnx_runner(files[vid], imgsz)) if dry_run else \
+            (lambda vid: _coreml_runner(files[vid], imgsz, compute_units))
+        dense = runner("dense")
+        medians = []
+        for n, group in enumerate(ids):
+            print(f"set {n + 1}/{len(ids)}", flush=True)
+            medians.append(_interleaved([dense, *(runner(v) for v in group[1:])], runs, warmup, seed=n))
+        if dry_run:
+            hardware, machine = "dry-run", {"cpu": platform.processor() or platform.machine(),
+                                            "runtime": "onnxruntime CPU", "platform": platform.platform()}
+        else:
+            hardware, machine = "mac", {"chip": _mac_chip(), "compute_units": compute_units,
+                                        "platform": platform.platform(), "runtime": "coremltools predict"}
+    else:  # TensorRT: one trtexec process per timing, so sets are interleaved over rounds in a shuffled order
+        engines = _build_engines(kit, kit["precision"])  # "dense" among them
+        medians = []
+        for n, group in enumerate(ids):
+            print(f"set {n + 1}/{len(ids)}", flush=True)
+            per_round = {v: [] for v in group}
+            rng = random.Random(n)
+            for _ in range(rounds):
+                order = list(group)
+                rng.shuffle(order)
+                for v in order:
+                    per_round[v].append(_trtexec_median(engines[v], runs))
+            medians.append([_percentiles(per_round[v])[0] for v in group])
+        hardware, machine = "jetson", {"platform": platform.platform(), "runtime": f"TensorRT trtexec ({kit['precision']})",
+                                       "model": Path("/proc/device-tree/model").read_text().strip("\x00\n")
+                                       if Path("/proc/device-tree/model").exists() else platform.machine()}
+    return {"kind": "yoloprune-profile-timings", "hardware": hardware, "fingerprint": kit["fingerprint"],
+            "machine": machine, "runs": runs, "sets": [{"variants": g, "ms": m} for g, m in zip(ids, medians)]}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dry-run", action="store_true", help="time the bundled ONNX models with ONNX Runtime here")
-    ap.add_argument("--runs", type=int, default=50)
-    ap.add_argument("--out", default=str(HERE / "results.json"))
+    ap.add_argument("--runs", type=int, default=None, help="timed runs per model (default 50; --profile: 30)")
+    ap.add_argument("--out", default=None, help="default: results.json (timings.json with --profile) here")
+    ap.add_argument("--profile", action="store_true", help="time a profile kit's variants (kit.json)")
+    ap.add_argument("--compute-units", default="ALL", choices=["ALL", "CPU_AND_NE", "CPU_ONLY", "CPU_AND_GPU"],
+                    help="CoreML compute units on a Mac")
+    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=3, help="TensorRT profile: shuffled rounds of trtexec runs per set")
     args = ap.parse_args()
+    if args.profile:
+        kit = json.loads((HERE / "kit.json").read_text())
+        timings = profile(kit, args.runs or 30, args.warmup, args.rounds, args.dry_run, args.compute_units)
+        out = Path(args.out or HERE / "timings.json")
+        out.write_text(json.dumps(timings, indent=2))
+        print(f"wrote {out}: bring it back with  yolo-prune profile merge={out.name}  (kit.json beside it)")
+        return
     manifest = json.loads((HERE / "manifest.json").read_text())
+    runs = args.runs or 50
     if args.dry_run:
-        rows = dry_run(manifest, args.runs)
+        rows = dry_run(manifest, runs)
     elif manifest["target"] == "jetson":
-        rows = jetson(manifest, args.runs)
+        rows = jetson(manifest, runs)
     else:
-        rows = mac(manifest, args.runs)
+        rows = mac(manifest, runs, args.compute_units)
     result = {"target": manifest["target"], "machine": platform.platform(), "benchmarks": rows}
-    Path(args.out).write_text(json.dumps(result, indent=2))
+    Path(args.out or HERE / "results.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
 
 

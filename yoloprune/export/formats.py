@@ -222,6 +222,7 @@ class Hardware:
     measured_here: bool  # True: timed on this machine; False: a device bundle is written for it
     bundle_formats: tuple[str, ...] = ()  # what its device bundle ships
     run_command: str = ""  # how the bundle is run on the device
+    kit_format: str = ""  # what its profile kit ships: the file its runtime reads (TensorRT builds from ONNX)
 
     @property
     def precisions(self) -> tuple[str, ...]:
@@ -233,9 +234,13 @@ HARDWARE: dict[str, Hardware] = {
     for h in (
         Hardware("intel-cpu", "openvino", True),
         Hardware("jetson", "engine", False, ("onnx",),
-                 "python3 run_benchmark.py        # on the Jetson (JetPack's trtexec builds the engines)"),
+                 "python3 run_benchmark.py        # on the Jetson (JetPack's trtexec builds the engines)", "onnx"),
         Hardware("iphone", "coreml", False, ("onnx", "coreml"),
-                 "python3 run_benchmark.py        # on a Mac with coremltools; Xcode > Core ML report for the iPhone"),
+                 "open each package in Xcode > Core ML performance report on the iPhone (run_benchmark.py on a Mac "
+                 "times the Mac, labelled mac)", "coreml"),
+        Hardware("mac", "coreml", False, ("coreml",),
+                 "python3 run_benchmark.py        # on the Mac with coremltools (--compute-units ALL|CPU_AND_NE|...)",
+                 "coreml"),
     )
 }
 

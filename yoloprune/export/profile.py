@@ -6,17 +6,19 @@ exporter and timed with the format's own runtime (OpenVINO with the precision hi
 the group's variants and the dense model interleaved, medians of ``runs`` rounds. One group (the
 widest) is also timed at every multiple of 8 near its dense width: the staircase ``round_to=auto``
 reads. Then ``validate`` random variants are measured against the table's prediction (mean absolute
-percentage error). Tables are cached by key under ``$YOLOPRUNE_HOME/latency``: profiling the same
+percentage error). INT8 (OpenVINO): every variant is quantised by Ultralytics' own NNCF export, as deployed,
+calibrated on a handful of the dataset's validation images (``data=``): where NNCF puts its quantisers
+depends on the graph, not on the calibration ranges, so the timing is the deployed model's. Tables are cached by key under ``$YOLOPRUNE_HOME/latency``: profiling the same
 model, runtime, precision, image size and thread count again is instant.
 """
 
 from __future__ import annotations
 
 import copy
+import math
 import random
-from functools import cached_property
+from functools import cached_property, partial
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -24,8 +26,10 @@ from ultralytics import YOLO
 from ultralytics.utils import TQDM
 
 from .. import offline
-from ..core.latency import LatencyTable, TableKey, calibrate, fingerprint
+from ..core.latency import LatencyTable, TableKey, calibrate, choose_model, fingerprint
 from ..core.prune import GroupLayout, group_layout, pruned_to
+from ..data.loaders import load_dataset
+from ..data.registry import IMAGE_SUFFIXES, resolve_dataset
 from ..errors import ConfigError
 from ..integrations.ultralytics.model_io import load_model, save_pruned
 from ..io import write_json_atomic
@@ -33,26 +37,47 @@ from ..logs import third_party_logs_to
 from ..reporting.plots import plot_latency_table
 from .benchmark import machine_info
 from .formats import QUANTIZE, ExportFormat, hardware as hardware_entry, parse_formats
+from .timing import interleaved_medians
 
 GRID = (0.75, 0.5, 0.25)  # fractions of each group's dense width
+
+
+TIMED_MS = 300  # each median of a profile rests on at least this much timing of one model
+CALIBRATION_IMAGES = 8  # per int8 variant: its quantiser placement, hence its latency, does not depend on them
 
 
 def _round8(width: float, dense: int) -> int:
     return int(min(dense, max(8, 8 * round(width / 8))))
 
 
+def calibration_args(fmt: ExportFormat, precision: str, data, images: int = CALIBRATION_IMAGES) -> dict:
+    """Ultralytics export arguments calibrating an int8 variant on ``images`` validation images ({} otherwise)."""
+    if precision != "int8" or not fmt.int8_calibrates:
+        return {}
+    if data is None:
+        raise ConfigError(f"timing {fmt.name}:int8 quantises every variant with calibration images: add "
+                          "data=<dataset name or YAML> (a few validation images are used)")
+    info = load_dataset(data)
+    val = info["val"] if isinstance(info["val"], list) else [info["val"]]
+    n = sum(1 for v in val for p in Path(v).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    if n == 0:
+        raise ConfigError(f"dataset {data!r} has no validation images to calibrate int8 with")
+    return {"data": str(resolve_dataset(data)), "fraction": min(1.0, images / n)}
+
+
 class VariantTimer:
     """Builds pruned variants of one dense model and times them with a format's runner, interleaved.
 
     ``deployed=False`` (profiling many variants): a plain ONNX export that the format's runtime reads
-    directly (OpenVINO compiles ONNX itself), fast. ``deployed=True`` (the closed loop, final checks): the
-    format's own Ultralytics export (an OpenVINO IR, a simplified ONNX), as a user deploys it.
+    directly (OpenVINO compiles ONNX itself), fast. ``deployed=True`` (the closed loop, final checks) and
+    int8 (quantised by the export): the format's own Ultralytics export (an OpenVINO IR, a simplified ONNX),
+    as a user deploys it; ``calibration`` are its int8 arguments (:func:`calibration_args`).
     """
 
     def __init__(self, model, fmt: ExportFormat, precision: str, imgsz: int, threads: int, workdir: Path,
-                 deployed: bool = False):
+                 deployed: bool = False, calibration: dict | None = None):
         self.model, self.fmt, self.precision, self.imgsz, self.threads = model, fmt, precision, imgsz, threads
-        self.workdir, self.deployed = workdir, deployed
+        self.workdir, self.deployed, self.calibration = workdir, deployed or bool(calibration), calibration or {}
         self._count = 0
 
     @cached_property
@@ -71,40 +96,39 @@ class VariantTimer:
     def with_group(self, name: str, width: int, base: dict[str, int] | None = None) -> dict[str, int]:
         return self.layout.with_width(name, width, base)
 
-    def runner(self, widths: dict[str, int] | None = None):
-        """A zero-argument callable running one inference of the variant with ``widths`` (None: as it is)."""
+    def export(self, widths: dict[str, int] | None = None) -> Path:
+        """The variant with ``widths`` (None: the model as it is) exported; its file or folder."""
         net = self.model if widths is None or widths == self.dense else pruned_to(self.model, widths, self.imgsz)
         self._count += 1
         pt = save_pruned(net, self.workdir / f"v{self._count}.pt", source=f"variant-{self._count}", meta={})
         if self.deployed:
             exported = YOLO(str(pt)).export(format=self.fmt.name, imgsz=self.imgsz, quantize=QUANTIZE[self.precision],
-                                            verbose=False)
+                                            verbose=False, **self.calibration)
         else:
             exported = YOLO(str(pt)).export(format="onnx", imgsz=self.imgsz, simplify=False, verbose=False)
-        run, _ = self.fmt.runner(Path(exported), self.precision, self.imgsz, self.threads)
+        return Path(exported)
+
+    def runner(self, widths: dict[str, int] | None = None):
+        """A zero-argument callable running one inference of the variant with ``widths`` (None: as it is)."""
+        run, _ = self.fmt.runner(self.export(widths), self.precision, self.imgsz, self.threads)
         return run
 
-
-def interleaved_medians(fns: list, runs: int, warmup: int, seed: int = 0) -> list[float]:
-    """Median ms of each callable, timed round-robin in a shuffled order each round (drift hits all alike)."""
-    for fn in fns:
-        for _ in range(warmup):
-            fn()
-    times = [[] for _ in fns]
-    order, rng = list(range(len(fns))), random.Random(seed)
-    for _ in range(runs):
-        rng.shuffle(order)
-        for i in order:
-            t = time.perf_counter()
-            fns[i]()
-            times[i].append((time.perf_counter() - t) * 1000)
-    return [float(np.median(t)) for t in times]
+    def random_widths(self, rng: random.Random, low: float, names=None) -> dict[str, int]:
+        """A random variant: every group (of ``names``) at a uniform fraction in [low, 1] of its width."""
+        widths = dict(self.dense)
+        for g in names or self.dense:
+            widths = self.with_group(g, _round8(rng.uniform(low, 1.0) * self.dense[g], self.dense[g]), widths)
+        return widths
 
 
 def profile(model, hardware: str = "intel-cpu", format: str = "openvino:fp32", imgsz: int = 640, threads: int = 2,
             fractions=GRID, runs: int = 15, warmup: int = 3, validate: int = 10, seed: int = 0, out_dir=None,
-            cache_dir=None, log_file="auto", groups: int | None = None) -> LatencyTable:
+            cache_dir=None, log_file="auto", groups: int | None = None, data=None, fit: int | None = None) -> LatencyTable:
     """The latency table of ``model`` (a ``.pt`` or ``.yaml``) on this machine for ``format`` (one precision).
+
+    ``data`` (a dataset name or YAML) calibrates int8 variants; other precisions need none. ``fit`` random
+    variants (default: twice the free groups) fit the joint latency model, judged with the isolated one on
+    ``validate`` other random variants; the better predictor is the table's model (``table.model``).
 
     ``groups`` profiles only the first N groups (tests; the rest are predicted as free to prune, so a
     partial table is for checking the machinery, not for pruning). Writes ``latency_table.json`` and
@@ -113,35 +137,34 @@ def profile(model, hardware: str = "intel-cpu", format: str = "openvino:fp32", i
     offline.configure_if_requested()
     device = hardware_entry(hardware)
     if not device.measured_here:
-        raise ConfigError(f"hardware={hardware} is not this machine: run the profile inside its device bundle and "
-                          "bring the table back with 'yolo-prune profile merge=<table.json>'")
+        raise ConfigError(f"hardware={hardware} is not this machine: write a profile kit for it ('yolo-prune profile "
+                          f"hardware={hardware} ...'), time it on the device and bring the table back with "
+                          "'yolo-prune profile merge=<kit>/timings.json'")
     items = parse_formats(format)
     if len(items) != 1:
         raise ConfigError(f"format={format!r}: profile one format and precision, e.g. format=openvino:fp32")
     (fmt, precision), = items
     if fmt.runner is None:
         raise ConfigError(f"format {fmt.name} cannot be timed on this machine: profile openvino or onnx here")
-    if precision == "int8":
-        raise ConfigError("profiling int8 needs a calibrated export per variant, not supported yet: profile "
-                          "openvino:fp32 (or :bf16) and prune to that table")
     why = fmt.precision_unavailable(precision)
     if why:
         raise ConfigError(why)
     if imgsz % 32:
         raise ConfigError(f"imgsz={imgsz} must be a multiple of 32")
+    calibration = calibration_args(fmt, precision, data)
     net, _ = load_model(model)
     out = Path(out_dir) if out_dir else None
     if log_file == "auto":
         log_file = out / "profile.log" if out else None
     with tempfile.TemporaryDirectory() as tmp:
-        timer = VariantTimer(net, fmt, precision, imgsz, threads, Path(tmp))
+        timer = VariantTimer(net, fmt, precision, imgsz, threads, Path(tmp), calibration=calibration)
         key = TableKey(hardware, fmt.name, precision, imgsz, 1, threads, fingerprint(timer.dense))
         cached = cached_path(key, cache_dir)
         if cached.exists() and groups is None:
             table = LatencyTable.load(cached)
         else:
             with third_party_logs_to(log_file) as console:
-                table = _measure(timer, key, fractions, runs, warmup, validate, seed, groups, console)
+                table = _measure(timer, key, fractions, runs, warmup, validate, fit, seed, groups, console)
             if groups is None:
                 write_json_atomic(table.to_dict(), cached)
     if out:
@@ -150,19 +173,19 @@ def profile(model, hardware: str = "intel-cpu", format: str = "openvino:fp32", i
     return table
 
 
-def _measure(timer: VariantTimer, key: TableKey, fractions, runs, warmup, validate, seed, limit, console) -> LatencyTable:
+def _measure(timer: VariantTimer, key: TableKey, fractions, runs, warmup, validate, fit, seed, limit,
+             console) -> LatencyTable:
     names = list(timer.dense)[:limit] if limit else list(timer.dense)
     dense_fn = timer.runner()
-    table = LatencyTable(key=key, dense_ms=0.0, measured_on=machine_info())
+    # enough rounds that each median rests on ~TIMED_MS of runs: a small model's savings are fractions of a ms
+    runs = max(runs, math.ceil(TIMED_MS / interleaved_medians([dense_fn], 5, warmup)[0]))
+    table = LatencyTable(key=key, dense_ms=0.0, measured_on={**machine_info(), "runs": runs})
     dense_samples = []
     for name in TQDM(names, desc="profiling groups", file=console):
         d = timer.dense[name]
-        widths = sorted({_round8(f * d, d) for f in fractions} - {d})
+        widths = grid_widths(d, fractions)
         if name in timer.partner and timer.partner[name] in table.groups:
-            # the twin half of a split block moves with the group measured first, which holds the pair's
-            # saving; this one adds none (the latency model is additive)
-            table.groups[name] = {"dense": d, "widths": [*widths, d], "ms": [table.groups[timer.partner[name]]["ms"][-1]]
-                                  * (len(widths) + 1), "paired_with": timer.partner[name]}
+            table.groups[name] = twin_entry(table, timer.partner[name], d, widths)
             continue
         fns = [timer.runner(timer.with_group(name, w)) for w in widths]
         ms = interleaved_medians([dense_fn, *fns], runs, warmup, seed)
@@ -177,26 +200,54 @@ def _measure(timer: VariantTimer, key: TableKey, fractions, runs, warmup, valida
     fns = [timer.runner(timer.with_group(widest, w)) for w in fine]
     table.staircase = {"group": widest, "widths": fine,
                        "ms": interleaved_medians(fns, runs, warmup, seed)}
+    if fit is None:
+        fit = max(20, 2 * sum("paired_with" not in g for g in table.groups.values()))
     if validate:
-        table.validation = validate_table(table, timer, validate, runs, warmup, seed, fractions, console, names)
+        timed = partial(random_rows, table, timer, runs=runs, warmup=warmup, low=min(fractions), names=names,
+                        console=console)
+        fit_rows = timed(fit, seed + 2, "timing random variants for the joint model") if fit else []
+        val_rows = timed(validate, seed + 1, "validating the latency model")
+        table.validation = choose_model(table, fit_rows, val_rows) if fit_rows else validation_summary(table, val_rows)
+        table.validation["variants"] = val_rows
     return table
 
 
-def validate_table(table: LatencyTable, timer: VariantTimer, n: int, runs: int, warmup: int, seed: int,
-                   fractions, console=None, names=None) -> dict:
-    """Predicted vs measured end-to-end latency of ``n`` random variants (each timed interleaved with dense)."""
-    rng = random.Random(seed + 1)
-    low = min(fractions)
+def twin_entry(table: LatencyTable, twin: str, dense: int, widths: list[int]) -> dict:
+    """The second half of a split block: it moves with its ``twin`` (measured first, which holds the pair's
+    saving), so it saves nothing of its own (the latency model is additive)."""
+    return {"dense": dense, "widths": [*widths, dense], "ms": [table.groups[twin]["ms"][-1]] * (len(widths) + 1),
+            "paired_with": twin}
+
+
+def grid_widths(dense: int, fractions) -> list[int]:
+    """The widths a group is measured at, below its dense width, ascending."""
+    return sorted({_round8(f * dense, dense) for f in fractions} - {dense})
+
+
+def random_rows(table: LatencyTable, timer: VariantTimer, n: int, seed: int, desc: str, runs: int, warmup: int,
+                low: float, names=None, console=None) -> list[dict]:
+    """``n`` random variants (every group at a uniform fraction in [low, 1]), each timed interleaved with dense."""
+    rng = random.Random(seed)
     dense_fn = timer.runner()
     rows = []
-    for _ in TQDM(range(n), desc="validating the latency model", file=console):
-        widths = dict(timer.dense)
-        for g in names or timer.dense:
-            widths = timer.with_group(g, _round8(rng.uniform(low, 1.0) * timer.dense[g], timer.dense[g]), widths)
+    for _ in TQDM(range(n), desc=desc, file=console):
+        widths = timer.random_widths(rng, low, names)
         dense_ms, variant_ms = interleaved_medians([dense_fn, timer.runner(widths)], runs, warmup, seed)
-        measured = variant_ms * table.dense_ms / dense_ms  # drift since the table was measured, removed
-        predicted = table.predict(widths, calibrated=False)
-        rows.append({"predicted": predicted, "measured": measured, "raw_ms": variant_ms, "dense_ms": dense_ms})
+        rows.append(validation_row(table, widths, variant_ms, dense_ms))
+    return rows
+
+
+def validation_row(table: LatencyTable, widths: dict[str, int], variant_ms: float, dense_ms: float) -> dict:
+    """One random variant: the table's (uncalibrated) prediction vs its measurement, drift since the table removed
+    (``dense_ms`` is the dense model timed beside the variant)."""
+    return {"predicted": table.predict(widths, calibrated=False), "measured": variant_ms * table.dense_ms / dense_ms,
+            "raw_ms": variant_ms, "dense_ms": dense_ms,
+            "widths": {g: w for g, w in widths.items() if w != table.groups.get(g, {}).get("dense", w)}}
+
+
+def validation_summary(table: LatencyTable, rows: list[dict]) -> dict:
+    """MAPE of the additive model and of the calibrated one (fitted on one half, judged on the other); sets the
+    table's calibration (fitted on all rows)."""
 
     def mape(rs, scale):
         return float(np.mean([abs(table.dense_ms - scale * (table.dense_ms - r["predicted"]) - r["measured"])
@@ -219,11 +270,11 @@ class LatencyMeter:
     model is exported and compiled once, however many candidates are compared with it."""
 
     def __init__(self, dense_model, format: str, imgsz: int, threads: int = 2, runs: int = 30, warmup: int = 5,
-                 seed: int = 0):
+                 seed: int = 0, data=None):
         (self.fmt, self.precision), = parse_formats(format)
-        if self.fmt.runner is None or self.precision == "int8":
-            raise ConfigError(f"{format}: the closed loop measures openvino fp32/bf16/fp16 or onnx here (int8 needs "
-                              "a calibrated export: check it with yolo-prune benchmark)")
+        if self.fmt.runner is None:
+            raise ConfigError(f"{format}: the closed loop measures openvino or onnx on this machine")
+        self.calibration = calibration_args(self.fmt, self.precision, data)
         self.imgsz, self.threads, self.runs, self.warmup, self.seed = imgsz, threads, runs, warmup, seed
         self._tmp = tempfile.TemporaryDirectory()
         self._count = 0
@@ -235,7 +286,8 @@ class LatencyMeter:
         folder.mkdir()
         net = load_model(model)[0] if isinstance(model, (str, Path)) else model
         with third_party_logs_to(folder / "export.log"):
-            return VariantTimer(net, self.fmt, self.precision, self.imgsz, self.threads, folder, deployed=True).runner()
+            return VariantTimer(net, self.fmt, self.precision, self.imgsz, self.threads, folder, deployed=True,
+                                calibration=self.calibration).runner()
 
     def compare(self, model) -> dict:
         """``{"dense_ms", "pruned_ms", "ratio"}`` (ratio = model / dense), from one interleaved run."""
@@ -244,17 +296,11 @@ class LatencyMeter:
 
 
 def measure_speedup(dense_model, pruned_model, format: str, imgsz: int, threads: int = 2, runs: int = 30,
-                    warmup: int = 5, seed: int = 0) -> dict:
+                    warmup: int = 5, seed: int = 0, data=None) -> dict:
     """Dense vs pruned end to end as deployed, interleaved: ``{"dense_ms", "pruned_ms", "ratio"}``."""
-    return LatencyMeter(dense_model, format, imgsz, threads, runs, warmup, seed).compare(pruned_model)
+    return LatencyMeter(dense_model, format, imgsz, threads, runs, warmup, seed, data).compare(pruned_model)
 
 
 def cached_path(key: TableKey, cache_dir=None) -> Path:
     """Where the table with ``key`` lives in the cache (``$YOLOPRUNE_HOME/latency``)."""
     return (Path(cache_dir) if cache_dir else offline.yoloprune_home() / "latency") / f"{key.slug()}.json"
-
-
-def merge(table_json, cache_dir=None) -> Path:
-    """Bring a table measured elsewhere (a device bundle) into the cache, where pruning finds it by key."""
-    table = LatencyTable.load(table_json)
-    return write_json_atomic(table.to_dict(), cached_path(table.key, cache_dir))

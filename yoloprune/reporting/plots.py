@@ -90,6 +90,8 @@ def plot_latency_table(table, path: Path) -> Path:
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
     for ax, name in zip(axes, names):
         g = table.groups[name]
+        if "ms_isolated" in g:  # the joint model's line over what the group saved alone
+            ax.step(g["widths"], g["ms_isolated"], where="post", marker=".", color="#bbb")
         ax.step(g["widths"], g["ms"], where="post", marker=".", color="#1f77b4")
         ax.set_title(name.replace("model.", "").replace(".conv", ""), fontsize=6)
         ax.tick_params(labelsize=5)
@@ -103,9 +105,11 @@ def plot_latency_table(table, path: Path) -> Path:
     if table.validation:
         ax = axes[i]
         v = table.validation["variants"]
-        calibrated = [table.dense_ms - table.calibration * (table.dense_ms - r["predicted"]) for r in v]
-        ax.scatter([r["measured"] for r in v], [r["predicted"] for r in v], s=8, color="#bbb", label="additive")
-        ax.scatter([r["measured"] for r in v], calibrated, s=8, color="#1f77b4", label="calibrated")
+        dense = {n: g["dense"] for n, g in table.groups.items()}
+        model = [table.predict({**dense, **r["widths"]}) if "widths" in r else
+                 table.dense_ms - table.calibration * (table.dense_ms - r["predicted"]) for r in v]
+        ax.scatter([r["measured"] for r in v], [r["predicted"] for r in v], s=8, color="#bbb", label="isolated, summed")
+        ax.scatter([r["measured"] for r in v], model, s=8, color="#1f77b4", label=f"{table.model} model")
         ax.legend(fontsize=5)
         lo, hi = min(r["measured"] for r in v), max(r["measured"] for r in v)
         ax.plot([lo, hi], [lo, hi], color="grey", linewidth=0.8)

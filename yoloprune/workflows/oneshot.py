@@ -71,7 +71,7 @@ def prune(model: str | Path, config: PruneConfig | None = None, *, data: str | P
 
     latency = None
     if config.target == "latency":
-        net, ckpt, report, latency = _latency_loop(model, nc, config, check, pruned)
+        net, ckpt, report, latency = _latency_loop(model, nc, config, check, pruned, data)
     else:
         net, ckpt, report = pruned(config)
     out = run_dir(project, name, exist_ok)
@@ -83,7 +83,7 @@ def prune(model: str | Path, config: PruneConfig | None = None, *, data: str | P
     return OneShotResult(out, checkpoint, report_json, report, latency)
 
 
-def _latency_loop(model, nc, config: PruneConfig, check: LatencyCheck | None, pruned):
+def _latency_loop(model, nc, config: PruneConfig, check: LatencyCheck | None, pruned, data):
     """Asked vs predicted vs measured; re-solve with a corrected budget while the measurement misses.
 
     The prediction is the prune's own ``report.achieved`` (the table's estimate for the widths it chose).
@@ -98,7 +98,7 @@ def _latency_loop(model, nc, config: PruneConfig, check: LatencyCheck | None, pr
                       check=("not measured: pass a LatencyCheck (the CLI does)" if check is None else
                              f"the closed-loop check must run on the {where} (its device bundle's benchmark)"))
         return net, ckpt, report, record
-    meter = LatencyMeter(load_model(model, nc=nc)[0], check.format, config.imgsz, check.threads, check.runs)
+    meter = LatencyMeter(load_model(model, nc=nc)[0], check.format, config.imgsz, check.threads, check.runs, data=data)
 
     def solve(budget):
         net, ckpt, report = pruned(replace(config, amount=budget))

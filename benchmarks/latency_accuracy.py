@@ -1,0 +1,211 @@
+"""Issue 16 benchmark: at equal measured latency, is ``target=latency`` as accurate as ``target=macs``?
+And how fast is the latency-pruned model in INT8 against the dense FP32 one, at what mAP cost?
+
+    .venv/bin/python benchmarks/latency_accuracy.py --start <trained dense .pt> --data shapes \
+        [--amount 0.5] [--epochs 10] [--seeds 0,1] [--imgsz 320] [--out benchmarks/results/latency_accuracy_shapes]
+
+From one trained dense checkpoint (``--start``; e.g. the demo's ``dense/weights/best.pt`` or the
+real-photo benchmark's pretrained start):
+
+1. the latency table of the start is profiled on this CPU (``yolo-prune profile``, cached);
+2. arm ``latency``: one-shot ``target=latency amount=A`` (default criterion, with data) and the closed loop
+   (the OpenVINO IR measured against dense, budget corrected);
+3. arm ``macs``: one-shot ``target=macs``, its MACs amount searched (bracketed secant, at most 6 probes)
+   until its *measured* latency equals the latency arm's (within 2 %): the two arms run equally fast;
+4. every arm, and the dense model, is fine-tuned ``--epochs`` epochs from there with the same recipe, for
+   each seed: equal epochs, equal measured latency;
+5. the seed-0 models are exported (OpenVINO FP32 IR and NNCF INT8 IR, calibrated on the dataset) and
+   timed together, interleaved (``--runs`` rounds, shuffled each round), FP32 forced and read back;
+   every seed's INT8 IR is validated (mAP50-95 of the INT8 model itself).
+
+Writes ``results.json`` and ``table.md`` into ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+
+import yaml
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+# the fine-tune recipe: a registered dataset's own recipe as the demo fine-tunes with it (half its lr0, no
+# warm-up); otherwise the real-photo arms' recipe (benchmarks/real_photos.py)
+REAL_PHOTOS = {"batch": 16, "workers": 0, "cache": "ram", "optimizer": "AdamW", "lr0": 0.0002, "close_mosaic": 10,
+               "warmup_epochs": 0}
+
+
+def finetune_recipe(data: str) -> dict:
+    from yoloprune.data.registry import dataset_recipe
+
+    recipe = dataset_recipe(data) if not data.endswith((".yaml", ".yml")) else {}
+    if not recipe:
+        return {**REAL_PHOTOS, "plots": False}
+    args = {k: v for k, v in recipe.items() if k not in {"model", "epochs", "imgsz"}}
+    return {**args, "warmup_epochs": 0, "lr0": args.get("lr0", 0.002) / 2, "plots": False}
+
+
+def matched_macs_arm(start, data, imgsz, want: float, first: float, meter, prune, PruneConfig, out: Path):
+    """Prune to MACs at the amount whose measured latency (fraction of dense) is ``want``: a secant step
+    (at most 0.1 of MACs) kept inside the bracket found so far, at most 6 probes, 2 % tolerance."""
+    tried, lo, hi = [], 0.02, 0.98  # amounts known to be too fast / too slow
+    amount = first
+    for _ in range(6):
+        res = prune(start, PruneConfig(target="macs", amount=round(amount, 4), imgsz=imgsz), data=data,
+                    project=out / "runs" / "prune", name=f"macs-{amount:.4f}", exist_ok=True)
+        ratio = meter.compare(res.checkpoint)["ratio"]
+        tried.append({"amount": amount, "measured": ratio, "result": res})
+        print(f"  macs amount {amount:.3f}: measured latency {ratio:.3f} of dense (want {want:.3f})", flush=True)
+        if abs(ratio - want) / want <= 0.02:
+            break
+        lo, hi = (max(lo, amount), hi) if ratio < want else (lo, min(hi, amount))
+        prev = tried[-2] if len(tried) > 1 else None
+        slope = (ratio - prev["measured"]) / (amount - prev["amount"]) if prev and amount != prev["amount"] else 0
+        step = (want - ratio) / slope if slope > 0 else amount * (want / ratio - 1)
+        amount = amount + max(-0.1, min(0.1, step))
+        if not lo < amount < hi:
+            amount = (lo + hi) / 2
+    best = min(tried, key=lambda t: abs(t["measured"] - want))
+    return best, [{k: v for k, v in t.items() if k != "result"} for t in tried]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--start", required=True, help="trained dense checkpoint (.pt)")
+    ap.add_argument("--data", default="shapes")
+    ap.add_argument("--amount", type=float, default=0.5, help="latency kept by the latency arm (0.5 = 2x)")
+    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--seeds", default="0,1")
+    ap.add_argument("--imgsz", type=int, default=320)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--runs", type=int, default=60, help="interleaved timing rounds")
+    ap.add_argument("--set", action="append", default=[], help="fine-tune recipe override key=value")
+    ap.add_argument("--out", default="benchmarks/results/latency_accuracy_shapes")
+    args = ap.parse_args()
+
+    from yoloprune import offline
+
+    offline.configure()  # benchmarks run offline, like the demo
+    from yoloprune.core.config import PruneConfig
+    from yoloprune.data.registry import resolve_dataset
+    from yoloprune.export.benchmark import machine_info
+    from yoloprune.export.exporter import export_all
+    from yoloprune.export.formats import FORMATS
+    from yoloprune.export.parity import val_map
+    from yoloprune.export.profile import LatencyMeter, cached_path, profile
+    from yoloprune.export.timing import interleaved_medians
+    from yoloprune.integrations.ultralytics.model_io import load_model
+    from yoloprune.core.stats import model_stats
+    from yoloprune.workflows.finetune import FinetuneConfig, finetune
+    from yoloprune.workflows.oneshot import LatencyCheck, prune
+
+    out = Path(args.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    start, data_yaml, t0 = Path(args.start).resolve(), resolve_dataset(args.data), time.time()
+    recipe = finetune_recipe(args.data)
+    for kv in args.set:
+        k, _, v = kv.partition("=")
+        recipe[k] = yaml.safe_load(v)
+    fmt = "openvino:fp32"
+
+    table = profile(start, format=fmt, imgsz=args.imgsz, threads=args.threads, out_dir=out / "profile",
+                    log_file=out / "runs" / "profile.log")
+    print(f"table: dense {table.dense_ms:.2f} ms, MAPE {table.validation['mape']:.1%}", flush=True)
+
+    # 1. the latency arm, with the closed loop
+    lat = prune(start, PruneConfig(target="latency", amount=args.amount, imgsz=args.imgsz,
+                                   latency_table=str(cached_path(table.key))),
+                data=args.data, project=out / "runs" / "prune", name="latency", exist_ok=True,
+                check=LatencyCheck(format=fmt, threads=args.threads, runs=args.runs))
+    meter = LatencyMeter(start, fmt, args.imgsz, args.threads, args.runs)
+    want = meter.compare(lat.checkpoint)["ratio"]
+    print(f"latency arm: measured {want:.3f} of dense ({1 / want:.2f}x), MACs kept {lat.report.macs_kept:.3f}",
+          flush=True)
+    # 2. the MACs arm at the same measured latency
+    best, probes = matched_macs_arm(start, args.data, args.imgsz, want, lat.report.macs_kept, meter, prune,
+                                    PruneConfig, out)
+    arms = {"dense": start, "latency": lat.checkpoint, "macs": best["result"].checkpoint}
+    pruned_info = {"latency": {"measured": want, "macs_kept": lat.report.macs_kept,
+                               "params_kept": lat.report.params_kept, "loop": lat.latency},
+                   "macs": {"measured": best["measured"], "amount": best["amount"], "probes": probes,
+                            "macs_kept": best["result"].report.macs_kept,
+                            "params_kept": best["result"].report.params_kept}}
+
+    # 3. the same fine-tune for every arm and seed
+    runs = []
+    for seed in (int(s) for s in args.seeds.split(",")):
+        for arm, ckpt in arms.items():
+            name = f"{arm}-seed{seed}"
+            best_pt = out / "runs" / "finetune" / name / "weights" / "best.pt"
+            if not best_pt.exists():  # resumable: a finished run is kept
+                finetune(ckpt, args.data, FinetuneConfig(epochs=args.epochs),
+                         train_args={**recipe, "imgsz": args.imgsz, "seed": seed, "project": str(out / "runs" / "finetune"),
+                                     "name": name, "exist_ok": True, "verbose": False})
+            runs.append({"arm": arm, "seed": seed, "weights": str(best_pt),
+                         "map50_95": val_map(best_pt, data_yaml, args.imgsz, batch=16)})
+            print(f"{name}: mAP50-95 {runs[-1]['map50_95']:.4f}", flush=True)
+
+    # 4. export seed-0 models FP32 + INT8 (every seed's INT8 for its mAP), then time them together
+    exports = {}
+    for r in runs:
+        wanted = "openvino:fp32,openvino:int8" if r["seed"] == 0 else "openvino:int8"
+        for e in export_all(r["weights"], wanted, data=args.data, imgsz=args.imgsz,
+                            log_file=out / "runs" / "export.log"):
+            if e.precision == "int8":
+                r["int8_map50_95"] = e.map50_95
+            if r["seed"] == 0:
+                exports[(r["arm"], e.precision)] = e.file
+            if not e.ok:
+                print(f"  export {r['arm']} seed {r['seed']} {e.precision}: {e.error}", flush=True)
+    labels = sorted(k for k, v in exports.items() if v)
+    fns, ran = [], {}
+    for arm, precision in labels:
+        fn, ran[f"{arm} {precision}"] = FORMATS["openvino"].runner(Path(exports[(arm, precision)]), precision,
+                                                                     args.imgsz, args.threads)
+        fns.append(fn)
+    ms = interleaved_medians(fns, args.runs, 10)
+    timing = {f"{arm} {p}": m for (arm, p), m in zip(labels, ms)}
+    dense_fp32 = timing["dense fp32"]
+
+    def mean_sd(arm, key="map50_95"):
+        vals = [r[key] for r in runs if r["arm"] == arm and r.get(key) is not None]
+        return statistics.mean(vals), (statistics.stdev(vals) if len(vals) > 1 else 0.0), vals
+
+    stats = {arm: model_stats(load_model(Path(ckpt))[0], args.imgsz) for arm, ckpt in arms.items()}
+    result = {"settings": {**vars(args), "recipe": recipe, "start": str(start)}, "machine": machine_info(),
+              "table": {"dense_ms": table.dense_ms, "mape": table.validation["mape"],
+                        "cache": str(cached_path(table.key))},
+              "pruned": pruned_info, "runs": runs, "timing_ms": timing, "precision_ran": ran,
+              "minutes": round((time.time() - t0) / 60, 1)}
+    (out / "results.json").write_text(json.dumps(result, indent=2, default=str))
+
+    lines = [f"{args.data}, start {start.name} ({args.imgsz} px); every arm fine-tuned {args.epochs} epochs with the "
+             f"same recipe, seeds {args.seeds}; latency: OpenVINO at {args.imgsz} px, batch 1, {args.threads} threads "
+             f"on {result['machine']['cpu']} ({', '.join(result['machine']['cpu_flags']) or 'no bf16/AMX flags'}), "
+             f"seed-0 models, medians of {args.runs} interleaved rounds, all in one run\n",
+             "| arm | MACs kept | params kept | FP32 ms | speed-up FP32 | mAP50-95 (mean ± sd) | per seed | "
+             "INT8 ms | INT8 vs dense FP32 | INT8 mAP50-95 (mean) |", "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|"]
+    for arm in arms:
+        m, sd, vals = mean_sd(arm)
+        im, _, _ = mean_sd(arm, "int8_map50_95") if any(r.get("int8_map50_95") for r in runs if r["arm"] == arm) \
+            else (float("nan"), 0, [])
+        fp32, int8 = timing.get(f"{arm} fp32"), timing.get(f"{arm} int8")
+        s = stats[arm]
+        lines.append(f"| {arm} | {s.macs / stats['dense'].macs:.3f} | {s.params / stats['dense'].params:.3f} "
+                     f"| {fp32:.2f} | {dense_fp32 / fp32:.2f}x | {m:.4f} ± {sd:.4f} | "
+                     f"{' / '.join(f'{v:.4f}' for v in vals)} | {int8:.2f} | {dense_fp32 / int8:.2f}x | {im:.4f} |")
+    lines += ["", f"precision that ran: {json.dumps(ran)}", f"MACs arm search: {json.dumps(probes)}",
+              f"latency arm closed loop: asked {lat.latency['asked']}, predicted {lat.latency['predicted']:.3f}, "
+              f"measured {lat.latency['measured']:.3f}; table MAPE {table.validation['mape']:.1%}",
+              f"wall time {result['minutes']} min"]
+    (out / "table.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

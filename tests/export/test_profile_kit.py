@@ -1,0 +1,116 @@
+"""Profile kits for devices that are not this machine: written here, timed by the kit's own standalone
+runner (ONNX Runtime dry run here; TensorRT on a Jetson, CoreML on a Mac), merged back into a latency table."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from yoloprune.core.latency import LatencyTable
+from yoloprune.errors import ConfigError
+
+IMGSZ = 64
+
+
+@pytest.fixture(scope="module")
+def jetson_kit(dense_ckpt, tmp_path_factory):
+    from yoloprune.export.profile_kit import write_kit
+
+    return write_kit(dense_ckpt, "jetson", "engine:fp16", imgsz=IMGSZ, out_dir=tmp_path_factory.mktemp("kit"),
+                     groups=3, validate=2, fit=4, log_file=None)
+
+
+def test_a_kit_ships_every_variant_a_local_profile_would_time(jetson_kit):
+    spec = json.loads((jetson_kit / "kit.json").read_text())
+    assert spec["hardware"] == "jetson" and spec["runtime"] == "engine" and spec["ships"] == "onnx"
+    roles = [s["role"] for s in spec["sets"]]
+    assert roles.count("validate") == 2 and roles.count("fit") == 4 and roles.count("staircase") == 1
+    assert roles.count("group") >= 2
+    ids = [v for s in spec["sets"] for v in s["variants"]]
+    assert len(ids) == len(set(ids)) and set(spec["variants"]) == {"dense", *ids}
+    for v in spec["variants"].values():
+        assert (jetson_kit / v["file"]).suffix == ".onnx" and (jetson_kit / v["file"]).stat().st_size > 0
+    assert spec["variants"]["dense"]["changed"] == {}
+    for s in (s for s in spec["sets"] if s["role"] == "group"):  # one group (and its twin) below its dense width
+        for vid, w in zip(s["variants"], s["widths"]):
+            assert spec["variants"][vid]["changed"][s["group"]] == w < spec["dense"][s["group"]]
+    stair = next(s for s in spec["sets"] if s["role"] == "staircase")
+    assert stair["widths"] == sorted(stair["widths"]) and stair["widths"][-1] == spec["dense"][stair["group"]]
+    assert (jetson_kit / "run_benchmark.py").exists() and "trtexec" in (jetson_kit / "README.txt").read_text()
+    csv_rows = (jetson_kit / "iphone_timings.csv").read_text().splitlines()
+    assert csv_rows[0] == "variant,file,median_ms" and len(csv_rows) == 1 + len(spec["variants"])
+
+
+def test_the_kits_runner_times_it_and_merge_builds_the_table(jetson_kit, tmp_path):
+    from yoloprune.export.profile_kit import merge
+
+    done = subprocess.run([sys.executable, str(jetson_kit / "run_benchmark.py"), "--profile", "--dry-run",
+                           "--runs", "3", "--warmup", "1"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    timings = json.loads((jetson_kit / "timings.json").read_text())
+    assert timings["hardware"] == "dry-run"  # labelled by where it ran, never as the Jetson
+    cached = merge(jetson_kit / "timings.json", cache_dir=tmp_path)
+    table = LatencyTable.load(cached)
+    spec = json.loads((jetson_kit / "kit.json").read_text())
+    assert table.key.hardware == "dry-run" and table.key.runtime == "engine" and table.key.precision == "fp16"
+    assert table.key.fingerprint == spec["fingerprint"] and table.dense_ms > 0
+    for name, g in table.groups.items():
+        assert g["widths"][-1] == g["dense"] == spec["dense"][name] and len(g["ms"]) == len(g["widths"])
+    assert table.staircase["ms"] and len(table.validation["variants"]) == 2
+    assert cached.with_suffix(".png").stat().st_size > 0
+
+    timings["fingerprint"] = "another-model"
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "timings.json").write_text(json.dumps(timings))
+    with pytest.raises(ConfigError, match="not of this kit"):
+        merge(tmp_path / "other" / "timings.json", cache_dir=tmp_path, kit=jetson_kit)
+
+
+def test_iphone_rows_come_from_the_phone_through_the_csv(dense_ckpt, tmp_path):
+    from yoloprune.export.profile_kit import IPHONE_CSV, merge, write_kit
+
+    kit = write_kit(dense_ckpt, "iphone", "coreml:fp16", imgsz=IMGSZ, out_dir=tmp_path, groups=1, validate=1,
+                    log_file=None)
+    spec = json.loads((kit / "kit.json").read_text())
+    assert spec["ships"] == "coreml" and all(v["file"].endswith(".mlpackage") for v in spec["variants"].values())
+    rows = (kit / IPHONE_CSV).read_text().splitlines()
+    with pytest.raises(ConfigError, match="no median_ms"):
+        merge(kit / IPHONE_CSV, cache_dir=tmp_path)
+    filled = ["# device: iPhone 15 Pro, iOS 18, compute units all", rows[0]]
+    filled += [f"{r.rstrip(',')},{2.0 if r.startswith('dense') else 1.5}" for r in rows[1:]]
+    (kit / IPHONE_CSV).write_text("\n".join(filled) + "\n")
+    table = LatencyTable.load(merge(kit / IPHONE_CSV, cache_dir=tmp_path))
+    assert table.key.hardware == "iphone" and table.key.runtime == "coreml" and table.dense_ms == 2.0
+    assert table.measured_on["device"] == "iPhone 15 Pro, iOS 18, compute units all"
+    assert all(ms == 1.5 for ms in next(iter(table.groups.values()))["ms"][:-1])
+
+
+@pytest.mark.skipif(sys.platform != "darwin", reason="CoreML prediction needs macOS; the Mac path is run there")
+def test_a_kit_timed_on_a_mac_is_labelled_mac(dense_ckpt, tmp_path):
+    from yoloprune.export.profile_kit import write_kit
+
+    kit = write_kit(dense_ckpt, "mac", "coreml:fp16", imgsz=IMGSZ, out_dir=tmp_path, groups=1, validate=1, log_file=None)
+    subprocess.run([sys.executable, str(kit / "run_benchmark.py"), "--profile", "--runs", "3"], check=True)
+    timings = json.loads((kit / "timings.json").read_text())
+    assert timings["hardware"] == "mac" and timings["machine"]["chip"] and timings["machine"]["compute_units"] == "ALL"
+
+
+def test_kits_are_only_for_other_devices(dense_ckpt, tmp_path):
+    from yoloprune.export.profile_kit import write_kit
+
+    with pytest.raises(ConfigError, match="is this machine"):
+        write_kit(dense_ckpt, "intel-cpu", "openvino:fp32", out_dir=tmp_path)
+    with pytest.raises(ConfigError, match="runs engine"):
+        write_kit(dense_ckpt, "jetson", "coreml:fp16", out_dir=tmp_path)
+
+
+def test_cli_profile_for_another_device_checks_before_writing(dense_ckpt, tmp_path):
+    cmd = [sys.executable, "-m", "yoloprune", "profile", f"model={dense_ckpt}", "hardware=jetson", "format=coreml:fp16",
+           "imgsz=64", "project=out"]
+    p = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 2 and "runs engine" in p.stderr and "Traceback" not in p.stderr
+    assert not (tmp_path / "out").exists()
+    p = subprocess.run([sys.executable, "-m", "yoloprune", "profile", "merge=missing/timings.json"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 2 and "merge=missing/timings.json is not readable" in p.stderr
