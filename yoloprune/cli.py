@@ -253,6 +253,13 @@ def _sensitivity(args: dict, extra: dict, debug: bool) -> str:
             f"allocation=sensitivity sensitivity_table={result.cached}")
 
 
+def _fractions(args: dict) -> tuple:
+    fractions = args["fractions"] if isinstance(args["fractions"], tuple) else (args["fractions"],)
+    if not fractions or not all(isinstance(f, (int, float)) and 0 < f < 1 for f in fractions):
+        raise ConfigError(f"fractions={args['fractions']!r}: widths to measure as fractions in (0, 1), e.g. 0.75,0.5,0.25")
+    return fractions
+
+
 def _profile(args: dict, extra: dict, debug: bool) -> str:
     if args["merge"]:
         return f"Latency table {args['merge']} merged into the cache: {merge(args['merge'], kit=args['kit'])}"
@@ -263,12 +270,14 @@ def _profile(args: dict, extra: dict, debug: bool) -> str:
     out = run_dir(args["project"], args["name"], args["exist_ok"])
     if on_device:
         kit = write_kit(args["model"], args["hardware"], args["format"], imgsz=args["imgsz"], out_dir=out,
-                        validate=args["validate"], log_file=None if debug else "auto")
+                        fractions=_fractions(args), validate=args["validate"], fit=args["fit"],
+                        log_file=None if debug else "auto")
         return (f"Profile kit for {args['hardware']} written to {kit}: run it on the device as its README.txt says, "
                 f"then 'yolo-prune profile merge=<kit>/timings.json'")
     table = profile(args["model"], hardware=args["hardware"], format=args["format"], imgsz=args["imgsz"],
                     threads=args["threads"], runs=args["runs"], validate=args["validate"], out_dir=out,
-                    log_file=None if debug else out / "profile.log", data=args["data"])
+                    log_file=None if debug else out / "profile.log", data=args["data"], fractions=_fractions(args),
+                    fit=args["fit"])
     mape = (table.validation or {}).get("mape")
     print(f"{len(table.groups)} groups, dense {table.dense_ms:.2f} ms ({table.key.runtime}:{table.key.precision}, "
           f"imgsz {table.key.imgsz}, {table.key.threads} threads); round_to=auto -> {table.round_to()}"
@@ -378,7 +387,7 @@ COMMANDS: dict[str, Command] = {
         "hardware=jetson|mac|iphone writes a profile kit to time on the device; merge=<timings.json|table.json> "
         "brings its table into the cache.",
         lambda: {"model": None, "hardware": "intel-cpu", "format": "openvino:fp32", "imgsz": 640, "threads": 2,
-                 "data": None, "kit": None,
+                 "data": None, "kit": None, "fractions": (0.75, 0.5, 0.25), "fit": None,
                  "runs": 15, "validate": 10, "merge": None, **COMMON, "project": "runs/profile", "name": "exp"},
         _profile),
     "sensitivity": Command(

@@ -53,7 +53,7 @@ def test_the_kits_runner_times_it_and_merge_builds_the_table(jetson_kit, tmp_pat
     cached = merge(jetson_kit / "timings.json", cache_dir=tmp_path)
     table = LatencyTable.load(cached)
     spec = json.loads((jetson_kit / "kit.json").read_text())
-    assert table.key.hardware == "dry-run" and table.key.runtime == "engine" and table.key.precision == "fp16"
+    assert (table.key.hardware, table.key.runtime, table.key.precision) == ("dry-run", "onnx", "fp32")  # what ran
     assert table.key.fingerprint == spec["fingerprint"] and table.dense_ms > 0
     for name, g in table.groups.items():
         assert g["widths"][-1] == g["dense"] == spec["dense"][name] and len(g["ms"]) == len(g["widths"])
@@ -86,6 +86,29 @@ def test_iphone_rows_come_from_the_phone_through_the_csv(dense_ckpt, tmp_path):
     assert all(ms == 1.5 for ms in next(iter(table.groups.values()))["ms"][:-1])
 
 
+def test_a_merged_device_table_is_found_for_the_model_and_prunes_without_the_loop(dense_ckpt, tmp_path):
+    from yoloprune import prune
+    from yoloprune.core.latency import TableKey, fingerprint
+    from yoloprune.core.prune import group_widths
+    from yoloprune.export.profile import cached_path, profile
+    from yoloprune.integrations.ultralytics.model_io import load_model
+    from yoloprune.io import write_json_atomic
+    from yoloprune.workflows.oneshot import LatencyCheck
+
+    with pytest.raises(ConfigError, match="no table of it is merged"):
+        profile(dense_ckpt, hardware="iphone", format="coreml:fp16", imgsz=IMGSZ, cache_dir=tmp_path)
+    dense = group_widths(load_model(dense_ckpt)[0])
+    key = TableKey("iphone", "coreml", "fp16", IMGSZ, 1, 0, fingerprint(dense))  # as a kit's merge keys it
+    table = LatencyTable(key=key, dense_ms=4.0, groups={n: {"dense": w, "widths": [8, w], "ms": [4.0 - 0.05, 4.0]}
+                                                          for n, w in dense.items()})
+    cached = write_json_atomic(table.to_dict(), cached_path(key, tmp_path))
+    assert profile(dense_ckpt, hardware="iphone", format="coreml:fp16", imgsz=IMGSZ, cache_dir=tmp_path) == table
+    result = prune(dense_ckpt, target="latency", amount=0.9, latency_table=str(cached), imgsz=IMGSZ,
+                   project=tmp_path / "runs", name="to-iphone", check=LatencyCheck(format="coreml:fp16"))
+    assert result.latency["measured"] is None and "must run on the iphone" in result.latency["check"]
+    assert result.latency["predicted"] <= 0.9 + 0.05
+
+
 @pytest.mark.skipif(sys.platform != "darwin", reason="CoreML prediction needs macOS; the Mac path is run there")
 def test_a_kit_timed_on_a_mac_is_labelled_mac(dense_ckpt, tmp_path):
     from yoloprune.export.profile_kit import write_kit
@@ -114,3 +137,15 @@ def test_cli_profile_for_another_device_checks_before_writing(dense_ckpt, tmp_pa
     p = subprocess.run([sys.executable, "-m", "yoloprune", "profile", "merge=missing/timings.json"], cwd=tmp_path,
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 2 and "merge=missing/timings.json is not readable" in p.stderr
+
+
+def test_trtexec_latency_is_read_from_the_end_to_end_line():
+    from yoloprune.export.device_bench import trtexec_latency
+
+    out = "\n".join(f"[11/29/2026-10:00:00] [I] {name}: min = 0.1 ms, max = 2 ms, mean = 1 ms, median = {p50} ms, "
+                    f"percentile(50%) = {p50} ms, percentile(90%) = {p90} ms"
+                    for name, p50, p90 in (("Latency", 0.82129, 0.83203), ("Enqueue Time", 0.1, 0.2),
+                                           ("H2D Latency", 0.05, 0.06), ("GPU Compute Time", 0.74, 0.76),
+                                           ("D2H Latency", 0.0153809, 0.02)))
+    assert trtexec_latency(out) == {"50": "0.82129", "90": "0.83203"}  # not the D2H copy printed last
+    assert trtexec_latency("[E] engine build failed") == {}

@@ -53,7 +53,8 @@ class LatencyTable:
     validation: dict | None = None  # {"variants": [{"predicted", "measured"}], "mape", "calibration"...}
     measured_on: dict = field(default_factory=dict)  # machine info (CPU, flags) where it was measured
     calibration: float = 1.0  # measured / summed savings of whole variants (savings are not fully additive)
-    model: str = "isolated"  # what ``groups`` hold: "isolated" one-group-at-a-time timings, or "joint" (fitted)
+    model: str | None = "isolated"  # what ``groups`` hold: "isolated" one-group-at-a-time timings, or "joint"
+    # (fitted on random variants); None: a table written before the joint model existed
 
     def saved_ms(self, name: str, width: int) -> float:
         """Milliseconds saved end to end when group ``name`` keeps ``width`` channels (linear between grid points)."""
@@ -88,7 +89,7 @@ class LatencyTable:
         try:
             return cls(key=TableKey(**d["key"]), dense_ms=float(d["dense_ms"]), groups=d["groups"],
                        staircase=d.get("staircase"), validation=d.get("validation"), measured_on=d.get("measured_on", {}),
-                       calibration=float(d.get("calibration", 1.0)), model=d.get("model", "isolated"))
+                       calibration=float(d.get("calibration", 1.0)), model=d.get("model"))
         except (KeyError, TypeError) as e:
             raise ConfigError(f"not a yoloprune latency table ({type(e).__name__}: {e}): write one with yolo-prune "
                               "profile") from None
@@ -221,7 +222,7 @@ def fit_joint(table: LatencyTable, rows: list[dict], ridge: float = 1e-3) -> dic
     a = np.array([[1 - r["widths"].get(n, table.groups[n]["dense"]) / table.groups[n]["dense"] for n in names]
                   for r in rows])
     b = np.array([table.dense_ms - r["measured"] for r in rows])
-    lam = ridge * float(np.mean(np.sum(a * a, axis=0))) * len(rows)
+    lam = ridge * float(np.mean(np.sum(a * a, axis=0)))
     beta, _ = nnls(np.vstack([a, np.sqrt(lam) * np.eye(len(names))]), np.concatenate([b, np.zeros(len(names))]))
     return dict(zip(names, map(float, beta)))
 

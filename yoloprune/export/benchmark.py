@@ -149,6 +149,7 @@ def _time_side_by_side(items: list[tuple[dict, Path]], imgsz, threads, warmup, r
     for row, path in items:
         try:
             run, row["runtime_precision"] = make_runner(Path(path), row["format"], row["precision"], imgsz, threads)
+            run()  # a model that cannot run fails here, alone, before the side-by-side timing
             ready.append((row, path))
             fns.append(run)
         except Exception as e:  # a broken runtime is one row's error, not the run's end
@@ -156,7 +157,13 @@ def _time_side_by_side(items: list[tuple[dict, Path]], imgsz, threads, warmup, r
     if not fns:
         return
     desc = f"timing {' vs '.join(r['model'] for r, _ in ready)} {ready[0][0]['format']}:{ready[0][0]['precision']}"
-    for (row, path), times in zip(ready, interleaved_times(fns, runs, warmup, desc=desc, console=console)):
+    try:
+        times_of = interleaved_times(fns, runs, warmup, desc=desc, console=console)
+    except Exception as e:
+        for row, _ in ready:
+            row["error"] = f"timing failed: {type(e).__name__}: {e}"
+        return
+    for (row, path), times in zip(ready, times_of):
         row["latency_ms_median"], row["latency_ms_p90"] = float(np.median(times)), float(np.percentile(times, 90))
         row["throughput_fps"] = 1000.0 / row["latency_ms_median"]
         try:

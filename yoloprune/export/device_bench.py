@@ -15,16 +15,19 @@ back with ``yolo-prune profile merge=timings.json``.
 
 import argparse
 import json
+import math
 import platform
 import random
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+TIMED_MS = 300  # each profile median rests on at least this much timing of one model (as yoloprune's own profile)
 
 
 def _row(fmt, precision, target, model, median, p90, size_mb, note=None, runtime=None):
@@ -67,6 +70,12 @@ def dry_run(manifest, runs):
     return rows
 
 
+def trtexec_latency(out):
+    """``{percent: ms}`` of trtexec's end-to-end ``Latency:`` summary line (not H2D / GPU compute / D2H)."""
+    line = re.search(r"(?:^|\]\s)Latency: (min = [^\n]*)", out, re.MULTILINE)
+    return dict(re.findall(r"percentile\((\d+)%\) = ([\d.eE+-]+) ms", line.group(1))) if line else {}
+
+
 def jetson(manifest, runs):
     trtexec = shutil.which("trtexec") or "/usr/src/tensorrt/bin/trtexec"
     rows = []
@@ -75,13 +84,13 @@ def jetson(manifest, runs):
             onnx = item["onnx"][0]["path"]
             engine = HERE / f"{Path(onnx).stem}_{precision}.engine"
             cmd = [trtexec, f"--onnx={HERE / onnx}", f"--saveEngine={engine}", f"--iterations={runs}",
-                   "--avgRuns=1", "--percentile=50,90"]
+                   "--duration=0", "--avgRuns=1", "--percentile=50,90"]
             if precision == "fp16":
                 cmd.append("--fp16")
             if precision == "int8":
                 cmd += ["--int8", "--fp16"]  # without a calibration cache trtexec uses dummy scales: latency only
             out = subprocess.run(cmd, capture_output=True, text=True).stdout
-            found = dict(re.findall(r"percentile\((\d+)%\) = ([\d.]+) ms", out))
+            found = trtexec_latency(out)
             if "50" not in found:
                 rows.append(_row("engine", precision, "jetson", item["model"], None, None, None, note="trtexec failed"))
                 continue
@@ -151,29 +160,29 @@ def _interleaved(fns, runs, warmup, seed=0):
             t = time.perf_counter()
             fns[i]()
             times[i].append((time.perf_counter() - t) * 1000)
-    return [_percentiles(t)[0] for t in times]
+    return [statistics.median(t) for t in times]
 
 
 def _trtexec_median(engine, runs):
     trtexec = shutil.which("trtexec") or "/usr/src/tensorrt/bin/trtexec"
-    out = subprocess.run([trtexec, f"--loadEngine={engine}", f"--iterations={runs}", "--avgRuns=1",
+    out = subprocess.run([trtexec, f"--loadEngine={engine}", f"--iterations={runs}", "--duration=0", "--avgRuns=1",
                           "--percentile=50", "--warmUp=200", "--useSpinWait"], capture_output=True, text=True).stdout
-    found = re.findall(r"percentile\(50%\) = ([\d.]+) ms", out)
-    if not found:
+    found = trtexec_latency(out)
+    if "50" not in found:
         sys.exit(f"trtexec could not time {engine}: run it by hand to see why")
-    return float(found[-1])
+    return float(found["50"])
 
 
 def _build_engines(kit, precision):
     trtexec = shutil.which("trtexec") or "/usr/src/tensorrt/bin/trtexec"
     engines = {}
-    for vid, v in kit["variants"].items():
-        engine = HERE / "engines" / f"{vid}_{precision}.engine"
-        engine.parent.mkdir(exist_ok=True)
+    for vid, v in kit["variants"].items():  # one folder per kit: a new kit copied here never reuses old engines
+        engine = HERE / "engines" / kit["fingerprint"] / f"{kit['imgsz']}_{vid}_{precision}.engine"
+        engine.parent.mkdir(parents=True, exist_ok=True)
         if not engine.exists():
             flags = ["--fp16"] if precision == "fp16" else ["--int8", "--fp16"]  # int8: dummy scales, latency only
-            done = subprocess.run([trtexec, f"--onnx={HERE / v['file']}", f"--saveEngine={engine}", *flags],
-                                  capture_output=True, text=True)
+            done = subprocess.run([trtexec, f"--onnx={HERE / v['file']}", f"--saveEngine={engine}", "--skipInference",
+                                   *flags], capture_output=True, text=True)
             if done.returncode or not engine.exists():
                 sys.exit(f"trtexec could not build {v['file']} ({precision}): {done.stdout[-500:]}")
         engines[vid] = engine
@@ -191,16 +200,19 @@ def profile(kit, runs, warmup, rounds, dry_run, compute_units):
         runner = (lambda vid: _onnx_runner(files[vid], imgsz)) if dry_run else \
             (lambda vid: _coreml_runner(files[vid], imgsz, compute_units))
         dense = runner("dense")
+        runs = max(runs, math.ceil(TIMED_MS / _interleaved([dense], 5, warmup)[0]))  # small models: more rounds
         medians = []
         for n, group in enumerate(ids):
             print(f"set {n + 1}/{len(ids)}", flush=True)
             medians.append(_interleaved([dense, *(runner(v) for v in group[1:])], runs, warmup, seed=n))
-        if dry_run:
+        if dry_run:  # keyed by what ran, so it can never pass for the device's table
             hardware, machine = "dry-run", {"cpu": platform.processor() or platform.machine(),
                                             "runtime": "onnxruntime CPU", "platform": platform.platform()}
+            extra = {"runtime": "onnx", "precision": "fp32"}
         else:
             hardware, machine = "mac", {"chip": _mac_chip(), "compute_units": compute_units,
                                         "platform": platform.platform(), "runtime": "coremltools predict"}
+            extra = {}
     else:  # TensorRT: one trtexec process per timing, so sets are interleaved over rounds in a shuffled order
         engines = _build_engines(kit, kit["precision"])  # "dense" among them
         medians = []
@@ -217,8 +229,10 @@ def profile(kit, runs, warmup, rounds, dry_run, compute_units):
         hardware, machine = "jetson", {"platform": platform.platform(), "runtime": f"TensorRT trtexec ({kit['precision']})",
                                        "model": Path("/proc/device-tree/model").read_text().strip("\x00\n")
                                        if Path("/proc/device-tree/model").exists() else platform.machine()}
+        extra = {}
     return {"kind": "yoloprune-profile-timings", "hardware": hardware, "fingerprint": kit["fingerprint"],
-            "machine": machine, "runs": runs, "sets": [{"variants": g, "ms": m} for g, m in zip(ids, medians)]}
+            "machine": {**machine, "runs": runs}, **extra,
+            "sets": [{"variants": g, "ms": m} for g, m in zip(ids, medians)]}
 
 
 def main():

@@ -126,6 +126,7 @@ def _onnx_runner(path: Path, precision: str, imgsz: int, threads: int):
     opts = ort.SessionOptions()
     opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
     opts.add_session_config_entry("session.set_denormal_as_zero", "1")
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # idle spinners would slow the model timed next
     sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
     name = sess.get_inputs()[0].name
     return (lambda: sess.run(None, {name: x})), "fp32"

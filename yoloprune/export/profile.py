@@ -23,13 +23,13 @@ from pathlib import Path
 
 import numpy as np
 from ultralytics import YOLO
-from ultralytics.utils import TQDM
+from ultralytics.utils import LOGGER, TQDM
 
 from .. import offline
 from ..core.latency import LatencyTable, TableKey, calibrate, choose_model, fingerprint
 from ..core.prune import GroupLayout, group_layout, pruned_to
 from ..data.loaders import load_dataset
-from ..data.registry import IMAGE_SUFFIXES, resolve_dataset
+from ..data.registry import resolve_dataset
 from ..errors import ConfigError
 from ..integrations.ultralytics.model_io import load_model, save_pruned
 from ..io import write_json_atomic
@@ -57,12 +57,8 @@ def calibration_args(fmt: ExportFormat, precision: str, data, images: int = CALI
     if data is None:
         raise ConfigError(f"timing {fmt.name}:int8 quantises every variant with calibration images: add "
                           "data=<dataset name or YAML> (a few validation images are used)")
-    info = load_dataset(data)
-    val = info["val"] if isinstance(info["val"], list) else [info["val"]]
-    n = sum(1 for v in val for p in Path(v).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
-    if n == 0:
-        raise ConfigError(f"dataset {data!r} has no validation images to calibrate int8 with")
-    return {"data": str(resolve_dataset(data)), "fraction": min(1.0, images / n)}
+    load_dataset(data)  # a missing or broken dataset is one clear error here, not inside every export
+    return {"data": str(resolve_dataset(data)), "fraction": images}  # an int: Ultralytics reads an image count
 
 
 class VariantTimer:
@@ -136,14 +132,17 @@ def profile(model, hardware: str = "intel-cpu", format: str = "openvino:fp32", i
     """
     offline.configure_if_requested()
     device = hardware_entry(hardware)
-    if not device.measured_here:
-        raise ConfigError(f"hardware={hardware} is not this machine: write a profile kit for it ('yolo-prune profile "
-                          f"hardware={hardware} ...'), time it on the device and bring the table back with "
-                          "'yolo-prune profile merge=<kit>/timings.json'")
     items = parse_formats(format)
     if len(items) != 1:
         raise ConfigError(f"format={format!r}: profile one format and precision, e.g. format=openvino:fp32")
     (fmt, precision), = items
+    if not device.measured_here:  # only a table measured there and merged (a profile kit's) can answer
+        key = TableKey(hardware, fmt.name, precision, imgsz, 1, 0, fingerprint(group_layout(load_model(model)[0]).widths))
+        if cached_path(key, cache_dir).exists():
+            return _written(LatencyTable.load(cached_path(key, cache_dir)), out_dir)
+        raise ConfigError(f"hardware={hardware} is not this machine and no table of it is merged for this model at "
+                          f"imgsz={imgsz}: write a profile kit ('yolo-prune profile model=... hardware={hardware} "
+                          f"format={format}'), time it on the device and 'yolo-prune profile merge=<kit>/timings.json'")
     if fmt.runner is None:
         raise ConfigError(f"format {fmt.name} cannot be timed on this machine: profile openvino or onnx here")
     why = fmt.precision_unavailable(precision)
@@ -160,16 +159,23 @@ def profile(model, hardware: str = "intel-cpu", format: str = "openvino:fp32", i
         timer = VariantTimer(net, fmt, precision, imgsz, threads, Path(tmp), calibration=calibration)
         key = TableKey(hardware, fmt.name, precision, imgsz, 1, threads, fingerprint(timer.dense))
         cached = cached_path(key, cache_dir)
-        if cached.exists() and groups is None:
-            table = LatencyTable.load(cached)
-        else:
+        table = LatencyTable.load(cached) if cached.exists() and groups is None else None
+        if table is not None and table.model is None:  # written before the joint model existed: measure again
+            LOGGER.info(f"yoloprune: re-profiling {cached.name}: it predates the joint latency model")
+            table = None
+        if table is None:
             with third_party_logs_to(log_file) as console:
                 table = _measure(timer, key, fractions, runs, warmup, validate, fit, seed, groups, console)
             if groups is None:
                 write_json_atomic(table.to_dict(), cached)
-    if out:
-        write_json_atomic(table.to_dict(), out / "latency_table.json")
-        plot_latency_table(table, out / "latency_groups.png")
+    return _written(table, out)
+
+
+def _written(table: LatencyTable, out_dir) -> LatencyTable:
+    """``table``, written with its plot into ``out_dir`` when given."""
+    if out_dir:
+        write_json_atomic(table.to_dict(), Path(out_dir) / "latency_table.json")
+        plot_latency_table(table, Path(out_dir) / "latency_groups.png")
     return table
 
 
@@ -203,8 +209,8 @@ def _measure(timer: VariantTimer, key: TableKey, fractions, runs, warmup, valida
     if fit is None:
         fit = max(20, 2 * sum("paired_with" not in g for g in table.groups.values()))
     if validate:
-        timed = partial(random_rows, table, timer, runs=runs, warmup=warmup, low=min(fractions), names=names,
-                        console=console)
+        timed = partial(random_rows, table, timer, dense_fn, runs=runs, warmup=warmup, low=min(fractions),
+                        names=names, console=console)
         fit_rows = timed(fit, seed + 2, "timing random variants for the joint model") if fit else []
         val_rows = timed(validate, seed + 1, "validating the latency model")
         table.validation = choose_model(table, fit_rows, val_rows) if fit_rows else validation_summary(table, val_rows)
@@ -224,11 +230,10 @@ def grid_widths(dense: int, fractions) -> list[int]:
     return sorted({_round8(f * dense, dense) for f in fractions} - {dense})
 
 
-def random_rows(table: LatencyTable, timer: VariantTimer, n: int, seed: int, desc: str, runs: int, warmup: int,
-                low: float, names=None, console=None) -> list[dict]:
+def random_rows(table: LatencyTable, timer: VariantTimer, dense_fn, n: int, seed: int, desc: str, runs: int,
+                warmup: int, low: float, names=None, console=None) -> list[dict]:
     """``n`` random variants (every group at a uniform fraction in [low, 1]), each timed interleaved with dense."""
     rng = random.Random(seed)
-    dense_fn = timer.runner()
     rows = []
     for _ in TQDM(range(n), desc=desc, file=console):
         widths = timer.random_widths(rng, low, names)

@@ -149,7 +149,7 @@ def _readme(device, spec: dict) -> str:
         "iPhone (Python does not run on the phone): open each variants/*.mlpackage in Xcode, Performance tab, "
         "+ > the connected iPhone, and type the report's median Prediction time (ms) into "
         f"{IPHONE_CSV} (one row per variant; put the phone, iOS and compute units on a first line "
-        "'# device: ...'). Fewer variants: write the kit with fractions=0.5 validate=4.\n"
+        "'# device: ...'). Fewer variants: write the kit with fractions=0.5 fit=20 validate=4.\n"
         "Check the kit here first (ONNX kits, ONNX Runtime on this machine's CPU, labelled dry-run):\n"
         "  python3 run_benchmark.py --profile --dry-run\n\n"
         "Bring the table back to the training machine:\n"
@@ -198,7 +198,7 @@ def _iphone_timings(path: Path, spec: dict) -> dict:
     device = next((line.lstrip("# ").removeprefix("device:").strip() for line in text if line.startswith("#")), "")
     ms = {}
     for row in csv.DictReader(line for line in text if not line.startswith("#")):
-        if row.get("median_ms", "").strip():
+        if (row.get("median_ms") or "").strip():
             try:
                 ms[row["variant"]] = float(row["median_ms"])
             except ValueError:
@@ -220,9 +220,9 @@ def table_from_timings(spec: dict, timings: dict) -> LatencyTable:
     if timings.get("fingerprint") != spec["fingerprint"] or len(timings.get("sets", ())) != len(spec["sets"]):
         raise ConfigError("these timings are not of this kit (another model or kit): run the kit's own "
                           "run_benchmark.py --profile")
-    key = TableKey(timings["hardware"], spec["runtime"], spec["precision"], spec["imgsz"], spec["batch"],
-                   int(timings.get("threads") or 0), spec["fingerprint"])
-    dense_ms = statistics.median(t["ms"][0] for t in timings["sets"])
+    key = TableKey(timings["hardware"], timings.get("runtime", spec["runtime"]), timings.get("precision", spec["precision"]),
+                   spec["imgsz"], spec["batch"], int(timings.get("threads") or 0), spec["fingerprint"])
+    dense_ms = statistics.median(t["ms"][0] for s, t in zip(spec["sets"], timings["sets"]) if s["role"] == "group")
     table = LatencyTable(key=key, dense_ms=dense_ms, measured_on=timings.get("machine", {}))
     rows = {"fit": [], "validate": []}
     for s, t in zip(spec["sets"], timings["sets"]):
