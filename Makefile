@@ -61,13 +61,15 @@ bench-latency: $(STAMP)
 	$(VENV)/bin/python benchmarks/latency_target.py --out benchmarks/results/latency_target
 
 # issue 16: target=latency vs target=macs at equal measured latency after the same fine-tune (seeds 0, 1), and the
-# latency-pruned model in INT8 vs dense FP32, at 320 px: on shapes (the demo's trained dense model) and on the real
-# photos of bench-real (its trained yolov8n start)
+# latency-pruned model in INT8 vs dense FP32: on shapes (the demo's trained dense model) at 320 and 640 px (4 epochs:
+# ~50 s each there) and on the real photos of bench-real (its trained yolov8n start) at 320 px
 AQUARIUM := $(HOME)/.cache/yoloprune/datasets/aquarium/data.yaml
 bench-latency-accuracy: $(STAMP)
 	test -f runs/demo/demo/dense/weights/best.pt || $(VENV)/bin/yolo-prune demo exist_ok=True
 	$(VENV)/bin/python benchmarks/latency_accuracy.py --start runs/demo/demo/dense/weights/best.pt --data shapes \
 		--out benchmarks/results/latency_accuracy_shapes
+	$(VENV)/bin/python benchmarks/latency_accuracy.py --start runs/demo/demo/dense/weights/best.pt --data shapes \
+		--imgsz 640 --epochs 4 --out benchmarks/results/latency_accuracy_shapes640
 	$(VENV)/bin/python benchmarks/latency_accuracy.py --data $(AQUARIUM) \
 		--start benchmarks/results/real_aquarium/yolov8n/runs/yolov8n-pretrain/weights/best.pt \
 		--out benchmarks/results/latency_accuracy_aquarium

@@ -142,7 +142,8 @@ def main() -> None:
         for arm, ckpt in arms.items():
             name = f"{arm}-seed{seed}"
             best_pt = out / "runs" / "finetune" / name / "weights" / "best.pt"
-            if not best_pt.exists():  # resumable: a finished run is kept
+            csv = best_pt.parents[1] / "results.csv"
+            if not csv.exists() or len(csv.read_text().splitlines()) <= args.epochs:  # resumable: finished runs kept
                 finetune(ckpt, args.data, FinetuneConfig(epochs=args.epochs),
                          train_args={**recipe, "imgsz": args.imgsz, "seed": seed, "project": str(out / "runs" / "finetune"),
                                      "name": name, "exist_ok": True, "verbose": False})

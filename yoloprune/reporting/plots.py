@@ -92,7 +92,10 @@ def plot_latency_table(table, path: Path) -> Path:
         g = table.groups[name]
         if "ms_isolated" in g:  # the joint model's line over what the group saved alone
             ax.step(g["widths"], g["ms_isolated"], where="post", marker=".", color="#bbb")
-        ax.step(g["widths"], g["ms"], where="post", marker=".", color="#1f77b4")
+        if table.model == "joint":  # linear in the kept width by construction
+            ax.plot(g["widths"], g["ms"], marker=".", color="#1f77b4")
+        else:
+            ax.step(g["widths"], g["ms"], where="post", marker=".", color="#1f77b4")
         ax.set_title(name.replace("model.", "").replace(".conv", ""), fontsize=6)
         ax.tick_params(labelsize=5)
     i = len(names)
