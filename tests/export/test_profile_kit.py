@@ -45,14 +45,20 @@ def test_a_kit_ships_every_variant_a_local_profile_would_time(jetson_kit):
 def test_the_kits_runner_times_it_and_merge_builds_the_table(jetson_kit, tmp_path):
     from yoloprune.export.profile_kit import merge
 
+    spec = json.loads((jetson_kit / "kit.json").read_text())
+    # an interrupted run left the first set's medians: the rerun keeps them and times the rest
+    partial = jetson_kit / f"timings.partial-{spec['fingerprint']}-dry-run.json"
+    first = [9.0 + i for i in range(1 + len(spec["sets"][0]["variants"]))]
+    partial.write_text(json.dumps([first]))
     done = subprocess.run([sys.executable, str(jetson_kit / "run_benchmark.py"), "--profile", "--dry-run",
                            "--runs", "3", "--warmup", "1"], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     timings = json.loads((jetson_kit / "timings.json").read_text())
     assert timings["hardware"] == "dry-run"  # labelled by where it ran, never as the Jetson
+    assert timings["sets"][0]["ms"] == first and "resuming after 1" in done.stdout and not partial.exists()
+    assert len(timings["sets"]) == len(spec["sets"]) and timings["sets"][1]["ms"][0] != first[0]  # the rest timed
     cached = merge(jetson_kit / "timings.json", cache_dir=tmp_path)
     table = LatencyTable.load(cached)
-    spec = json.loads((jetson_kit / "kit.json").read_text())
     assert (table.key.hardware, table.key.runtime, table.key.precision) == ("dry-run", "onnx", "fp32")  # what ran
     assert table.key.fingerprint == spec["fingerprint"] and table.dense_ms > 0
     for name, g in table.groups.items():

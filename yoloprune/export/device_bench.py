@@ -189,10 +189,28 @@ def _build_engines(kit, precision):
     return engines
 
 
+def _each_set(ids, measure, partial):
+    """Medians of every set, resumable: each finished set is saved to ``partial`` (a rerun skips it)."""
+    done = json.loads(partial.read_text()) if partial.exists() else []
+    if done:
+        print(f"resuming after {len(done)} of {len(ids)} sets ({partial.name})", flush=True)
+    for n, group in enumerate(ids):
+        if n < len(done):
+            continue
+        print(f"set {n + 1}/{len(ids)}", flush=True)
+        done.append(measure(n, group))
+        tmp = partial.with_name(partial.name + ".tmp")
+        tmp.write_text(json.dumps(done))
+        tmp.replace(partial)
+    return done
+
+
 def profile(kit, runs, warmup, rounds, dry_run, compute_units):
     """Time every set of the kit on this device; the timings.json content."""
     imgsz, sets = kit["imgsz"], kit["sets"]
     ids = [["dense", *s["variants"]] for s in sets]
+    mode = "dry-run" if dry_run else f"{kit['runtime']}-{compute_units if kit['runtime'] == 'coreml' else kit['precision']}"
+    partial = HERE / f"timings.partial-{kit['fingerprint']}-{mode}.json"
     if dry_run or kit["runtime"] == "coreml":
         if dry_run and kit["ships"] != "onnx":
             sys.exit("--dry-run times ONNX kits (the Jetson's); a CoreML kit needs a Mac")
@@ -201,10 +219,8 @@ def profile(kit, runs, warmup, rounds, dry_run, compute_units):
             (lambda vid: _coreml_runner(files[vid], imgsz, compute_units))
         dense = runner("dense")
         runs = max(runs, math.ceil(TIMED_MS / _interleaved([dense], 5, warmup)[0]))  # small models: more rounds
-        medians = []
-        for n, group in enumerate(ids):
-            print(f"set {n + 1}/{len(ids)}", flush=True)
-            medians.append(_interleaved([dense, *(runner(v) for v in group[1:])], runs, warmup, seed=n))
+        medians = _each_set(ids, lambda n, group: _interleaved([dense, *(runner(v) for v in group[1:])], runs,
+                                                               warmup, seed=n), partial)
         if dry_run:  # keyed by what ran, so it can never pass for the device's table
             hardware, machine = "dry-run", {"cpu": platform.processor() or platform.machine(),
                                             "runtime": "onnxruntime CPU", "platform": platform.platform()}
@@ -215,23 +231,22 @@ def profile(kit, runs, warmup, rounds, dry_run, compute_units):
             extra = {}
     else:  # TensorRT: one trtexec process per timing, so sets are interleaved over rounds in a shuffled order
         engines = _build_engines(kit, kit["precision"])  # "dense" among them
-        medians = []
-        for n, group in enumerate(ids):
-            print(f"set {n + 1}/{len(ids)}", flush=True)
-            per_round = {v: [] for v in group}
-            rng = random.Random(n)
+        def measure(n, group):
+            per_round, rng = {v: [] for v in group}, random.Random(n)
             for _ in range(rounds):
                 order = list(group)
                 rng.shuffle(order)
                 for v in order:
                     per_round[v].append(_trtexec_median(engines[v], runs))
-            medians.append([_percentiles(per_round[v])[0] for v in group])
+            return [statistics.median(per_round[v]) for v in group]
+
+        medians = _each_set(ids, measure, partial)
         hardware, machine = "jetson", {"platform": platform.platform(), "runtime": f"TensorRT trtexec ({kit['precision']})",
                                        "model": Path("/proc/device-tree/model").read_text().strip("\x00\n")
                                        if Path("/proc/device-tree/model").exists() else platform.machine()}
         extra = {}
     return {"kind": "yoloprune-profile-timings", "hardware": hardware, "fingerprint": kit["fingerprint"],
-            "machine": {**machine, "runs": runs}, **extra,
+            "machine": {**machine, "runs": runs}, **extra, "partial": partial.name,
             "sets": [{"variants": g, "ms": m} for g, m in zip(ids, medians)]}
 
 
@@ -249,8 +264,10 @@ def main():
     if args.profile:
         kit = json.loads((HERE / "kit.json").read_text())
         timings = profile(kit, args.runs or 30, args.warmup, args.rounds, args.dry_run, args.compute_units)
+        partial = HERE / timings.pop("partial")
         out = Path(args.out or HERE / "timings.json")
         out.write_text(json.dumps(timings, indent=2))
+        partial.unlink(missing_ok=True)  # complete: a rerun starts afresh
         print(f"wrote {out}: bring it back with  yolo-prune profile merge={out.name}  (kit.json beside it)")
         return
     manifest = json.loads((HERE / "manifest.json").read_text())
