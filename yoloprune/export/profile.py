@@ -58,7 +58,7 @@ def calibration_args(fmt: ExportFormat, precision: str, data, images: int = CALI
         raise ConfigError(f"timing {fmt.name}:int8 quantises every variant with calibration images: add "
                           "data=<dataset name or YAML> (a few validation images are used)")
     load_dataset(data)  # a missing or broken dataset is one clear error here, not inside every export
-    return {"data": str(resolve_dataset(data)), "fraction": images}  # an int: Ultralytics reads an image count
+    return {"data": str(resolve_dataset(data)), "fraction": images}  # an int: Ultralytics reads an image count  # an int: Ultralytics reads an image count
 
 
 class VariantTimer:
@@ -201,8 +201,7 @@ def _measure(timer: VariantTimer, key: TableKey, fractions, runs, warmup, valida
     # the staircase is read where latency moves most: the group whose smallest width saved the most
     widest = max((n for n in names if "paired_with" not in table.groups[n]),
                  key=lambda n: table.groups[n]["ms"][-1] - table.groups[n]["ms"][0])
-    d = timer.dense[widest]
-    fine = [w for w in range(8, d + 1, 8) if w >= d // 2]
+    fine = staircase_widths(timer.dense[widest])
     fns = [timer.runner(timer.with_group(widest, w)) for w in fine]
     table.staircase = {"group": widest, "widths": fine,
                        "ms": interleaved_medians(fns, runs, warmup, seed)}
@@ -223,6 +222,11 @@ def twin_entry(table: LatencyTable, twin: str, dense: int, widths: list[int]) ->
     saving), so it saves nothing of its own (the latency model is additive)."""
     return {"dense": dense, "widths": [*widths, dense], "ms": [table.groups[twin]["ms"][-1]] * (len(widths) + 1),
             "paired_with": twin}
+
+
+def staircase_widths(dense: int) -> list[int]:
+    """The fine grid ``round_to=auto`` reads: every multiple of 8 from half the dense width up to it."""
+    return [w for w in range(8, dense + 1, 8) if w >= dense // 2]
 
 
 def grid_widths(dense: int, fractions) -> list[int]:

@@ -36,7 +36,8 @@ from ..io import write_json_atomic, write_text_atomic
 from ..logs import third_party_logs_to
 from ..reporting.plots import plot_latency_table
 from .formats import FORMATS, hardware as hardware_entry, parse_formats
-from .profile import GRID, VariantTimer, cached_path, grid_widths, twin_entry, validation_row, validation_summary
+from .profile import (GRID, VariantTimer, cached_path, grid_widths, staircase_widths, twin_entry, validation_row,
+                      validation_summary)
 
 KIT = "yoloprune-profile-kit"
 TIMINGS = "yoloprune-profile-timings"
@@ -123,8 +124,7 @@ def _kit_sets(timer: VariantTimer, names, fractions, validate: int, fit: int | N
                                         imgsz).macs
 
     stair = max(sets, key=macs_saved)["group"]
-    d = timer.dense[stair]
-    fine = [w for w in range(8, d + 1, 8) if w >= d // 2]
+    fine = staircase_widths(timer.dense[stair])
     vs = [variant(timer.with_group(stair, w)) for w in fine]
     sets.append({"role": "staircase", "group": stair, "widths": fine, "_variants": vs, "variants": [v["id"] for v in vs]})
     if fit is None:
