@@ -69,7 +69,11 @@ bench-latency-accuracy: $(STAMP)
 	$(VENV)/bin/python benchmarks/latency_accuracy.py --start runs/demo/demo/dense/weights/best.pt --data shapes \
 		--out benchmarks/results/latency_accuracy_shapes
 	$(VENV)/bin/python benchmarks/latency_accuracy.py --start runs/demo/demo/dense/weights/best.pt --data shapes \
-		--imgsz 640 --epochs 4 --out benchmarks/results/latency_accuracy_shapes640
+		--imgsz 640 --epochs 4 --int8-speedup 3.7 --sensitivity-drop 0.01 \
+		--out benchmarks/results/latency_accuracy_shapes640
 	$(VENV)/bin/python benchmarks/latency_accuracy.py --data $(AQUARIUM) \
 		--start benchmarks/results/real_aquarium/yolov8n/runs/yolov8n-pretrain/weights/best.pt \
 		--out benchmarks/results/latency_accuracy_aquarium
+	$(VENV)/bin/python benchmarks/latency_accuracy.py --data $(AQUARIUM) \
+		--start benchmarks/results/real_aquarium/yolov8n/runs/yolov8n-pretrain/weights/best.pt \
+		--imgsz 640 --epochs 4 --out benchmarks/results/latency_accuracy_aquarium640

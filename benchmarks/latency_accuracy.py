@@ -18,6 +18,19 @@ real-photo benchmark's pretrained start):
    timed together, interleaved (``--runs`` rounds, shuffled each round), FP32 forced and read back;
    every seed's INT8 IR is validated (mAP50-95 of the INT8 model itself).
 
+``--int8-speedup S`` adds arm ``latency-int8``: pruned for the *deployed* INT8 model, i.e. on an INT8 latency
+table (``yolo-prune profile format=openvino:int8 data=...``) with the closed loop measuring NNCF's INT8 IR,
+asking for S x the dense FP32 model's speed (the dense FP32 / INT8 ratio is timed interleaved first, so the
+amount asked of the INT8 table is ``(dense_fp32 / S) / dense_int8``). It is fine-tuned like the other arms.
+
+``--sensitivity-drop D`` adds arm ``latency-sensitivity`` (and ``latency-int8-sensitivity`` with ``--int8-speedup``):
+the same ``target=latency`` within the per-group limits of a sensitivity analysis of the start (``yolo-prune
+sensitivity``, each group pruned alone; ``allocation=sensitivity sensitivity_drop=D``): the knapsack cannot thin
+a group further than the fraction whose mAP dropped by at most D.
+
+Resumable: the pruned arms are recorded in ``arms.json`` (reused on a rerun with the same ``--out``), finished
+fine-tunes are kept (their ``results.csv`` has every epoch).
+
 Writes ``results.json`` and ``table.md`` into ``--out``.
 """
 
@@ -27,6 +40,7 @@ import argparse
 import json
 import statistics
 import sys
+import tempfile
 import time
 
 import yaml
@@ -83,8 +97,13 @@ def main() -> None:
     ap.add_argument("--seeds", default="0,1")
     ap.add_argument("--imgsz", type=int, default=320)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--fractions", default=None, help="profile grid, e.g. 0.5 (default: the profile's own)")
     ap.add_argument("--runs", type=int, default=60, help="interleaved timing rounds")
     ap.add_argument("--set", action="append", default=[], help="fine-tune recipe override key=value")
+    ap.add_argument("--int8-speedup", type=float, default=None,
+                    help="add arm latency-int8: pruned on the INT8 table to this speed-up over dense FP32")
+    ap.add_argument("--sensitivity-drop", type=float, default=None,
+                    help="add arm latency-sensitivity: target=latency within sensitivity limits (mAP drop, absolute)")
     ap.add_argument("--out", default="benchmarks/results/latency_accuracy_shapes")
     args = ap.parse_args()
 
@@ -97,12 +116,16 @@ def main() -> None:
     from yoloprune.export.exporter import export_all
     from yoloprune.export.formats import FORMATS
     from yoloprune.export.parity import val_map
-    from yoloprune.export.profile import LatencyMeter, cached_path, profile
+    from yoloprune.export.profile import LatencyMeter, VariantTimer, cached_path, calibration_args, profile
+    from yoloprune.logs import third_party_logs_to
     from yoloprune.export.timing import interleaved_medians
     from yoloprune.integrations.ultralytics.model_io import load_model
     from yoloprune.core.stats import model_stats
+    from yoloprune.errors import ConfigError
+    from yoloprune.io import write_json_atomic
     from yoloprune.workflows.finetune import FinetuneConfig, finetune
     from yoloprune.workflows.oneshot import LatencyCheck, prune
+    from yoloprune.workflows.sensitivity import SensitivityConfig, sensitivity
 
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -113,28 +136,89 @@ def main() -> None:
         recipe[k] = yaml.safe_load(v)
     fmt = "openvino:fp32"
 
+    grid = {"fractions": tuple(float(f) for f in args.fractions.split(","))} if args.fractions else {}
     table = profile(start, format=fmt, imgsz=args.imgsz, threads=args.threads, out_dir=out / "profile",
-                    log_file=out / "runs" / "profile.log")
+                    log_file=out / "runs" / "profile.log", **grid)
     print(f"table: dense {table.dense_ms:.2f} ms, MAPE {table.validation['mape']:.1%}", flush=True)
+    record = out / "arms.json"  # the pruned arms of an earlier, interrupted run with this --out
+    done = json.loads(record.read_text()) if record.exists() else {"arms": {"dense": str(start)}, "pruned": {}}
+    arms, pruned_info = {k: Path(v) for k, v in done["arms"].items()}, done["pruned"]
 
-    # 1. the latency arm, with the closed loop
-    lat = prune(start, PruneConfig(target="latency", amount=args.amount, imgsz=args.imgsz,
-                                   latency_table=str(cached_path(table.key))),
-                data=args.data, project=out / "runs" / "prune", name="latency", exist_ok=True,
-                check=LatencyCheck(format=fmt, threads=args.threads, runs=args.runs))
+    def keep(arm, ckpt, info):
+        if ckpt is not None:
+            arms[arm] = Path(ckpt)
+        pruned_info[arm] = info
+        write_json_atomic({"arms": {k: str(v) for k, v in arms.items()}, "pruned": pruned_info}, record)
+
     meter = LatencyMeter(start, fmt, args.imgsz, args.threads, args.runs)
-    want = meter.compare(lat.checkpoint)["ratio"]
-    print(f"latency arm: measured {want:.3f} of dense ({1 / want:.2f}x), MACs kept {lat.report.macs_kept:.3f}",
-          flush=True)
-    # 2. the MACs arm at the same measured latency
-    best, probes = matched_macs_arm(start, args.data, args.imgsz, want, lat.report.macs_kept, meter, prune,
-                                    PruneConfig, out)
-    arms = {"dense": start, "latency": lat.checkpoint, "macs": best["result"].checkpoint}
-    pruned_info = {"latency": {"measured": want, "macs_kept": lat.report.macs_kept,
-                               "params_kept": lat.report.params_kept, "loop": lat.latency},
-                   "macs": {"measured": best["measured"], "amount": best["amount"], "probes": probes,
-                            "macs_kept": best["result"].report.macs_kept,
-                            "params_kept": best["result"].report.params_kept}}
+    if "latency" not in arms:  # 1. the latency arm, with the closed loop
+        lat = prune(start, PruneConfig(target="latency", amount=args.amount, imgsz=args.imgsz,
+                                       latency_table=str(cached_path(table.key))),
+                    data=args.data, project=out / "runs" / "prune", name="latency", exist_ok=True,
+                    check=LatencyCheck(format=fmt, threads=args.threads, runs=args.runs))
+        want = meter.compare(lat.checkpoint)["ratio"]
+        keep("latency", lat.checkpoint, {"measured": want, "macs_kept": lat.report.macs_kept,
+                                         "params_kept": lat.report.params_kept, "loop": lat.latency})
+    want = pruned_info["latency"]["measured"]
+    print(f"latency arm: measured {want:.3f} of dense ({1 / want:.2f}x), MACs kept "
+          f"{pruned_info['latency']['macs_kept']:.3f}", flush=True)
+    if "macs" not in arms:  # 2. the MACs arm at the same measured latency
+        best, probes = matched_macs_arm(start, args.data, args.imgsz, want, pruned_info["latency"]["macs_kept"],
+                                        meter, prune, PruneConfig, out)
+        keep("macs", best["result"].checkpoint, {"measured": best["measured"], "amount": best["amount"],
+                                                 "probes": probes, "macs_kept": best["result"].report.macs_kept,
+                                                 "params_kept": best["result"].report.params_kept})
+    def latency_arm(arm, table_key, amount, check_fmt, **limits):
+        """target=latency at ``amount`` of ``table_key``'s dense latency, closed loop measured with ``check_fmt``."""
+        if arm in arms or arm in pruned_info:
+            return
+        try:
+            res = prune(start, PruneConfig(target="latency", amount=amount, imgsz=args.imgsz,
+                                           latency_table=str(cached_path(table_key)), **limits),
+                        data=args.data, project=out / "runs" / "prune", name=arm, exist_ok=True,
+                        check=LatencyCheck(format=check_fmt, threads=args.threads, runs=args.runs))
+        except ConfigError as e:  # e.g. sensitivity limits that leave too little to prune: recorded, not trained
+            print(f"{arm}: {e}", flush=True)
+            keep(arm, None, {"unreachable": str(e), **limits})
+            return
+        info = {"macs_kept": res.report.macs_kept, "params_kept": res.report.params_kept, "loop": res.latency, **limits}
+        if check_fmt == fmt:
+            info["measured"] = meter.compare(res.checkpoint)["ratio"]
+        keep(arm, res.checkpoint, info)
+
+    sens_limits = {}
+    if args.sensitivity_drop is not None:  # each group pruned alone, on the start; the knapsack stays within
+        sens = sensitivity(start, args.data, SensitivityConfig(imgsz=args.imgsz), project=out / "runs",
+                           name="sensitivity", exist_ok=True)
+        sens_limits = {"allocation": "sensitivity", "sensitivity_table": str(sens.cached),
+                       "sensitivity_drop": args.sensitivity_drop}
+        latency_arm("latency-sensitivity", table.key, args.amount, fmt, **sens_limits)
+    if args.int8_speedup:  # pruned for the deployed INT8 model
+        int8 = profile(start, format="openvino:int8", imgsz=args.imgsz, threads=args.threads, data=args.data,
+                       fractions=(0.25, 0.5), fit=40, validate=10, out_dir=out / "profile_int8",
+                       log_file=out / "runs" / "profile_int8.log")
+        print(f"INT8 table: dense {int8.dense_ms:.2f} ms, MAPE {int8.validation['mape']:.1%}", flush=True)
+        if "int8" not in pruned_info:  # the dense FP32 / INT8 ratio, timed interleaved, sets the amount asked
+            net = load_model(start)[0]
+            with tempfile.TemporaryDirectory() as tmp, third_party_logs_to(out / "runs" / "export.log"):
+                runners = []
+                for p in ("fp32", "int8"):
+                    (Path(tmp) / p).mkdir()
+                    runners.append(VariantTimer(net, FORMATS["openvino"], p, args.imgsz, args.threads, Path(tmp) / p,
+                                                deployed=True,
+                                                calibration=calibration_args(FORMATS["openvino"], p, args.data)).runner())
+                fp32_ms, int8_ms = interleaved_medians(runners, args.runs, 10)
+            pruned_info["int8"] = {"dense_fp32_ms": fp32_ms, "dense_int8_ms": int8_ms, "speedup": args.int8_speedup,
+                                   "amount": round(fp32_ms / args.int8_speedup / int8_ms, 4),  # at dense FP32 / S
+                                   "table": {"cache": str(cached_path(int8.key)), "mape": int8.validation["mape"],
+                                             "dense_ms": int8.dense_ms}}
+        q = pruned_info["int8"]
+        print(f"dense FP32 {q['dense_fp32_ms']:.2f} ms, INT8 {q['dense_int8_ms']:.2f} ms: asking the INT8 table for "
+              f"{q['amount']:.3f} of dense INT8 ({q['speedup']}x dense FP32)", flush=True)
+        latency_arm("latency-int8", int8.key, q["amount"], "openvino:int8")
+        if sens_limits:
+            latency_arm("latency-int8-sensitivity", int8.key, q["amount"], "openvino:int8", **sens_limits)
+    probes = pruned_info["macs"]["probes"]
 
     # 3. the same fine-tune for every arm and seed
     runs = []
@@ -200,10 +284,24 @@ def main() -> None:
         lines.append(f"| {arm} | {s.macs / stats['dense'].macs:.3f} | {s.params / stats['dense'].params:.3f} "
                      f"| {fp32:.2f} | {dense_fp32 / fp32:.2f}x | {m:.4f} ± {sd:.4f} | "
                      f"{' / '.join(f'{v:.4f}' for v in vals)} | {int8:.2f} | {dense_fp32 / int8:.2f}x | {im:.4f} |")
+    loop = pruned_info["latency"]["loop"]
     lines += ["", f"precision that ran: {json.dumps(ran)}", f"MACs arm search: {json.dumps(probes)}",
-              f"latency arm closed loop: asked {lat.latency['asked']}, predicted {lat.latency['predicted']:.3f}, "
-              f"measured {lat.latency['measured']:.3f}; table MAPE {table.validation['mape']:.1%}",
+              f"latency arm closed loop: asked {loop['asked']}, predicted {loop['predicted']:.3f}, "
+              f"measured {loop['measured']:.3f}; table MAPE {table.validation['mape']:.1%}",
               f"wall time {result['minutes']} min"]
+    for arm in [a for a in pruned_info if a.startswith("latency-")]:
+        if "unreachable" in pruned_info[arm]:
+            lines.insert(-1, f"{arm}: not trained, {pruned_info[arm]['unreachable']}")
+            continue
+        q = pruned_info[arm]["loop"]
+        lines.insert(-1, f"{arm} closed loop: asked {q['asked']}, predicted {q['predicted']:.3f}, measured "
+                         f"{q['measured']:.3f} ({q['table']['precision']} table)")
+        if arm.startswith("latency-int8") and f"{arm} int8" in timing:
+            dense_map, q_map = mean_sd("dense")[0], mean_sd(arm, "int8_map50_95")[0]
+            lines.insert(-1, f"goal (issue 16), {arm}: pruned + INT8 >= 3.5x dense FP32 with <= 1.5 points "
+                             f"mAP50-95 lost: {dense_fp32 / timing[f'{arm} int8']:.2f}x, "
+                             f"{100 * (q_map - dense_map):+.1f} points (INT8 mAP {q_map:.4f} vs dense FP32 "
+                             f"{dense_map:.4f}, means over seeds {args.seeds})")
     (out / "table.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

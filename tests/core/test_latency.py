@@ -97,6 +97,31 @@ def test_knapsack_meets_the_budget_and_prefers_cheap_milliseconds():
         knapsack(scores, allowed, ["slow", "fast"], [], table, budget_ms=1.0)
 
 
+def test_knapsack_crosses_a_flat_stair_instead_of_pruning_elsewhere():
+    """``stair`` saves nothing from 64 to 56 channels, then 5 ms per 8: crossing the stair buys 5 ms for 16
+    channels; ``steady`` saves 0.4 ms per 8 channels. A one-step greedy sees the flat step as worthless and
+    thins ``steady`` instead, at twelve times the importance per millisecond."""
+    table = _table({"stair": (64, 0.0), "steady": (64, 0.05)})
+    table.groups["stair"]["ms"] = [100.0 - 5.0 * ((56 - w) // 8) if w <= 56 else 100.0 for w in range(8, 65, 8)]
+    allowed = [list(range(8, 65, 8))] * 2
+    keep = knapsack([np.ones(64), np.ones(64)], allowed, ["stair", "steady"], [], table, budget_ms=96.0)
+    assert keep.tolist() == [48, 64]
+
+
+def test_knapsack_says_when_the_table_was_not_measured_narrow_enough():
+    """A table profiled down to half of each width (fractions=0.5) predicts nothing below it: asking for more
+    names the fix (profile smaller fractions), not the floors; at the floors it names the floors."""
+    table = _table({"a": (64, 0.5), "b": (64, 0.5)}, step=32)  # measured at 32 and 64 channels only
+    allowed = [list(range(8, 65, 8))] * 2
+    with pytest.raises(ConfigError, match=r"predicts at best 68.00 ms .*grid reaches down to 50%.*fractions=") as e:
+        knapsack([np.ones(64)] * 2, allowed, ["a", "b"], [], table, budget_ms=50.0)
+    assert "floor" not in str(e.value)
+    with pytest.raises(ConfigError, match="every group is at its floor"):
+        knapsack([np.ones(64)] * 2, [[32, 40, 48, 56, 64]] * 2, ["a", "b"], [], table, budget_ms=50.0)
+    keep = knapsack([np.ones(64)] * 2, allowed, ["a", "b"], [], table, budget_ms=70.0)
+    assert min(keep) >= 32  # nothing pruned below the table for nothing
+
+
 def test_knapsack_keeps_split_halves_equal():
     table = _table({"a": (64, 1.0), "b": (64, 0.0), "c": (64, 0.5)})
     keep = knapsack([np.ones(64)] * 3, [list(range(8, 65, 8))] * 3, ["a", "b", "c"], [(0, 1)], table, 70.0)

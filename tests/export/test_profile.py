@@ -39,12 +39,40 @@ def test_profile_measures_groups_staircase_and_validation(dense_ckpt, tmp_path):
 def test_a_cached_table_is_returned_without_measuring(dense_ckpt, tmp_path):
     from yoloprune.export.profile import cached_path, profile
 
+    from yoloprune.export.profile import grid_widths
+
     dense = _dense_groups(dense_ckpt)
     key = TableKey("intel-cpu", "openvino", "fp32", IMGSZ, 1, 2, fingerprint(dense))
-    table = LatencyTable(key=key, dense_ms=12.345, groups={n: {"dense": w, "widths": [w], "ms": [12.345]}
-                                                          for n, w in dense.items()})
+    groups = {n: {"dense": w, "widths": [*grid_widths(w, (0.5,)), w]} for n, w in dense.items()}
+    table = LatencyTable(key=key, dense_ms=12.345, groups={n: {**g, "ms": [12.345] * len(g["widths"])}
+                                                          for n, g in groups.items()})
     write_json_atomic(table.to_dict(), cached_path(key, tmp_path))
-    assert profile(dense_ckpt, imgsz=IMGSZ, cache_dir=tmp_path, validate=0).dense_ms == 12.345
+    assert profile(dense_ckpt, imgsz=IMGSZ, cache_dir=tmp_path, validate=0, fractions=(0.5,)).dense_ms == 12.345
+    assert profile(dense_ckpt, imgsz=IMGSZ, cache_dir=tmp_path, validate=0, fractions=(0.75, 0.5)).dense_ms == 12.345
+
+
+def test_a_cached_table_too_shallow_for_the_fractions_asked_is_measured_again(dense_ckpt, tmp_path, monkeypatch):
+    """A table profiled down to half of each width cannot let target=latency prune deeper: asking for
+    fractions=0.25 measures again (and caches the deeper table) instead of returning it."""
+    from yoloprune.export import profile as profile_module
+    from yoloprune.export.profile import cached_path, grid_widths, profile
+
+    dense = _dense_groups(dense_ckpt)
+    key = TableKey("intel-cpu", "openvino", "fp32", IMGSZ, 1, 2, fingerprint(dense))
+
+    def table_at(fractions, dense_ms):
+        return LatencyTable(key=key, dense_ms=dense_ms, groups={
+            n: {"dense": w, "widths": (ws := [*grid_widths(w, fractions), w]), "ms": [dense_ms] * len(ws)}
+            for n, w in dense.items()})
+
+    write_json_atomic(table_at((0.5,), 12.345).to_dict(), cached_path(key, tmp_path))
+    measured = []
+    monkeypatch.setattr(profile_module, "_measure", lambda timer, key, fractions, *a: measured.append(fractions)
+                        or table_at(fractions, 6.789))
+    assert profile(dense_ckpt, imgsz=IMGSZ, cache_dir=tmp_path, validate=0, fractions=(0.5, 0.25)).dense_ms == 6.789
+    assert measured == [(0.5, 0.25)] and LatencyTable.load(cached_path(key, tmp_path)).dense_ms == 6.789
+    assert profile(dense_ckpt, imgsz=IMGSZ, cache_dir=tmp_path, validate=0, fractions=(0.5,)).dense_ms == 6.789
+    assert len(measured) == 1  # the deeper table serves shallower asks
 
 
 def test_profile_refuses_what_it_cannot_measure(dense_ckpt):

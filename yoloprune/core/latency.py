@@ -135,7 +135,9 @@ def knapsack(scores: list[np.ndarray], allowed: list[list[int]], names: list[str
 
     ``scores``: per-group channel importances; ``allowed``: each group's permitted widths, ascending;
     ``pairs``: groups that must keep equal widths. Stops at the first step that meets the budget, so the
-    prediction lands within one rounding step of it.
+    prediction lands within one rounding step of it. A step that saves nothing in the table (a flat stair, or a
+    width below the lowest the table was measured at) is never taken for its own sake: the move is to the next
+    narrower width that saves time, and where none is left the error says which limit was hit.
     """
     n = np.array([len(s) for s in scores])
     order = [np.sort(s)[::-1] for s in scores]  # most important first: keeping k keeps order[:k]
@@ -156,25 +158,39 @@ def knapsack(scores: list[np.ndarray], allowed: list[list[int]], names: list[str
         for g in range(len(n)):
             if g in partner and partner[g] < g:
                 continue  # a pair moves as one
-            idx = allowed[g].index(keep[g]) if keep[g] in allowed[g] else len(allowed[g]) - 1
-            if idx == 0:
-                continue
-            trial = keep.copy()
             members = [g] + ([partner[g]] if g in partner else [])
-            lost = saved = 0.0
-            for m in members:
-                trial[m] = allowed[g][idx - 1] if m == g else min(allowed[m], key=lambda c: abs(c - allowed[g][idx - 1]))
-                lost += float(order[m][trial[m]:keep[m]].sum())
-                saved += saving(m, int(keep[m]), int(trial[m]))
-            ratio = lost / saved if saved > 1e-9 else np.inf
-            if best is None or (ratio, lost) < best[0]:
-                best = ((ratio, lost), trial)
-        if best is None:  # every group at its smallest allowed width
-            raise ConfigError(f"latency budget {budget_ms:.2f} ms cannot be reached: the table's smallest widths "
-                              f"predict {current:.2f} ms (relax min_channels / max_layer_ratio or ask for less)")
+            idx = allowed[g].index(keep[g]) if keep[g] in allowed[g] else len(allowed[g]) - 1
+            # the next narrower width that saves time: a flat or rising stair of the table is crossed, not taken
+            for width in reversed(allowed[g][:idx]):
+                trial = keep.copy()
+                lost = saved = 0.0
+                for m in members:
+                    trial[m] = width if m == g else min(allowed[m], key=lambda c: abs(c - width))
+                    lost += float(order[m][trial[m]:keep[m]].sum())
+                    saved += saving(m, int(keep[m]), int(trial[m]))
+                if saved > 1e-9:
+                    if best is None or (lost / saved, lost) < best[0]:
+                        best = ((lost / saved, lost), trial)
+                    break
+        if best is None:  # nothing narrower saves time in the table
+            raise ConfigError(_unreachable(table, names, keep, allowed, budget_ms, current))
         keep = best[1]
         current = predict(keep)
     return keep
+
+
+def _unreachable(table: LatencyTable, names: list[str], keep: np.ndarray, allowed: list[list[int]], budget_ms: float,
+                 current: float) -> str:
+    """Why the knapsack stopped short of ``budget_ms``: the floors, or a table not measured that narrow."""
+    shallow = [n for n, k, a in zip(names, keep, allowed)
+               if n in table.groups and a[0] < k <= table.groups[n]["widths"][0] and "paired_with" not in table.groups[n]]
+    why = (f"{len(shallow)} groups are as narrow as the table was measured (its grid reaches down to "
+           f"{min(table.groups[n]['widths'][0] / table.groups[n]['dense'] for n in shallow):.0%} of their widths; "
+           "profile again with smaller fractions, e.g. fractions=0.75,0.5,0.25, or ask for less)" if shallow else
+           "every group is at its floor (relax min_channels / max_layer_ratio, or sensitivity_drop with "
+           "allocation=sensitivity, or ask for less)")
+    return (f"latency budget {budget_ms:.2f} ms ({budget_ms / table.dense_ms:.3f} of dense) cannot be reached: the "
+            f"table predicts at best {current:.2f} ms ({current / table.dense_ms:.3f}): {why}")
 
 
 def close_loop(asked: float, solve, measure, tolerance: float, iterations: int):

@@ -58,7 +58,7 @@ def calibration_args(fmt: ExportFormat, precision: str, data, images: int = CALI
         raise ConfigError(f"timing {fmt.name}:int8 quantises every variant with calibration images: add "
                           "data=<dataset name or YAML> (a few validation images are used)")
     load_dataset(data)  # a missing or broken dataset is one clear error here, not inside every export
-    return {"data": str(resolve_dataset(data)), "fraction": images}  # an int: Ultralytics reads an image count  # an int: Ultralytics reads an image count
+    return {"data": str(resolve_dataset(data)), "fraction": images}  # an int: Ultralytics reads an image count
 
 
 class VariantTimer:
@@ -163,6 +163,10 @@ def profile(model, hardware: str = "intel-cpu", format: str = "openvino:fp32", i
         if table is not None and table.model is None:  # written before the joint model existed: measure again
             LOGGER.info(f"yoloprune: re-profiling {cached.name}: it predates the joint latency model")
             table = None
+        if table is not None and not reaches(table, fractions):  # pruning could not go as deep as asked
+            LOGGER.info(f"yoloprune: re-profiling {cached.name}: it was measured down to {depth(table):.0%} of each "
+                        f"group's width, fractions={','.join(map(str, fractions))} asks for {min(fractions):.0%}")
+            table = None
         if table is None:
             with third_party_logs_to(log_file) as console:
                 table = _measure(timer, key, fractions, runs, warmup, validate, fit, seed, groups, console)
@@ -215,6 +219,18 @@ def _measure(timer: VariantTimer, key: TableKey, fractions, runs, warmup, valida
         table.validation = choose_model(table, fit_rows, val_rows) if fit_rows else validation_summary(table, val_rows)
         table.validation["variants"] = val_rows
     return table
+
+
+def depth(table: LatencyTable) -> float:
+    """How narrow the table was measured: the smallest measured width, as a fraction of its group's dense width."""
+    return min((g["widths"][0] / g["dense"] for g in table.groups.values() if "paired_with" not in g), default=1.0)
+
+
+def reaches(table: LatencyTable, fractions) -> bool:
+    """Whether ``table`` was measured at least as narrow as ``fractions`` would measure every group: the knapsack
+    predicts no saving below a group's lowest measured width, so a shallower table caps how far it prunes."""
+    return all(g["widths"][0] <= min(grid_widths(g["dense"], fractions), default=g["dense"])
+               for g in table.groups.values() if "paired_with" not in g)
 
 
 def twin_entry(table: LatencyTable, twin: str, dense: int, widths: list[int]) -> dict:
