@@ -8,10 +8,12 @@ From one trained dense checkpoint (``--start``; e.g. the demo's ``dense/weights/
 real-photo benchmark's pretrained start):
 
 1. the latency table of the start is profiled on this CPU (``yolo-prune profile``, cached);
-2. arm ``latency``: one-shot ``target=latency amount=A`` (default criterion, with data) and the closed loop
-   (the OpenVINO IR measured against dense, budget corrected);
-3. arm ``macs``: one-shot ``target=macs``, its MACs amount searched (bracketed secant, at most 6 probes)
-   until its *measured* latency equals the latency arm's (within 2 %): the two arms run equally fast;
+2. arm ``latency``: one-shot ``target=latency allocation=knapsack amount=A`` (HALP's knapsack over the table,
+   default criterion, with data) and the closed loop (the OpenVINO IR measured against dense, budget corrected);
+3. arm ``macs``: one-shot ``target=macs`` (the global ranking), its MACs amount searched (bracketed secant, at
+   most 6 probes) until its *measured* latency equals the latency arm's (within 2 %): the two arms run equally
+   fast. This is what ``target=latency`` with the default ``allocation=global`` prunes (the same ranking, cut
+   where the table and the closed loop put the asked latency);
 4. every arm, and the dense model, is fine-tuned ``--epochs`` epochs from there with the same recipe, for
    each seed: equal epochs, equal measured latency;
 5. the seed-0 models are exported (OpenVINO FP32 IR and NNCF INT8 IR, calibrated on the dataset) and
@@ -102,6 +104,7 @@ def main() -> None:
     ap.add_argument("--set", action="append", default=[], help="fine-tune recipe override key=value")
     ap.add_argument("--int8-speedup", type=float, default=None,
                     help="add arm latency-int8: pruned on the INT8 table to this speed-up over dense FP32")
+    ap.add_argument("--int8-fractions", default="0.25,0.5", help="the INT8 table's grid (each variant is quantised)")
     ap.add_argument("--sensitivity-drop", type=float, default=None,
                     help="add arm latency-sensitivity: target=latency within sensitivity limits (mAP drop, absolute)")
     ap.add_argument("--out", default="benchmarks/results/latency_accuracy_shapes")
@@ -116,13 +119,13 @@ def main() -> None:
     from yoloprune.export.exporter import export_all
     from yoloprune.export.formats import FORMATS
     from yoloprune.export.parity import val_map
-    from yoloprune.export.profile import LatencyMeter, VariantTimer, cached_path, calibration_args, profile
-    from yoloprune.logs import third_party_logs_to
-    from yoloprune.export.timing import interleaved_medians
-    from yoloprune.integrations.ultralytics.model_io import load_model
     from yoloprune.core.stats import model_stats
     from yoloprune.errors import ConfigError
+    from yoloprune.export.profile import LatencyMeter, VariantTimer, cached_path, calibration_args, profile
+    from yoloprune.export.timing import interleaved_medians
+    from yoloprune.integrations.ultralytics.model_io import load_model
     from yoloprune.io import write_json_atomic
+    from yoloprune.logs import third_party_logs_to
     from yoloprune.workflows.finetune import FinetuneConfig, finetune
     from yoloprune.workflows.oneshot import LatencyCheck, prune
     from yoloprune.workflows.sensitivity import SensitivityConfig, sensitivity
@@ -142,17 +145,25 @@ def main() -> None:
     print(f"table: dense {table.dense_ms:.2f} ms, MAPE {table.validation['mape']:.1%}", flush=True)
     record = out / "arms.json"  # the pruned arms of an earlier, interrupted run with this --out
     done = json.loads(record.read_text()) if record.exists() else {"arms": {"dense": str(start)}, "pruned": {}}
+    settings = {"start": str(start), "amount": args.amount, "imgsz": args.imgsz, "fractions": args.fractions,
+                "int8_speedup": args.int8_speedup, "int8_fractions": args.int8_fractions,
+                "sensitivity_drop": args.sensitivity_drop}
+    clash = {k: (v, settings[k]) for k, v in done.get("settings", {}).items() if None not in (v, settings[k]) and v != settings[k]}
+    if clash:
+        raise SystemExit(f"{record} holds arms pruned with other settings ({clash}, recorded vs asked): give another "
+                         "--out, or delete it to prune again")
     arms, pruned_info = {k: Path(v) for k, v in done["arms"].items()}, done["pruned"]
 
     def keep(arm, ckpt, info):
         if ckpt is not None:
             arms[arm] = Path(ckpt)
         pruned_info[arm] = info
-        write_json_atomic({"arms": {k: str(v) for k, v in arms.items()}, "pruned": pruned_info}, record)
+        write_json_atomic({"settings": {**done.get("settings", {}), **{k: v for k, v in settings.items() if v is not None}},
+                           "arms": {k: str(v) for k, v in arms.items()}, "pruned": pruned_info}, record)
 
     meter = LatencyMeter(start, fmt, args.imgsz, args.threads, args.runs)
     if "latency" not in arms:  # 1. the latency arm, with the closed loop
-        lat = prune(start, PruneConfig(target="latency", amount=args.amount, imgsz=args.imgsz,
+        lat = prune(start, PruneConfig(target="latency", amount=args.amount, imgsz=args.imgsz, allocation="knapsack",
                                        latency_table=str(cached_path(table.key))),
                     data=args.data, project=out / "runs" / "prune", name="latency", exist_ok=True,
                     check=LatencyCheck(format=fmt, threads=args.threads, runs=args.runs))
@@ -174,7 +185,8 @@ def main() -> None:
             return
         try:
             res = prune(start, PruneConfig(target="latency", amount=amount, imgsz=args.imgsz,
-                                           latency_table=str(cached_path(table_key)), **limits),
+                                           latency_table=str(cached_path(table_key)),
+                                           **({"allocation": "knapsack"} | limits)),
                         data=args.data, project=out / "runs" / "prune", name=arm, exist_ok=True,
                         check=LatencyCheck(format=check_fmt, threads=args.threads, runs=args.runs))
         except ConfigError as e:  # e.g. sensitivity limits that leave too little to prune: recorded, not trained
@@ -195,7 +207,8 @@ def main() -> None:
         latency_arm("latency-sensitivity", table.key, args.amount, fmt, **sens_limits)
     if args.int8_speedup:  # pruned for the deployed INT8 model
         int8 = profile(start, format="openvino:int8", imgsz=args.imgsz, threads=args.threads, data=args.data,
-                       fractions=(0.25, 0.5), fit=40, validate=10, out_dir=out / "profile_int8",
+                       fractions=tuple(float(f) for f in args.int8_fractions.split(",")), fit=40, validate=10,
+                       out_dir=out / "profile_int8",
                        log_file=out / "runs" / "profile_int8.log")
         print(f"INT8 table: dense {int8.dense_ms:.2f} ms, MAPE {int8.validation['mape']:.1%}", flush=True)
         if "int8" not in pruned_info:  # the dense FP32 / INT8 ratio, timed interleaved, sets the amount asked

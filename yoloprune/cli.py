@@ -253,7 +253,10 @@ def _sensitivity(args: dict, extra: dict, debug: bool) -> str:
             f"allocation=sensitivity sensitivity_table={result.cached}")
 
 
-def _fractions(args: dict) -> tuple:
+def _fractions(args: dict) -> tuple | None:
+    """The grid asked for, or None: whatever table is cached serves, else the default grid is measured."""
+    if args["fractions"] is None:
+        return None
     fractions = args["fractions"] if isinstance(args["fractions"], tuple) else (args["fractions"],)
     if not fractions or not all(isinstance(f, (int, float)) and 0 < f < 1 for f in fractions):
         raise ConfigError(f"fractions={args['fractions']!r}: widths to measure as fractions in (0, 1), e.g. 0.75,0.5,0.25")
@@ -387,7 +390,7 @@ COMMANDS: dict[str, Command] = {
         "hardware=jetson|mac|iphone writes a profile kit to time on the device; merge=<timings.json|table.json> "
         "brings its table into the cache.",
         lambda: {"model": None, "hardware": "intel-cpu", "format": "openvino:fp32", "imgsz": 640, "threads": 2,
-                 "data": None, "kit": None, "fractions": (0.75, 0.5, 0.25), "fit": None,
+                 "data": None, "kit": None, "fractions": None, "fit": None,
                  "runs": 15, "validate": 10, "merge": None, **COMMON, "project": "runs/profile", "name": "exp"},
         _profile),
     "sensitivity": Command(

@@ -37,9 +37,7 @@ def test_profile_measures_groups_staircase_and_validation(dense_ckpt, tmp_path):
 
 
 def test_a_cached_table_is_returned_without_measuring(dense_ckpt, tmp_path):
-    from yoloprune.export.profile import cached_path, profile
-
-    from yoloprune.export.profile import grid_widths
+    from yoloprune.export.profile import cached_path, grid_widths, profile
 
     dense = _dense_groups(dense_ckpt)
     key = TableKey("intel-cpu", "openvino", "fp32", IMGSZ, 1, 2, fingerprint(dense))
@@ -53,7 +51,8 @@ def test_a_cached_table_is_returned_without_measuring(dense_ckpt, tmp_path):
 
 def test_a_cached_table_too_shallow_for_the_fractions_asked_is_measured_again(dense_ckpt, tmp_path, monkeypatch):
     """A table profiled down to half of each width cannot let target=latency prune deeper: asking for
-    fractions=0.25 measures again (and caches the deeper table) instead of returning it."""
+    fractions=0.25 measures again (and caches the deeper table) instead of returning it; asking for no grid
+    (prune target=latency profiling on its own) takes the cached table as it is."""
     from yoloprune.export import profile as profile_module
     from yoloprune.export.profile import cached_path, grid_widths, profile
 
@@ -69,6 +68,7 @@ def test_a_cached_table_too_shallow_for_the_fractions_asked_is_measured_again(de
     measured = []
     monkeypatch.setattr(profile_module, "_measure", lambda timer, key, fractions, *a: measured.append(fractions)
                         or table_at(fractions, 6.789))
+    assert profile(dense_ckpt, imgsz=IMGSZ, cache_dir=tmp_path, validate=0).dense_ms == 12.345  # no grid asked
     assert profile(dense_ckpt, imgsz=IMGSZ, cache_dir=tmp_path, validate=0, fractions=(0.5, 0.25)).dense_ms == 6.789
     assert measured == [(0.5, 0.25)] and LatencyTable.load(cached_path(key, tmp_path)).dense_ms == 6.789
     assert profile(dense_ckpt, imgsz=IMGSZ, cache_dir=tmp_path, validate=0, fractions=(0.5,)).dense_ms == 6.789

@@ -180,10 +180,11 @@ class Allocator:
     def search(self) -> np.ndarray:
         """Kept widths whose predicted measure is closest to ``cfg.amount``; raise if outside tolerance.
 
-        ``target=latency`` spends the budget (``amount`` x the dense model's measured latency) with the
-        knapsack over the latency table: channels go where importance per millisecond saved is lowest.
+        ``target=latency`` predicts the measure from the latency table; ``allocation=knapsack`` spends the budget
+        (``amount`` x the dense model's measured latency) over the table instead: channels go where importance
+        per millisecond saved is lowest.
         """
-        if self.cfg.target == "latency":
+        if self.cfg.allocation == "knapsack":
             return knapsack(self.scores, [self.allowed(g) for g in range(len(self.n))], self.names, self.pairs,
                             self.latency, self.cfg.amount * self.latency.dense_ms)
         goal, lo, hi = self.cfg.amount, 0.0, 1.0
@@ -207,8 +208,10 @@ class Allocator:
             raise ConfigError(
                 f"{self.cfg.target}={goal} cannot be reached within ±{self.cfg.tolerance:.0%} "
                 f"(closest: {self.measure(keep):.3f}; reachable range {min(reach):.3f}-{max(reach):.3f} with "
-                f"min_channels={self.cfg.min_channels}, round_to={self.round_to}, max_layer_ratio={self.cfg.max_layer_ratio}): "
-                "choose an amount in that range or relax those options"
+                f"min_channels={self.cfg.min_channels}, round_to={self.round_to}, max_layer_ratio={self.cfg.max_layer_ratio}"
+                + (f", the sensitivity limits at sensitivity_drop={self.cfg.sensitivity_drop}"
+                   if self.cfg.allocation == "sensitivity" else "")
+                + "): choose an amount in that range or relax those options"
             )
         return keep
 

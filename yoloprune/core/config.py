@@ -10,7 +10,7 @@ from .criteria import CRITERIA
 from .schedule import SCHEDULES
 
 TARGETS = ("ratio", "macs", "params", "latency")  # what ``amount`` measures
-ALLOCATIONS = ("global", "local", "sensitivity")
+ALLOCATIONS = ("global", "local", "sensitivity", "knapsack")
 SPARSITY = ("none", "bn", "group")
 DISTILL = ("none", "logit", "feature", "both")
 FINETUNE_LR = ("restart", "continue")
@@ -71,7 +71,11 @@ class PruneConfig:
         allocation: ``"global"`` ranks channels of all layers together (layers end up with different
             widths); ``"local"`` removes the same fraction from every layer; ``"sensitivity"`` is global
             within per-group limits read from ``sensitivity_table`` (``yolo-prune sensitivity``): no group
-            loses more than the largest fraction whose mAP drop stayed within ``sensitivity_drop``.
+            loses more than the largest fraction whose mAP drop stayed within ``sensitivity_drop``. With
+            ``target=latency`` each of them is cut where the latency table predicts ``amount``;
+            ``"knapsack"`` (``target=latency`` only) instead spends the latency budget where importance
+            lost per millisecond saved is lowest (HALP): faster per point of importance, but it can strip
+            the high-resolution layers (stem, P3 head) a detector needs (see the README's measurements).
         round_to: keep channel counts a multiple of this (hardware-friendly widths); 1 disables; ``auto``
             (with a latency table): the step at which the measured latency climbs its staircase.
         min_channels: never keep fewer channels than this in any layer.
@@ -117,6 +121,8 @@ class PruneConfig:
         _check(self.target != "latency" or bool(self.latency_table),
                "target=latency needs the target's latency table: latency_table=<json from 'yolo-prune profile'> "
                "(the CLI profiles one itself from hardware= and format=)")
+        _check(self.allocation != "knapsack" or self.target == "latency",
+               f"allocation=knapsack spends a latency budget: use it with target=latency (got target={self.target})")
         _check(self.allocation != "sensitivity" or bool(self.sensitivity_table),
                "allocation=sensitivity needs sensitivity_table=<json from 'yolo-prune sensitivity'>")
         _check(self.sensitivity_drop >= 0, f"sensitivity_drop={self.sensitivity_drop} is invalid: must be >= 0")

@@ -75,6 +75,11 @@ class LatencyTable:
             raise ConfigError(f"latency table {self.key.slug()} was measured for another architecture: profile this "
                               "model (yolo-prune profile model=...) or give its own table")
 
+    def depth(self) -> float:
+        """How narrow the table was measured: the smallest measured width, as a fraction of its group's dense width
+        (``target=latency`` predicts no saving below a group's narrowest measured width)."""
+        return min((g["widths"][0] / g["dense"] for g in self.groups.values() if "paired_with" not in g), default=1.0)
+
     def round_to(self) -> int:
         """``round_to=auto``: the channel multiple at which latency steps, read from the fine-grid group."""
         if not self.staircase:
@@ -134,10 +139,11 @@ def knapsack(scores: list[np.ndarray], allowed: list[list[int]], names: list[str
     importance lost per millisecond saved is lowest (HALP's knapsack, solved greedily over the table's grid).
 
     ``scores``: per-group channel importances; ``allowed``: each group's permitted widths, ascending;
-    ``pairs``: groups that must keep equal widths. Stops at the first step that meets the budget, so the
-    prediction lands within one rounding step of it. A step that saves nothing in the table (a flat stair, or a
-    width below the lowest the table was measured at) is never taken for its own sake: the move is to the next
-    narrower width that saves time, and where none is left the error says which limit was hit.
+    ``pairs``: groups that must keep equal widths. Each move narrows one group (a pair together) to whichever
+    narrower width costs least importance per millisecond saved (milliseconds beyond what the budget still
+    needs count for nothing): on a linear table that is the next width, on a staircase it may cross a flat or
+    rising stair (which saves nothing by itself and is never taken for its own sake). Stops at the first move
+    that meets the budget; where no narrower width saves anything the error says which limit was hit.
     """
     n = np.array([len(s) for s in scores])
     order = [np.sort(s)[::-1] for s in scores]  # most important first: keeping k keeps order[:k]
@@ -152,45 +158,65 @@ def knapsack(scores: list[np.ndarray], allowed: list[list[int]], names: list[str
             return 0.0
         return table.calibration * (table.saved_ms(names[m], new) - table.saved_ms(names[m], old))
 
+    def moves_of(g: int):
+        """The group's saving moves from its current width: (lost, saved, {member: width}) as arrays + list."""
+        members = [g] + ([partner[g]] if g in partner else [])
+        idx = allowed[g].index(keep[g]) if keep[g] in allowed[g] else len(allowed[g]) - 1
+        lost, saved, to = [], [], []
+        for width in allowed[g][:idx]:
+            t = {m: width if m == g else min(allowed[m], key=lambda c: abs(c - width)) for m in members}
+            s = sum(saving(m, int(keep[m]), t[m]) for m in members)
+            if s > 1e-9:
+                lost.append(sum(float(order[m][t[m]:keep[m]].sum()) for m in members))
+                saved.append(s)
+                to.append(t)
+        return np.array(lost), np.array(saved), to
+
+    leaders = [g for g in range(len(n)) if not (g in partner and partner[g] < g)]  # a pair moves as one
+    moves = {g: moves_of(g) for g in leaders}  # a group's moves change only when it moves
     current = predict(keep)
     while current > budget_ms:
-        best = None
-        for g in range(len(n)):
-            if g in partner and partner[g] < g:
-                continue  # a pair moves as one
-            members = [g] + ([partner[g]] if g in partner else [])
-            idx = allowed[g].index(keep[g]) if keep[g] in allowed[g] else len(allowed[g]) - 1
-            # the next narrower width that saves time: a flat or rising stair of the table is crossed, not taken
-            for width in reversed(allowed[g][:idx]):
-                trial = keep.copy()
-                lost = saved = 0.0
-                for m in members:
-                    trial[m] = width if m == g else min(allowed[m], key=lambda c: abs(c - width))
-                    lost += float(order[m][trial[m]:keep[m]].sum())
-                    saved += saving(m, int(keep[m]), int(trial[m]))
-                if saved > 1e-9:
-                    if best is None or (lost / saved, lost) < best[0]:
-                        best = ((lost / saved, lost), trial)
-                    break
+        need, best = current - budget_ms, None
+        for g, (lost, saved, to) in moves.items():
+            if not len(lost):
+                continue
+            ratio = lost / np.minimum(saved, need)  # milliseconds beyond the budget buy nothing
+            i = int(np.lexsort((lost, ratio))[0])
+            if best is None or (ratio[i], lost[i]) < best[0]:
+                best = ((ratio[i], lost[i]), g, to[i])
         if best is None:  # nothing narrower saves time in the table
             raise ConfigError(_unreachable(table, names, keep, allowed, budget_ms, current))
-        keep = best[1]
+        _, g, to = best
+        for m, width in to.items():
+            keep[m] = width
+        moves[g] = moves_of(g)
         current = predict(keep)
     return keep
 
 
 def _unreachable(table: LatencyTable, names: list[str], keep: np.ndarray, allowed: list[list[int]], budget_ms: float,
                  current: float) -> str:
-    """Why the knapsack stopped short of ``budget_ms``: the floors, or a table not measured that narrow."""
-    shallow = [n for n, k, a in zip(names, keep, allowed)
-               if n in table.groups and a[0] < k <= table.groups[n]["widths"][0] and "paired_with" not in table.groups[n]]
-    why = (f"{len(shallow)} groups are as narrow as the table was measured (its grid reaches down to "
-           f"{min(table.groups[n]['widths'][0] / table.groups[n]['dense'] for n in shallow):.0%} of their widths; "
-           "profile again with smaller fractions, e.g. fractions=0.75,0.5,0.25, or ask for less)" if shallow else
-           "every group is at its floor (relax min_channels / max_layer_ratio, or sensitivity_drop with "
-           "allocation=sensitivity, or ask for less)")
+    """Why the knapsack stopped short of ``budget_ms``: per group, the floor, a table not measured narrower, or a
+    table that predicts no saving below the width kept."""
+    floor, shallow, flat = [], [], []
+    for name, k, a in zip(names, keep, allowed):
+        g = table.groups.get(name)
+        if g is None or "paired_with" in g:
+            continue
+        (floor if k <= a[0] else shallow if k <= g["widths"][0] else flat).append(name)
+    why = []
+    if floor:
+        why.append(f"{len(floor)} at their floor (min_channels / max_layer_ratio)")
+    if shallow:
+        deepest = min(table.groups[n]["widths"][0] / table.groups[n]["dense"] for n in shallow)
+        why.append(f"{len(shallow)} as narrow as the table was measured (down to {deepest:.0%} of a group's width: "
+                   "profile again with smaller fractions, e.g. fractions=0.75,0.5,0.25 — for another device, a new "
+                   "profile kit)")
+    if flat:
+        why.append(f"{len(flat)} that the table predicts save nothing narrower")
     return (f"latency budget {budget_ms:.2f} ms ({budget_ms / table.dense_ms:.3f} of dense) cannot be reached: the "
-            f"table predicts at best {current:.2f} ms ({current / table.dense_ms:.3f}): {why}")
+            f"table predicts at best {current:.2f} ms ({current / table.dense_ms:.3f}) with the groups "
+            f"{'; '.join(why)} — relax what applies, or ask for less")
 
 
 def close_loop(asked: float, solve, measure, tolerance: float, iterations: int):

@@ -118,13 +118,17 @@ class VariantTimer:
 
 
 def profile(model, hardware: str = "intel-cpu", format: str = "openvino:fp32", imgsz: int = 640, threads: int = 2,
-            fractions=GRID, runs: int = 15, warmup: int = 3, validate: int = 10, seed: int = 0, out_dir=None,
+            fractions=None, runs: int = 15, warmup: int = 3, validate: int = 10, seed: int = 0, out_dir=None,
             cache_dir=None, log_file="auto", groups: int | None = None, data=None, fit: int | None = None) -> LatencyTable:
     """The latency table of ``model`` (a ``.pt`` or ``.yaml``) on this machine for ``format`` (one precision).
 
     ``data`` (a dataset name or YAML) calibrates int8 variants; other precisions need none. ``fit`` random
     variants (default: twice the free groups) fit the joint latency model, judged with the isolated one on
     ``validate`` other random variants; the better predictor is the table's model (``table.model``).
+
+    ``fractions``: the widths each group is measured at (fractions of its dense width; default 0.75, 0.5, 0.25).
+    Given explicitly, a cached table measured shallower than they reach is measured again (``target=latency``
+    never prunes a group below its narrowest measured width); left out, any cached table serves.
 
     ``groups`` profiles only the first N groups (tests; the rest are predicted as free to prune, so a
     partial table is for checking the machinery, not for pruning). Writes ``latency_table.json`` and
@@ -163,13 +167,13 @@ def profile(model, hardware: str = "intel-cpu", format: str = "openvino:fp32", i
         if table is not None and table.model is None:  # written before the joint model existed: measure again
             LOGGER.info(f"yoloprune: re-profiling {cached.name}: it predates the joint latency model")
             table = None
-        if table is not None and not reaches(table, fractions):  # pruning could not go as deep as asked
-            LOGGER.info(f"yoloprune: re-profiling {cached.name}: it was measured down to {depth(table):.0%} of each "
-                        f"group's width, fractions={','.join(map(str, fractions))} asks for {min(fractions):.0%}")
+        if table is not None and fractions and not reaches(table, fractions):  # asked to go deeper than cached
+            LOGGER.info(f"yoloprune: re-profiling {cached.name}: its narrowest measured widths are {table.depth():.0%} "
+                        f"of their groups', fractions={','.join(map(str, fractions))} asks for {min(fractions):.0%}")
             table = None
         if table is None:
             with third_party_logs_to(log_file) as console:
-                table = _measure(timer, key, fractions, runs, warmup, validate, fit, seed, groups, console)
+                table = _measure(timer, key, tuple(fractions or GRID), runs, warmup, validate, fit, seed, groups, console)
             if groups is None:
                 write_json_atomic(table.to_dict(), cached)
     return _written(table, out)
@@ -221,14 +225,10 @@ def _measure(timer: VariantTimer, key: TableKey, fractions, runs, warmup, valida
     return table
 
 
-def depth(table: LatencyTable) -> float:
-    """How narrow the table was measured: the smallest measured width, as a fraction of its group's dense width."""
-    return min((g["widths"][0] / g["dense"] for g in table.groups.values() if "paired_with" not in g), default=1.0)
-
-
 def reaches(table: LatencyTable, fractions) -> bool:
     """Whether ``table`` was measured at least as narrow as ``fractions`` would measure every group: the knapsack
-    predicts no saving below a group's lowest measured width, so a shallower table caps how far it prunes."""
+    predicts no saving below a group's lowest measured width, so a shallower table caps how far it prunes.
+    (Depth only: a table measured at 0.25 alone serves an ask for 0.75, 0.5, 0.25.)"""
     return all(g["widths"][0] <= min(grid_widths(g["dense"], fractions), default=g["dense"])
                for g in table.groups.values() if "paired_with" not in g)
 

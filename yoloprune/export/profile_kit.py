@@ -44,12 +44,13 @@ TIMINGS = "yoloprune-profile-timings"
 IPHONE_CSV = "iphone_timings.csv"
 
 
-def write_kit(model, hardware: str, format: str, imgsz: int = 640, out_dir=".", fractions=GRID, validate: int = 10,
+def write_kit(model, hardware: str, format: str, imgsz: int = 640, out_dir=".", fractions=None, validate: int = 10,
               fit: int | None = None, seed: int = 0, groups: int | None = None, log_file="auto") -> Path:
     """Export the variants a device must time for ``model``'s latency table into ``out_dir/<hardware>_profile_kit``
     (the same variants as :func:`~yoloprune.export.profile.profile`: ``fit`` random variants for the joint
     model, default twice the free groups; ``validate`` others to judge it)."""
     device, fmt, precision = kit_target(hardware, format, imgsz)
+    fractions = tuple(fractions or GRID)
     ship = FORMATS[device.kit_format]  # what the device's runtime reads: the format itself, or ONNX it builds from
     ship_precision = precision if ship is fmt else "fp32"
     net, _ = load_model(model)
