@@ -58,7 +58,9 @@ bench-real: $(STAMP)
 
 # issue 16: target=latency vs target=macs, asked vs measured speed-up, latency-model error (OpenVINO FP32, 640 px)
 bench-latency: $(STAMP)
-	$(VENV)/bin/python benchmarks/latency_target.py --out benchmarks/results/latency_target
+	$(VENV)/bin/python benchmarks/latency_target.py --out benchmarks/results/latency_target_allocations
+	$(VENV)/bin/python benchmarks/latency_target.py --models yolov8n.yaml --allocations global --round-to 8,auto \
+		--out benchmarks/results/latency_target_round_to
 
 # issue 16: target=latency vs target=macs at equal measured latency after the same fine-tune (seeds 0, 1), and the
 # latency-pruned model in INT8 vs dense FP32: on shapes (the demo's trained dense model) at 320 and 640 px (4 epochs:

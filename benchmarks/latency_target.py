@@ -41,6 +41,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--amounts", default="0.5,0.33")
     ap.add_argument("--allocations", default="global,knapsack", help="target=latency allocations to compare")
+    ap.add_argument("--round-to", default="8", help="channel rounding(s) for target=latency, e.g. 8,auto")
     ap.add_argument("--runs", type=int, default=60, help="interleaved timing rounds per comparison")
     ap.add_argument("--validate", type=int, default=10, help="random variants the latency model is checked on")
     ap.add_argument("--out", default="benchmarks/results/latency_target")
@@ -68,24 +69,28 @@ def main() -> None:
         print(f"{model}: dense {table.dense_ms:.2f} ms, {len(table.groups)} groups, "
               f"MAPE {table.validation['mape']:.1%}", flush=True)
         for amount in (float(a) for a in args.amounts.split(",")):
-            arms = [("latency", a) for a in args.allocations.split(",")] + [("macs", "global")]
-            for target, allocation in arms:
-                name = f"{Path(model).stem}-{target}-{amount}" + (f"-{allocation}" if target == "latency" else "")
+            arms = [("latency", a, r) for a in args.allocations.split(",") for r in args.round_to.split(",")]
+            for target, allocation, rounding in arms + [("macs", "global", "8")]:
+                round_to = rounding if rounding == "auto" else int(rounding)
+                name = f"{Path(model).stem}-{target}-{amount}" + (
+                    f"-{allocation}" + (f"-round{rounding}" if rounding != "8" else "") if target == "latency" else "")
                 cfg = PruneConfig(criterion="l2", target=target, amount=amount, imgsz=args.imgsz, allocation=allocation,
+                                  round_to=round_to,
                                   latency_table=str(cached_path(table.key)) if target == "latency" else "")
                 check = LatencyCheck(format=args.format, threads=args.threads, runs=args.runs)
                 result = prune(ckpt, cfg, project=out / "runs", name=name, exist_ok=True,
                                check=check if target == "latency" else None)
                 speed = measure_speedup(ckpt, result.checkpoint, args.format, args.imgsz, args.threads, args.runs)
                 lat = result.latency or {}
-                rows.append({"model": model, "target": target, "allocation": allocation, "amount": amount, "asked_speedup": 1 / amount,
+                rows.append({"model": model, "target": target, "allocation": allocation, "round_to": rounding,
+                             "amount": amount, "asked_speedup": 1 / amount,
                              "predicted_fraction": lat.get("predicted"), "loop_measured_fraction": lat.get("measured"),
                              "loop_iterations": len(lat.get("iterations", [])),
                              "measured_fraction": speed["ratio"], "measured_speedup": 1 / speed["ratio"],
                              "dense_ms": speed["dense_ms"], "pruned_ms": speed["pruned_ms"],
                              "macs_kept": result.report.macs_kept, "params_kept": result.report.params_kept})
                 r = rows[-1]
-                print(f"  {target}={amount} ({allocation}): measured {r['measured_speedup']:.2f}x (asked {r['asked_speedup']:.2f}x), "
+                print(f"  {target}={amount} ({allocation}, round_to={rounding}): measured {r['measured_speedup']:.2f}x (asked {r['asked_speedup']:.2f}x), "
                       f"MACs kept {r['macs_kept']:.2f}", flush=True)
     result = {"settings": vars(args), "machine": machine_info(), "tables": tables, "rows": rows}
     out.mkdir(parents=True, exist_ok=True)
@@ -93,11 +98,11 @@ def main() -> None:
     lines = [f"{args.format} at {args.imgsz} px, batch 1, {args.threads} threads, on {result['machine']['cpu']} "
              f"({', '.join(result['machine']['cpu_flags']) or 'no bf16/AMX flags'}); medians of {args.runs} "
              "interleaved rounds, dense vs pruned in the same run\n",
-             "| model | target (allocation) | amount | asked speed-up | measured speed-up | measured / asked | predicted latency | "
+             "| model | target (allocation, round_to) | amount | asked speed-up | measured speed-up | measured / asked | predicted latency | "
              "measured latency | MACs kept | params kept |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         pred = f"{r['predicted_fraction']:.3f}" if r["predicted_fraction"] is not None else ""
-        lines.append(f"| {r['model']} | {r['target']} ({r['allocation']}) | {r['amount']} | {r['asked_speedup']:.2f}x | "
+        lines.append(f"| {r['model']} | {r['target']} ({r['allocation']}, {r['round_to']}) | {r['amount']} | {r['asked_speedup']:.2f}x | "
                      f"{r['measured_speedup']:.2f}x | {r['measured_speedup'] / r['asked_speedup']:.0%} | {pred} | "
                      f"{r['measured_fraction']:.3f} | {r['macs_kept']:.3f} | {r['params_kept']:.3f} |")
     lines += ["", f"| model | dense ms | groups | round_to=auto | additive model MAPE | calibration | latency model "
