@@ -162,23 +162,7 @@ def main() -> None:
                            "arms": {k: str(v) for k, v in arms.items()}, "pruned": pruned_info}, record)
 
     meter = LatencyMeter(start, fmt, args.imgsz, args.threads, args.runs)
-    if "latency" not in arms:  # 1. the latency arm, with the closed loop
-        lat = prune(start, PruneConfig(target="latency", amount=args.amount, imgsz=args.imgsz, allocation="knapsack",
-                                       latency_table=str(cached_path(table.key))),
-                    data=args.data, project=out / "runs" / "prune", name="latency", exist_ok=True,
-                    check=LatencyCheck(format=fmt, threads=args.threads, runs=args.runs))
-        want = meter.compare(lat.checkpoint)["ratio"]
-        keep("latency", lat.checkpoint, {"measured": want, "macs_kept": lat.report.macs_kept,
-                                         "params_kept": lat.report.params_kept, "loop": lat.latency})
-    want = pruned_info["latency"]["measured"]
-    print(f"latency arm: measured {want:.3f} of dense ({1 / want:.2f}x), MACs kept "
-          f"{pruned_info['latency']['macs_kept']:.3f}", flush=True)
-    if "macs" not in arms:  # 2. the MACs arm at the same measured latency
-        best, probes = matched_macs_arm(start, args.data, args.imgsz, want, pruned_info["latency"]["macs_kept"],
-                                        meter, prune, PruneConfig, out)
-        keep("macs", best["result"].checkpoint, {"measured": best["measured"], "amount": best["amount"],
-                                                 "probes": probes, "macs_kept": best["result"].report.macs_kept,
-                                                 "params_kept": best["result"].report.params_kept})
+
     def latency_arm(arm, table_key, amount, check_fmt, **limits):
         """target=latency at ``amount`` of ``table_key``'s dense latency, closed loop measured with ``check_fmt``."""
         if arm in arms or arm in pruned_info:
@@ -198,8 +182,21 @@ def main() -> None:
             info["measured"] = meter.compare(res.checkpoint)["ratio"]
         keep(arm, res.checkpoint, info)
 
+    latency_arm("latency", table.key, args.amount, fmt)  # 1. the latency arm (knapsack), with the closed loop
+    if "unreachable" in pruned_info["latency"]:
+        raise SystemExit(pruned_info["latency"]["unreachable"])
+    want = pruned_info["latency"]["measured"]
+    print(f"latency arm: measured {want:.3f} of dense ({1 / want:.2f}x), MACs kept "
+          f"{pruned_info['latency']['macs_kept']:.3f}", flush=True)
+    if "macs" not in arms:  # 2. the MACs arm at the same measured latency
+        best, probes = matched_macs_arm(start, args.data, args.imgsz, want, pruned_info["latency"]["macs_kept"],
+                                        meter, prune, PruneConfig, out)
+        keep("macs", best["result"].checkpoint, {"measured": best["measured"], "amount": best["amount"],
+                                                 "probes": probes, "macs_kept": best["result"].report.macs_kept,
+                                                 "params_kept": best["result"].report.params_kept})
+
     sens_limits = {}
-    if args.sensitivity_drop is not None:  # each group pruned alone, on the start; the knapsack stays within
+    if args.sensitivity_drop is not None:  # each group pruned alone, on the start; the arms stay within
         sens = sensitivity(start, args.data, SensitivityConfig(imgsz=args.imgsz), project=out / "runs",
                            name="sensitivity", exist_ok=True)
         sens_limits = {"allocation": "sensitivity", "sensitivity_table": str(sens.cached),

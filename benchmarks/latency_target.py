@@ -72,8 +72,8 @@ def main() -> None:
             arms = [("latency", a, r) for a in args.allocations.split(",") for r in args.round_to.split(",")]
             for target, allocation, rounding in arms + [("macs", "global", "8")]:
                 round_to = rounding if rounding == "auto" else int(rounding)
-                name = f"{Path(model).stem}-{target}-{amount}" + (
-                    f"-{allocation}" + (f"-round{rounding}" if rounding != "8" else "") if target == "latency" else "")
+                suffix = "" if target == "macs" else f"-{allocation}" + ("" if rounding == "8" else f"-round{rounding}")
+                name = f"{Path(model).stem}-{target}-{amount}{suffix}"
                 cfg = PruneConfig(criterion="l2", target=target, amount=amount, imgsz=args.imgsz, allocation=allocation,
                                   round_to=round_to,
                                   latency_table=str(cached_path(table.key)) if target == "latency" else "")

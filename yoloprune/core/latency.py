@@ -208,8 +208,7 @@ def _unreachable(table: LatencyTable, names: list[str], keep: np.ndarray, allowe
     if floor:
         why.append(f"{len(floor)} at their floor (min_channels / max_layer_ratio)")
     if shallow:
-        deepest = min(table.groups[n]["widths"][0] / table.groups[n]["dense"] for n in shallow)
-        why.append(f"{len(shallow)} as narrow as the table was measured (down to {deepest:.0%} of a group's width: "
+        why.append(f"{len(shallow)} as narrow as the table was measured (down to {table.depth():.0%} of a group's width: "
                    "profile again with smaller fractions, e.g. fractions=0.75,0.5,0.25 — for another device, a new "
                    "profile kit)")
     if flat:
