@@ -58,24 +58,38 @@ bench-real: $(STAMP)
 
 # issue 16: target=latency vs target=macs, asked vs measured speed-up, latency-model error (OpenVINO FP32, 640 px)
 bench-latency: $(STAMP)
-	$(VENV)/bin/python benchmarks/latency_target.py --out benchmarks/results/latency_target_allocations
+	$(VENV)/bin/python benchmarks/latency_target.py --models yolov8n.yaml --out benchmarks/results/latency_target_allocations
+	$(VENV)/bin/python benchmarks/latency_target.py --models yolo11n.yaml --out benchmarks/results/latency_target_yolo11n
 	$(VENV)/bin/python benchmarks/latency_target.py --models yolov8n.yaml --allocations global --round-to 8,auto \
 		--out benchmarks/results/latency_target_round_to
 
 # issue 16: target=latency vs target=macs at equal measured latency after the same fine-tune (seeds 0, 1), and the
 # latency-pruned model in INT8 vs dense FP32: on shapes (the demo's trained dense model) at 320 and 640 px (4 epochs:
-# ~50 s each there) and on the real photos of bench-real (its trained yolov8n start) at 320 px
+# ~50 s each there; yolov8n and yolo11n, with the trade-off arms of --curve and where INT8 time goes) and on the real
+# photos of bench-real (its trained yolov8n start) at 320 and 640 px
 AQUARIUM := $(HOME)/.cache/yoloprune/datasets/aquarium/data.yaml
 bench-latency-accuracy: $(STAMP)
 	test -f runs/demo/demo/dense/weights/best.pt || $(VENV)/bin/yolo-prune demo exist_ok=True
 	$(VENV)/bin/python benchmarks/latency_accuracy.py --start runs/demo/demo/dense/weights/best.pt --data shapes \
 		--out benchmarks/results/latency_accuracy_shapes
 	$(VENV)/bin/python benchmarks/latency_accuracy.py --start runs/demo/demo/dense/weights/best.pt --data shapes \
-		--imgsz 640 --epochs 4 --int8-speedup 3.7 --sensitivity-drop 0.01 \
+		--imgsz 640 --epochs 4 --int8-speedup 3.7 --sensitivity-drop 0.01 --curve 0.8,0.65,0.42 \
 		--out benchmarks/results/latency_accuracy_shapes640
+	F=benchmarks/results/latency_accuracy_shapes640/runs/finetune; $(VENV)/bin/python benchmarks/openvino_ops.py \
+		dense-fp32=$$F/dense-seed0/weights/best_fp32_openvino_model:fp32 \
+		latency-0.65-fp32=$$F/latency-0.65-seed0/weights/best_fp32_openvino_model:fp32 \
+		dense-int8=$$F/dense-seed0/weights/best_int8_openvino_model:int8 \
+		latency-0.65-int8=$$F/latency-0.65-seed0/weights/best_int8_openvino_model:int8 \
+		knapsack-0.5-int8=$$F/latency-seed0/weights/best_int8_openvino_model:int8 \
+		latency-0.42-int8=$$F/latency-0.42-seed0/weights/best_int8_openvino_model:int8 \
+		--out benchmarks/results/openvino_ops_shapes640
+	test -f runs/demo-yolo11n/demo/dense/weights/best.pt || \
+		$(VENV)/bin/yolo-prune demo model=yolo11n.yaml project=runs/demo-yolo11n exist_ok=True
+	$(VENV)/bin/python benchmarks/latency_accuracy.py --start runs/demo-yolo11n/demo/dense/weights/best.pt --data shapes \
+		--imgsz 640 --epochs 4 --curve 0.65 --out benchmarks/results/latency_accuracy_yolo11n_shapes640
 	$(VENV)/bin/python benchmarks/latency_accuracy.py --data $(AQUARIUM) \
 		--start benchmarks/results/real_aquarium/yolov8n/runs/yolov8n-pretrain/weights/best.pt \
 		--out benchmarks/results/latency_accuracy_aquarium
 	$(VENV)/bin/python benchmarks/latency_accuracy.py --data $(AQUARIUM) \
 		--start benchmarks/results/real_aquarium/yolov8n/runs/yolov8n-pretrain/weights/best.pt \
-		--imgsz 640 --epochs 4 --out benchmarks/results/latency_accuracy_aquarium640
+		--imgsz 640 --epochs 3 --fractions 0.75,0.5,0.25 --out benchmarks/results/latency_accuracy_aquarium640

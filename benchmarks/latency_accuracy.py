@@ -30,6 +30,11 @@ the same ``target=latency`` within the per-group limits of a sensitivity analysi
 sensitivity``, each group pruned alone; ``allocation=sensitivity sensitivity_drop=D``): the knapsack cannot thin
 a group further than the fraction whose mAP dropped by at most D.
 
+``--curve 0.8,0.65`` adds arms ``latency-0.8``, ``latency-0.65``: ``target=latency`` as it prunes by default (the
+global ranking on the FP32 table, closed loop) at those amounts, so the FP32 and INT8 speed / accuracy trade-off
+is measured in the same run; ``tradeoff.png`` plots every arm and the table names the fastest INT8 model within
+1.5 points of the dense FP32 one.
+
 Resumable: the pruned arms are recorded in ``arms.json`` (reused on a rerun with the same ``--out``), finished
 fine-tunes are kept (their ``results.csv`` has every epoch).
 
@@ -90,6 +95,26 @@ def matched_macs_arm(start, data, imgsz, want: float, first: float, meter, prune
     return best, [{k: v for k, v in t.items() if k != "result"} for t in tried]
 
 
+def tradeoff(arms, runs, timing: dict, plot: Path, mean_sd, lost: float = 0.015) -> str:
+    """Every arm in FP32 and INT8 (seed means) on one accuracy-vs-latency plot, and the fastest INT8 model that
+    loses at most ``lost`` mAP50-95 against the dense FP32 model of equal epochs (the issue's INT8 goal)."""
+    from yoloprune.reporting.plots import pareto_plot
+
+    dense_map, dense_ms = mean_sd("dense")[0], timing["dense fp32"]
+    points = [{"model": arm, "format": "openvino", "precision": p, "latency_ms_median": timing[f"{arm} {p}"],
+               "map50_95": mean_sd(arm, key)[0]}
+              for arm in arms for p, key in (("fp32", "map50_95"), ("int8", "int8_map50_95"))
+              if f"{arm} {p}" in timing and any(r.get(key) is not None for r in runs if r["arm"] == arm)]
+    pareto_plot(points, plot, reference=(dense_map - lost, f"dense FP32 - {100 * lost:g} points"))
+    within = [q for q in points if q["precision"] == "int8" and dense_map - q["map50_95"] <= lost]
+    if not within:
+        return f"no INT8 model within {100 * lost:g} points of dense FP32 ({dense_map:.4f}); plot: {plot.name}"
+    best = min(within, key=lambda q: q["latency_ms_median"])
+    return (f"fastest INT8 model within {100 * lost:g} points of dense FP32: {best['model']}, "
+            f"{dense_ms / best['latency_ms_median']:.2f}x dense FP32, {100 * (best['map50_95'] - dense_map):+.1f} points "
+            f"(mAP50-95 {best['map50_95']:.4f} vs {dense_map:.4f}, seed means); plot: {plot.name}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--start", required=True, help="trained dense checkpoint (.pt)")
@@ -107,6 +132,9 @@ def main() -> None:
     ap.add_argument("--int8-fractions", default="0.25,0.5", help="the INT8 table's grid (each variant is quantised)")
     ap.add_argument("--sensitivity-drop", type=float, default=None,
                     help="add arm latency-sensitivity: target=latency within sensitivity limits (mAP drop, absolute)")
+    ap.add_argument("--curve", default=None,
+                    help="add arms latency-A: target=latency (the default global ranking, FP32 table) at these amounts, "
+                         "e.g. 0.8,0.65: the speed / accuracy trade-off in FP32 and INT8")
     ap.add_argument("--out", default="benchmarks/results/latency_accuracy_shapes")
     args = ap.parse_args()
 
@@ -147,7 +175,7 @@ def main() -> None:
     done = json.loads(record.read_text()) if record.exists() else {"arms": {"dense": str(start)}, "pruned": {}}
     settings = {"start": str(start), "amount": args.amount, "imgsz": args.imgsz, "fractions": args.fractions,
                 "int8_speedup": args.int8_speedup, "int8_fractions": args.int8_fractions,
-                "sensitivity_drop": args.sensitivity_drop}
+                "sensitivity_drop": args.sensitivity_drop, "curve": args.curve}
     clash = {k: (v, settings[k]) for k, v in done.get("settings", {}).items() if None not in (v, settings[k]) and v != settings[k]}
     if clash:
         raise SystemExit(f"{record} holds arms pruned with other settings ({clash}, recorded vs asked): give another "
@@ -228,6 +256,8 @@ def main() -> None:
         latency_arm("latency-int8", int8.key, q["amount"], "openvino:int8")
         if sens_limits:
             latency_arm("latency-int8-sensitivity", int8.key, q["amount"], "openvino:int8", **sens_limits)
+    for a in (float(x) for x in (args.curve or "").split(",") if x):  # the trade-off, as target=latency prunes
+        latency_arm(f"latency-{a:g}", table.key, a, fmt, allocation="global")
     probes = pruned_info["macs"]["probes"]
 
     # 3. the same fine-tune for every arm and seed
@@ -312,6 +342,7 @@ def main() -> None:
                              f"mAP50-95 lost: {dense_fp32 / timing[f'{arm} int8']:.2f}x, "
                              f"{100 * (q_map - dense_map):+.1f} points (INT8 mAP {q_map:.4f} vs dense FP32 "
                              f"{dense_map:.4f}, means over seeds {args.seeds})")
+    lines.insert(-1, tradeoff(arms, runs, timing, out / "tradeoff.png", mean_sd))
     (out / "table.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -283,7 +283,9 @@ def _profile(args: dict, extra: dict, debug: bool) -> str:
                     fit=args["fit"])
     mape = (table.validation or {}).get("mape")
     print(f"{len(table.groups)} groups, dense {table.dense_ms:.2f} ms ({table.key.runtime}:{table.key.precision}, "
-          f"imgsz {table.key.imgsz}, {table.key.threads} threads); round_to=auto -> {table.round_to()}"
+          f"imgsz {table.key.imgsz}, {table.key.threads} threads); pruning reaches at most "
+          f"{table.dense_ms / table.floor_ms():.2f}x by this table ({table.floor_ms():.2f} ms with every group at its "
+          f"narrowest measured width, {table.depth():.0%}); round_to=auto -> {table.round_to()}"
           + (f"; latency model MAPE {mape:.1%} on {len(table.validation['variants'])} random variants" if mape is not None else ""))
     return f"Results saved to {out} (latency_table.json, latency_groups.png; cached as {cached_path(table.key)})"
 

@@ -124,6 +124,16 @@ def test_knapsack_says_which_limit_stopped_it():
         knapsack([np.ones(64)] * 2, allowed, ["a", "free"], [], table, budget_ms=50.0)
 
 
+def test_the_floor_is_every_group_at_its_narrowest_measured_width():
+    """What pruning can reach by a table: a table measured down to 32 of 64 channels predicts 100 - 32 * (0.5 +
+    0.25) ms at most saved; whatever the grid, the floor is never above a prediction of any variant."""
+    table = _table({"a": (64, 0.5), "b": (64, 0.25)}, step=32)
+    assert table.floor_ms() == pytest.approx(100 - 32 * 0.75)
+    assert table.floor_ms() <= table.predict({"a": 32, "b": 48}) < table.dense_ms
+    table.calibration = 0.5  # savings that do not fully add up lift the floor
+    assert table.floor_ms() == pytest.approx(100 - 16 * 0.75)
+
+
 def test_knapsack_keeps_split_halves_equal():
     table = _table({"a": (64, 1.0), "b": (64, 0.0), "c": (64, 0.5)})
     keep = knapsack([np.ones(64)] * 3, [list(range(8, 65, 8))] * 3, ["a", "b", "c"], [(0, 1)], table, 70.0)

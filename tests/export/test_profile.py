@@ -49,6 +49,28 @@ def test_a_cached_table_is_returned_without_measuring(dense_ckpt, tmp_path):
     assert profile(dense_ckpt, imgsz=IMGSZ, cache_dir=tmp_path, validate=0, fractions=(0.75, 0.5)).dense_ms == 12.345
 
 
+def test_cli_profile_says_how_far_pruning_can_go(dense_ckpt, tmp_path):
+    """A cached table whose groups save 1 ms each at their narrowest: the profile's summary states the ceiling
+    (dense / floor) before anyone asks target=latency for more than it can give."""
+    import os
+
+    from yoloprune.export.profile import cached_path, grid_widths
+
+    dense = _dense_groups(dense_ckpt)
+    key = TableKey("intel-cpu", "openvino", "fp32", IMGSZ, 1, 2, fingerprint(dense))
+    groups = {n: [*grid_widths(w, (0.5,)), w] for n, w in dense.items()}
+    table = LatencyTable(key=key, dense_ms=40.0, model="joint",
+                         groups={n: {"dense": w, "widths": groups[n], "ms": [39.0] + [40.0] * (len(groups[n]) - 1)}
+                                 for n, w in dense.items()})
+    write_json_atomic(table.to_dict(), cached_path(key, tmp_path / "home" / "latency"))  # this test's cache only
+    proc = subprocess.run([sys.executable, "-m", "yoloprune", "profile", f"model={dense_ckpt}", f"imgsz={IMGSZ}",
+                           "validate=0", f"project={tmp_path}", "name=p"], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "YOLOPRUNE_HOME": str(tmp_path / "home")})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    floor = 40.0 - len(dense)
+    assert f"pruning reaches at most {40.0 / floor:.2f}x by this table ({floor:.2f} ms" in proc.stdout
+
+
 def test_a_cached_table_too_shallow_for_the_fractions_asked_is_measured_again(dense_ckpt, tmp_path, monkeypatch):
     """A table profiled down to half of each width cannot let target=latency prune deeper: asking for
     fractions=0.25 measures again (and caches the deeper table) instead of returning it; asking for no grid

@@ -80,6 +80,12 @@ class LatencyTable:
         (``target=latency`` predicts no saving below a group's narrowest measured width)."""
         return min((g["widths"][0] / g["dense"] for g in self.groups.values() if "paired_with" not in g), default=1.0)
 
+    def floor_ms(self) -> float:
+        """Predicted latency with every group at its narrowest measured width: the most that pruning can save by
+        this table. The rest runs whatever the widths (the input, the head's outputs and decoding, non-conv work);
+        at INT8 it is a larger share of the model than at FP32."""
+        return self.predict({name: g["widths"][0] for name, g in self.groups.items()})
+
     def round_to(self) -> int:
         """``round_to=auto``: the channel multiple at which latency steps, read from the fine-grid group."""
         if not self.staircase:

@@ -8,6 +8,7 @@ module is: its first import builds a font cache in the user's home.
 from __future__ import annotations
 
 import io
+import itertools
 from pathlib import Path
 
 from ..io import write_bytes_atomic
@@ -59,22 +60,27 @@ def plot_curve(curve: list[dict], steps: list[dict] | None, path: Path, dense_ma
     return _save(fig, path, 110)
 
 
-def pareto_plot(rows: list[dict], path: Path) -> Path:
-    """Accuracy (mAP50-95, or size when no dataset) against latency, dense and pruned."""
+def pareto_plot(rows: list[dict], path: Path, reference: tuple[float, str] | None = None) -> Path:
+    """Accuracy (mAP50-95, or size when no dataset) against latency, one marker per ``model`` (dense, pruned,
+    or a benchmark's arms), each point labelled format:precision (precision alone when all share a format);
+    ``reference``: a (value, label) line."""
     fig, ax = _figure((7, 4.5))
     have_map = any(r.get("map50_95") is not None for r in rows)
-    for model, marker in (("dense", "o"), ("pruned", "s")):
+    one_format = len({r["format"] for r in rows}) == 1  # then the precision alone labels a point
+    for model, marker in zip(dict.fromkeys(r["model"] for r in rows), itertools.cycle("os^vDP*Xph")):
         pts = [r for r in rows if r["model"] == model and r.get("latency_ms_median")]
         ys = [r["map50_95"] if have_map else r["size_mb"] for r in pts]
         ax.scatter([r["latency_ms_median"] for r in pts], ys, marker=marker, label=model, s=50)
         for r, y in zip(pts, ys):
-            ax.annotate(f"{r['format']}:{r['precision']}", (r["latency_ms_median"], y), fontsize=7,
-                        xytext=(3, 3), textcoords="offset points")
+            label = r["precision"] if one_format else f"{r['format']}:{r['precision']}"
+            ax.annotate(label, (r["latency_ms_median"], y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    if reference:
+        ax.axhline(reference[0], color="grey", linestyle=":", label=reference[1])
     ax.set_xlabel("latency, median ms (batch 1)")
     ax.set_ylabel("mAP50-95" if have_map else "model size, MB")
     ax.set_title("accuracy vs latency" if have_map else "size vs latency")
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize=8)
     return _save(fig, path, 120)
 
 
