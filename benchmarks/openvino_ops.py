@@ -6,17 +6,17 @@ counters, per op type and per conv layer; e.g. why INT8 leaves a pruned model le
 
 Every model is compiled with the precision hint asked for and read back (FP32 and INT8 compute in f32 where
 not quantised, as everywhere in yoloprune), run ``--runs`` times after a warm-up, models interleaved round by
-round; per run the counters of every executed node are summed. Reported per model: the wall-clock median of
-``infer`` (what a user times), the counters' total (time inside the graph's nodes; the rest is the call,
-input copy and scheduling), the share of each op type, and each model's conv layers against the first model
-given in its precision: a pruned layer may be faster, unchanged, or slower than its dense self.
+round (shuffled); per run the counters of every executed node are summed. Reported per model (medians over the
+runs): the wall-clock time of ``infer`` (what a user times), the counters' total (time inside the graph's nodes;
+the rest is the call, input copy and scheduling), each op type's time, and each model's conv layers (with their
+output channels) against the first model given in its precision: a pruned layer may be faster, unchanged, or
+slower than its dense self.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
-import json
 import re
 import statistics
 import sys
@@ -45,43 +45,60 @@ def main() -> None:
     args = ap.parse_args()
 
     import numpy as np
+    import openvino as ov
 
     from yoloprune.export.benchmark import machine_info
     from yoloprune.export.openvino_precision import compile_ir
-    from yoloprune.io import write_json_atomic
+    from yoloprune.export.timing import interleaved_times
+    from yoloprune.io import write_json_atomic, write_text_atomic
 
-    models = []
+    warmup, models = 5, []
     for label, path, precision in map(parse, args.models):
-        compiled, ran = compile_ir(path, precision, args.threads, {"PERF_COUNT": "YES"})
+        xml = path if path.suffix == ".xml" else next(path.glob("*.xml"))
+        compiled, ran = compile_ir(xml, precision, args.threads, {"PERF_COUNT": "YES"})
+        channels = {m.group(1): op.get_output_partial_shape(0)[1].get_length()  # each conv's output channels
+                    for op in ov.Core().read_model(xml).get_ops() if op.get_type_name() == "Convolution"
+                    for m in [CONV.search(op.get_friendly_name())] if m}
         shape = [d.get_length() for d in compiled.inputs[0].get_partial_shape()]
-        request = compiled.create_infer_request()
-        x = np.random.default_rng(0).random(shape, dtype=np.float32)
-        for _ in range(5):
-            request.infer({0: x})
-        models.append({"label": label, "path": str(path), "precision": precision, "computes_in": ran, "request": request,
-                       "x": x, "wall": [], "types": collections.Counter(), "convs": collections.Counter()})
-    for _ in range(args.runs):  # interleaved: every model once per round
-        for m in models:
-            t = time.perf_counter()
-            m["request"].infer({0: m["x"]})
-            m["wall"].append((time.perf_counter() - t) * 1e3)
-            for p in m["request"].get_profiling_info():
-                if p.status.name != "EXECUTED":
-                    continue
-                ms = p.real_time.total_seconds() * 1e3 / args.runs
-                m["types"][f"{p.node_type} ({p.exec_type})"] += ms
+        models.append({"label": label, "path": str(path), "precision": precision, "computes_in": ran,
+                       "request": compiled.create_infer_request(), "channels": channels,
+                       "x": np.random.default_rng(0).random(shape, dtype=np.float32), "runs": []})
+
+    def run(m):
+        """One inference, timed around ``infer`` alone, then its counters: {op type: ms}, {conv layer: ms}."""
+        t = time.perf_counter()
+        m["request"].infer({0: m["x"]})
+        wall, types, convs = (time.perf_counter() - t) * 1e3, collections.Counter(), collections.Counter()
+        for p in m["request"].get_profiling_info():
+            if p.status.name == "EXECUTED":
+                ms = p.real_time.total_seconds() * 1e3
+                types[f"{p.node_type} ({p.exec_type})"] += ms
                 conv = CONV.search(p.node_name) if p.node_type == "Convolution" else None
                 if conv:
-                    m["convs"][conv.group(1)] += ms
+                    convs[conv.group(1)] += ms
+        m["runs"].append((wall, types, convs))
 
-    rows = [{"label": m["label"], "path": m["path"], "precision": m["precision"], "computes_in": m["computes_in"],
-             "wall_ms": statistics.median(m["wall"]), "nodes_ms": sum(m["types"].values()),
-             "conv_ms": sum(v for k, v in m["types"].items() if k.startswith("Convolution")),
-             "types": dict(m["types"].most_common()), "convs": dict(m["convs"])} for m in models]
+    # interleaved, the order shuffled each round (as every timing in yoloprune); warm-up calls dropped
+    interleaved_times([lambda m=m: run(m) for m in models], args.runs, warmup)
+
+    def median(values):
+        return float(statistics.median(values))
+
+    rows = []
+    for m in models:
+        timed = m["runs"][warmup:]
+        types = {k: median([t.get(k, 0.0) for _, t, _ in timed]) for k in timed[0][1]}
+        rows.append({"label": m["label"], "path": m["path"], "precision": m["precision"], "computes_in": m["computes_in"],
+                     "wall_ms": median([w for w, _, _ in timed]), "nodes_ms": median([sum(t.values()) for _, t, _ in timed]),
+                     "conv_ms": median([sum(v for k, v in t.items() if k.startswith("Convolution")) for _, t, _ in timed]),
+                     "types": dict(sorted(types.items(), key=lambda kv: -kv[1])),
+                     "convs": {k: median([c.get(k, 0.0) for _, _, c in timed]) for k in timed[0][2]},
+                     "channels": m["channels"]})
     out = Path(args.out)
-    write_json_atomic({"settings": vars(args), "machine": machine_info(), "models": rows}, out / "ops.json")
-    lines = [f"OpenVINO performance counters, batch 1, {args.threads} threads, {args.runs} interleaved rounds, on "
-             f"{machine_info()['cpu']} ({', '.join(machine_info()['cpu_flags'])})\n",
+    machine = machine_info()
+    write_json_atomic({"settings": vars(args), "machine": machine, "models": rows}, out / "ops.json")
+    lines = [f"OpenVINO performance counters, batch 1, {args.threads} threads, medians of {args.runs} interleaved rounds "
+             f"(shuffled), on {machine['cpu']} ({', '.join(machine['cpu_flags'])})\n",
              "| model | computes in | wall ms (median) | in nodes ms | convolutions ms | other nodes ms | top other op types |",
              "|---|---|---:|---:|---:|---:|---|"]
     for r in rows:
@@ -96,8 +113,10 @@ def main() -> None:
         slower = sorted((r["convs"][n] / first["convs"][n], n) for n in r["convs"] if first["convs"].get(n))
         lines += ["", f"conv layers, {r['label']} vs {first['label']}: {sum(s > 1.05 for s, _ in slower)} slower, "
                       f"{sum(0.95 <= s <= 1.05 for s, _ in slower)} within 5 %, {sum(s < 0.95 for s, _ in slower)} faster; "
-                      "slowest relative to it: " + ", ".join(f"{n} {s:.2f}x" for s, n in slower[::-1][:5])]
-    (out / "table.md").write_text("\n".join(lines) + "\n")
+                      "slowest relative to it: " + ", ".join(
+                          f"{n} {s:.2f}x ({r['channels'].get(n)} vs {first['channels'].get(n)} channels out)"
+                          for s, n in slower[::-1][:5])]
+    write_text_atomic("\n".join(lines) + "\n", out / "table.md")
     print("\n".join(lines))
 
 

@@ -281,11 +281,12 @@ def _profile(args: dict, extra: dict, debug: bool) -> str:
                     threads=args["threads"], runs=args["runs"], validate=args["validate"], out_dir=out,
                     log_file=None if debug else out / "profile.log", data=args["data"], fractions=_fractions(args),
                     fit=args["fit"])
-    mape = (table.validation or {}).get("mape")
+    mape, floor = (table.validation or {}).get("mape"), table.floor_ms()
+    reach = (f"pruning reaches at most {table.dense_ms / floor:.2f}x by this table ({floor:.2f} ms, the lowest it "
+             f"predicts; groups measured down to {table.depth():.0%} of their widths)" if floor > 0 else
+             f"its latency model predicts {floor:.2f} ms at its narrowest widths: beyond its range, profile again")
     print(f"{len(table.groups)} groups, dense {table.dense_ms:.2f} ms ({table.key.runtime}:{table.key.precision}, "
-          f"imgsz {table.key.imgsz}, {table.key.threads} threads); pruning reaches at most "
-          f"{table.dense_ms / table.floor_ms():.2f}x by this table ({table.floor_ms():.2f} ms with every group at its "
-          f"narrowest measured width, {table.depth():.0%}); round_to=auto -> {table.round_to()}"
+          f"imgsz {table.key.imgsz}, {table.key.threads} threads); {reach}; round_to=auto -> {table.round_to()}"
           + (f"; latency model MAPE {mape:.1%} on {len(table.validation['variants'])} random variants" if mape is not None else ""))
     return f"Results saved to {out} (latency_table.json, latency_groups.png; cached as {cached_path(table.key)})"
 

@@ -16,3 +16,5 @@ def test_pareto_plot_draws_every_arm_with_its_own_legend_entry(tmp_path, monkeyp
     ax = drawn["fig"].axes[0]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [f"arm{i}" for i in range(12)] + ["dense - 1.5 points"]
     assert {t.get_text() for t in ax.texts} == {"fp32", "int8"}  # one format: the precision labels each point
+    looks = {(tuple(c.get_facecolor()[0]), c.get_paths()[0].vertices.tobytes()) for c in ax.collections}
+    assert len(looks) == 12  # colour and marker together tell every arm apart

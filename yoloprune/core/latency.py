@@ -81,10 +81,13 @@ class LatencyTable:
         return min((g["widths"][0] / g["dense"] for g in self.groups.values() if "paired_with" not in g), default=1.0)
 
     def floor_ms(self) -> float:
-        """Predicted latency with every group at its narrowest measured width: the most that pruning can save by
-        this table. The rest runs whatever the widths (the input, the head's outputs and decoding, non-conv work);
-        at INT8 it is a larger share of the model than at FP32."""
-        return self.predict({name: g["widths"][0] for name, g in self.groups.items()})
+        """The lowest latency the table predicts for any widths: every group at its most saving measured width
+        (its narrowest, unless a narrower one timed slower), the twin halves of split blocks saving with their
+        partner. What stays runs whatever the widths (input, the head's outputs and decoding, non-conv work) or
+        is the groups' own narrowest cost; at INT8 it is a larger share of the model than at FP32."""
+        saved = sum(max(self.saved_ms(name, w) for w in g["widths"])
+                    for name, g in self.groups.items() if "paired_with" not in g)
+        return self.dense_ms - self.calibration * saved
 
     def round_to(self) -> int:
         """``round_to=auto``: the channel multiple at which latency steps, read from the fine-grid group."""

@@ -67,7 +67,8 @@ def pareto_plot(rows: list[dict], path: Path, reference: tuple[float, str] | Non
     fig, ax = _figure((7, 4.5))
     have_map = any(r.get("map50_95") is not None for r in rows)
     one_format = len({r["format"] for r in rows}) == 1  # then the precision alone labels a point
-    for model, marker in zip(dict.fromkeys(r["model"] for r in rows), itertools.cycle("os^vDP*Xph")):
+    # 9 markers against matplotlib's 10 colours: no two of 90 models look alike
+    for model, marker in zip(dict.fromkeys(r["model"] for r in rows), itertools.cycle("os^vDP*Xh")):
         pts = [r for r in rows if r["model"] == model and r.get("latency_ms_median")]
         ys = [r["map50_95"] if have_map else r["size_mb"] for r in pts]
         ax.scatter([r["latency_ms_median"] for r in pts], ys, marker=marker, label=model, s=50)
