@@ -93,7 +93,8 @@ def run_demo(
                      "epochs_label": trained, "map50_95": val_map(weights, data_yaml, imgsz, batch=16)})
 
     LOGGER.info(f"yoloprune demo [4/5] exporting ({formats}) and benchmarking dense vs pruned on this CPU")
-    bench = benchmark(pruned_pt, dense=dense_pt, hardware="intel-cpu", formats=formats, imgsz=imgsz, data=data_yaml,
+    # against the dense model of equal epochs: the benchmark's mAP per format and pareto.png compare like with like
+    bench = benchmark(pruned_pt, dense=dense_same_pt, hardware="intel-cpu", formats=formats, imgsz=imgsz, data=data_yaml,
                       runs=runs, warmup=max(runs // 3, 1), out_dir=out / "benchmark")
     for row in rows:
         timed = "pruned" if row["model"] == "pruned" else "dense"  # same architecture, same latency

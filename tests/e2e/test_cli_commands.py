@@ -53,6 +53,8 @@ def test_demo_report_json_schema_and_values(demo_run):
     assert rep["dense"]["epochs"] == rep["pruned"]["epochs"] == "1 + 3"  # compared at equal epochs
     assert [s["step"] for s in rep["schedule"]] == [1, 2] and rep["schedule"][-1]["epoch"] == 2
     assert [c["epoch"] for c in rep["curve"]] == [1, 2, 3]  # the pruning run's curve, not the dense one
+    bench = json.loads((run / "benchmark" / "benchmark.json").read_text())  # its mAPs and pareto.png: equal epochs
+    assert Path(bench["dense"]).resolve() == (run / "dense-same-epochs" / "weights" / "best.pt").resolve()
     rows = {(r["model"], r["format"], r["precision"]): r for r in rep["benchmarks"]}
     keys = {"format", "precision", "target", "model", "latency_ms_median", "latency_ms_p90", "size_mb", "map50_95"}
     for model in ("dense", "pruned"):
