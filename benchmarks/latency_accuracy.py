@@ -95,6 +95,11 @@ def matched_macs_arm(start, data, imgsz, want: float, first: float, meter, prune
     return best, [{k: v for k, v in t.items() if k != "result"} for t in tried]
 
 
+def floats(text: str | None) -> tuple[float, ...]:
+    """``"0.75,0.5"`` -> ``(0.75, 0.5)``; nothing given -> ``()``."""
+    return tuple(float(x) for x in (text or "").split(",") if x)
+
+
 def tradeoff(arms, runs, timing: dict, plot: Path, mean_sd, lost: float = 0.015) -> str:
     """Every arm in FP32 and INT8 (seed means) on one accuracy-vs-latency plot, and the fastest INT8 model that
     loses at most ``lost`` mAP50-95 against the dense FP32 model of equal epochs (the issue's INT8 goal)."""
@@ -167,7 +172,7 @@ def main() -> None:
         recipe[k] = yaml.safe_load(v)
     fmt = "openvino:fp32"
 
-    grid = {"fractions": tuple(float(f) for f in args.fractions.split(","))} if args.fractions else {}
+    grid = {"fractions": floats(args.fractions)} if args.fractions else {}
     table = profile(start, format=fmt, imgsz=args.imgsz, threads=args.threads, out_dir=out / "profile",
                     log_file=out / "runs" / "profile.log", **grid)
     print(f"table: dense {table.dense_ms:.2f} ms, MAPE {table.validation['mape']:.1%}", flush=True)
@@ -232,7 +237,7 @@ def main() -> None:
         latency_arm("latency-sensitivity", table.key, args.amount, fmt, **sens_limits)
     if args.int8_speedup:  # pruned for the deployed INT8 model
         int8 = profile(start, format="openvino:int8", imgsz=args.imgsz, threads=args.threads, data=args.data,
-                       fractions=tuple(float(f) for f in args.int8_fractions.split(",")), fit=40, validate=10,
+                       fractions=floats(args.int8_fractions), fit=40, validate=10,
                        out_dir=out / "profile_int8",
                        log_file=out / "runs" / "profile_int8.log")
         print(f"INT8 table: dense {int8.dense_ms:.2f} ms, MAPE {int8.validation['mape']:.1%}", flush=True)
@@ -256,7 +261,7 @@ def main() -> None:
         latency_arm("latency-int8", int8.key, q["amount"], "openvino:int8")
         if sens_limits:
             latency_arm("latency-int8-sensitivity", int8.key, q["amount"], "openvino:int8", **sens_limits)
-    for a in (float(x) for x in (args.curve or "").split(",") if x):  # the trade-off, as target=latency prunes
+    for a in floats(args.curve):  # the trade-off, as target=latency prunes
         latency_arm(f"latency-{a:g}", table.key, a, fmt, allocation="global")
     probes = pruned_info["macs"]["probes"]
 

@@ -48,13 +48,13 @@ def main() -> None:
     import openvino as ov
 
     from yoloprune.export.benchmark import machine_info
-    from yoloprune.export.openvino_precision import compile_ir
+    from yoloprune.export.openvino_precision import compile_ir, ir_file
     from yoloprune.export.timing import interleaved_times
     from yoloprune.io import write_json_atomic, write_text_atomic
 
     warmup, models = 5, []
     for label, path, precision in map(parse, args.models):
-        xml = path if path.suffix == ".xml" else next(path.glob("*.xml"))
+        xml = ir_file(path)
         compiled, ran = compile_ir(xml, precision, args.threads, {"PERF_COUNT": "YES"})
         channels = {m.group(1): op.get_output_partial_shape(0)[1].get_length()  # each conv's output channels
                     for op in ov.Core().read_model(xml).get_ops() if op.get_type_name() == "Convolution"

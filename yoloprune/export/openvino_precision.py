@@ -60,12 +60,19 @@ def compiled_precision(compiled) -> str:
     return READ_BACK.get(text, text)
 
 
+def ir_file(path) -> Path:
+    """The model file of an ``*_openvino_model`` folder (its ``.xml``), or ``path`` itself when it is an ``.xml``
+    or an ``.onnx``."""
+    path = Path(path)
+    return path if path.suffix in {".xml", ".onnx"} else next(path.glob("*.xml"))
+
+
 def compile_ir(path, precision: str, threads: int | None = None, extra: dict | None = None):
     """``(compiled model, precision it computes in)`` for an ``*_openvino_model`` folder, an ``.xml`` or an ``.onnx``."""
     import openvino as ov  # noqa: PLC0415
 
     core = ov.Core()
-    xml = Path(path) if Path(path).suffix in {".xml", ".onnx"} else next(Path(path).glob("*.xml"))
+    xml = ir_file(path)
     config = {**compile_config(precision, cpu_capabilities(core), threads), **(extra or {})}
     compiled = core.compile_model(core.read_model(xml), "CPU", config)
     ran = compiled_precision(compiled)
