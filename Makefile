@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(VENV)/bin/pip install -q -c constraints.txt -e ".[export,dev]"
 	touch $(STAMP)
 
-.PHONY: setup demo test bench bench-real bench-latency bench-latency-accuracy
+.PHONY: setup demo test bench bench-real bench-latency bench-latency-accuracy gpu-check
 setup: $(STAMP)
 
 demo: $(STAMP)
@@ -22,6 +22,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q tests
+
+# on a machine with an NVIDIA GPU: the CUDA tests and the demo trained on the GPU (benchmarks/results/gpu_check_h200)
+gpu-check: $(STAMP)
+	PYTHON=$(VENV)/bin/python bash benchmarks/gpu_check.sh runs/gpu_check
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/cpu_training_speed.py --out benchmarks/results/cpu_training_speed.json
@@ -76,6 +80,11 @@ bench-latency-accuracy: $(STAMP)
 	$(VENV)/bin/python benchmarks/latency_accuracy.py --start runs/demo/demo/dense/weights/best.pt --data shapes \
 		--imgsz 640 --epochs 4 --int8-speedup 3.7 --curve 0.8,0.65,0.42 \
 		--out benchmarks/results/latency_accuracy_shapes640
+	# the same start, three of those arms fine-tuned 10 epochs instead of 4 (their pruned models reused)
+	mkdir -p benchmarks/results/latency_accuracy_shapes640_10ep
+	cp benchmarks/results/latency_accuracy_shapes640/arms.json benchmarks/results/latency_accuracy_shapes640_10ep/
+	$(VENV)/bin/python benchmarks/latency_accuracy.py --start runs/demo/demo/dense/weights/best.pt --data shapes \
+		--imgsz 640 --epochs 10 --arms dense,latency,latency-0.42 --out benchmarks/results/latency_accuracy_shapes640_10ep
 	F=benchmarks/results/latency_accuracy_shapes640/runs/finetune; $(VENV)/bin/python benchmarks/openvino_ops.py \
 		dense-fp32=$$F/dense-seed0/weights/best_fp32_openvino_model:fp32 \
 		latency-0.65-fp32=$$F/latency-0.65-seed0/weights/best_fp32_openvino_model:fp32 \

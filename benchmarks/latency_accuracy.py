@@ -30,6 +30,9 @@ the same ``target=latency`` within the per-group limits of a sensitivity analysi
 sensitivity``, each group pruned alone; ``allocation=sensitivity sensitivity_drop=D``): the knapsack cannot thin
 a group further than the fraction whose mAP dropped by at most D.
 
+``--arms dense,latency-0.42`` fine-tunes, exports and times only those arms (the others are pruned or reused as
+usual): e.g. a longer fine-tune of a few arms of an earlier run, its ``arms.json`` copied into the new ``--out``.
+
 ``--curve 0.8,0.65`` adds arms ``latency-0.8``, ``latency-0.65``: ``target=latency`` as it prunes by default (the
 global ranking on the FP32 table, closed loop) at those amounts, so the FP32 and INT8 speed / accuracy trade-off
 is measured in the same run. Every run plots all its arms, FP32 and INT8, in ``tradeoff.png`` and names the
@@ -140,6 +143,9 @@ def main() -> None:
     ap.add_argument("--curve", default=None,
                     help="add arms latency-A: target=latency (the default global ranking, FP32 table) at these amounts, "
                          "e.g. 0.8,0.65: the speed / accuracy trade-off in FP32 and INT8")
+    ap.add_argument("--arms", default=None,
+                    help="fine-tune, export and time only these arms, e.g. dense,latency-0.42 (default: all); every arm "
+                         "is still pruned (or reused from arms.json) as the other options say")
     ap.add_argument("--out", default="benchmarks/results/latency_accuracy_shapes")
     args = ap.parse_args()
 
@@ -181,7 +187,8 @@ def main() -> None:
     settings = {"start": str(start), "amount": args.amount, "imgsz": args.imgsz, "fractions": args.fractions,
                 "int8_speedup": args.int8_speedup, "int8_fractions": args.int8_fractions,
                 "sensitivity_drop": args.sensitivity_drop}  # not --curve: its arms are named by amount
-    clash = {k: (v, settings[k]) for k, v in done.get("settings", {}).items() if None not in (v, settings[k]) and v != settings[k]}
+    clash = {k: (v, settings.get(k)) for k, v in done.get("settings", {}).items()
+             if None not in (v, settings.get(k)) and v != settings.get(k)}  # (a key no longer recorded: no clash)
     if clash:
         raise SystemExit(f"{record} holds arms pruned with other settings ({clash}, recorded vs asked): give another "
                          "--out, or delete it to prune again")
@@ -264,6 +271,11 @@ def main() -> None:
     for a in floats(args.curve):  # the trade-off, as target=latency prunes
         latency_arm(f"latency-{a:g}", table.key, a, fmt, allocation="global")
     probes = pruned_info["macs"]["probes"]
+    if args.arms:  # e.g. a longer fine-tune of a few arms pruned by an earlier run (its arms.json copied into --out)
+        chosen = [a for a in args.arms.split(",") if a]
+        if "dense" not in chosen or not set(chosen) <= set(arms):
+            raise SystemExit(f"--arms {args.arms}: name dense and arms of this run ({', '.join(arms)})")
+        arms = {a: arms[a] for a in chosen}
 
     # 3. the same fine-tune for every arm and seed
     runs = []

@@ -7,13 +7,15 @@ when ``YOLOPRUNE_OFFLINE=1`` is set (:func:`configure_if_requested`). It sets ``
 private ``YOLO_CONFIG_DIR`` under ``$YOLOPRUNE_HOME`` and places a bundled TTF as ``Arial.ttf`` so
 ``check_font`` never downloads one; it must run before the first ``import ultralytics``.
 
-What library calls do change, only for their own duration: telemetry opt-outs
+Offline, Ultralytics' AMP check (CUDA trainings) is kept from trying to download its reference model
+(:func:`_offline_amp_check`). What library calls do change, only for their own duration: telemetry opt-outs
 (:func:`no_telemetry`) around OpenVINO/NNCF exports, which change nothing else.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import sys
@@ -57,6 +59,7 @@ def configure() -> Path:
     from ultralytics.utils import SETTINGS, USER_CONFIG_DIR  # noqa: PLC0415 (after the env is set)
 
     _place_font(Path(USER_CONFIG_DIR))
+    _offline_amp_check()
     if SETTINGS.get("sync") and Path(USER_CONFIG_DIR).resolve().is_relative_to(yoloprune_home().resolve()):
         SETTINGS.update(sync=False)  # no analytics events; only ever in yoloprune's own private settings
     return Path(USER_CONFIG_DIR)
@@ -75,6 +78,41 @@ def set_environment() -> None:
     os.environ.setdefault("NNCF_CI", "1")  # NNCF's own switch to its no-op telemetry stub
     if os.environ["YOLO_OFFLINE"] != "0":
         sys.modules.setdefault("openvino_telemetry", None)
+
+
+def _refuse_download(*args, **kwargs):
+    raise ConnectionError("offline (YOLO_OFFLINE=1): no download attempted")
+
+
+def _offline_amp_check() -> None:
+    """Offline, Ultralytics' AMP check (trainings on CUDA with ``amp=True``) still tries to download ``yolo26n.pt``
+    to compare FP32 with AMP outputs: a DNS look-up of github.com even with ``YOLO_OFFLINE=1``. Wrap it so that,
+    while ``YOLO_OFFLINE`` is on, its download fails at once without touching the network: Ultralytics then takes
+    its own offline path (its warning, AMP kept on) and keeps everything else (its GPU deny-list, a local
+    ``yolo26n.pt`` if there is one). Called by :func:`configure` only."""
+    from ultralytics.utils import checks  # noqa: PLC0415
+
+    original = checks.check_amp
+    if getattr(original, "yoloprune_offline", False):
+        return
+
+    @functools.wraps(original)
+    def check_amp(*args, **kwargs):
+        if os.environ.get("YOLO_OFFLINE", "0") in {"", "0"}:
+            return original(*args, **kwargs)
+        from ultralytics.utils import downloads  # noqa: PLC0415
+
+        real, downloads.safe_download = downloads.safe_download, _refuse_download
+        try:
+            return original(*args, **kwargs)
+        finally:
+            downloads.safe_download = real
+
+    check_amp.yoloprune_offline = True
+    checks.check_amp = check_amp
+    trainer = sys.modules.get("ultralytics.engine.trainer")  # bound its own name at import
+    if trainer is not None and getattr(trainer, "check_amp", None) is original:
+        trainer.check_amp = check_amp
 
 
 @contextlib.contextmanager

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+GUARD = Path(__file__).parents[1] / "netguard"  # tests/netguard
 GUARDED = "import sys; sys.path.insert(0, {guard!r}); import sitecustomize; sitecustomize.install()\n"
 
 
@@ -86,11 +87,38 @@ def test_openvino_conversion_sends_no_telemetry(tmp_path):
         "assert 'NNCF_CI' not in os.environ and sys.modules.get('openvino_telemetry', 0) is not None\n"
         "print('converted')\n"
     )
-    proc = subprocess.run([sys.executable, "-c", GUARDED.format(guard=str(Path(__file__).parent / "netguard")) + code],
+    proc = subprocess.run([sys.executable, "-c", GUARDED.format(guard=str(GUARD)) + code],
                           env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0 and "converted" in proc.stdout, proc.stderr[-2000:]
     assert not log.exists() or not log.read_text(), log.read_text()[:500]
     assert not (tmp_path / "home" / "intel").exists()  # no client id or usage counter in the user's home
+
+
+def test_offline_amp_check_attempts_no_download(tmp_path):
+    """Ultralytics' AMP check (every CUDA training with amp=True) looks up github.com for yolo26n.pt even with
+    YOLO_OFFLINE=1; offline mode makes that download fail at once, so Ultralytics takes its own offline path
+    (AMP kept on, its warning) without a network attempt. (A meta-device model stands in for a CUDA one here:
+    neither CPU nor MPS, so the check goes on to its download.)"""
+    log = tmp_path / "net.log"
+    env = _clean_env(tmp_path, log)
+    env.update(YOLOPRUNE_HOME=str(tmp_path / "cache"), YOLOPRUNE_OFFLINE="1")
+    code = (
+        "import yoloprune\n"
+        "from yoloprune import offline\n"
+        "offline.configure()\n"
+        "import torch\n"
+        "from ultralytics.engine import trainer\n"
+        "from ultralytics.utils import downloads\n"
+        "real = downloads.safe_download\n"
+        "print('amp', trainer.check_amp(torch.nn.Linear(1, 1, device='meta')))\n"
+        "assert downloads.safe_download is real  # given back\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", GUARDED.format(guard=str(GUARD)) + code], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "amp True" in proc.stdout  # Ultralytics' offline outcome: AMP stays on
+    assert "Offline and unable to download" in proc.stdout + proc.stderr
+    assert not log.exists() or not log.read_text(), log.read_text()[:500]
 
 
 def test_importing_every_module_changes_nothing(tmp_path):

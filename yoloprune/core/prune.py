@@ -62,6 +62,7 @@ def accumulate_gradients(model: nn.Module, batches: Iterable[dict], limit: int) 
     if not hasattr(getattr(model, "args", None), "box"):  # the loss reads hyper-parameters as attributes
         model.args = get_cfg(overrides={k: v for k, v in dict(getattr(model, "args", {}) or {}).items() if k != "cfg"})
     model.zero_grad(set_to_none=True)
+    device = next(model.parameters()).device  # a model on a GPU scored with batches from a CPU loader
     seen = 0
     # eval-mode BatchNorm everywhere, raw head outputs for the loss; frozen parameters (a best.pt's EMA
     # weights, the DFL) get gradients for the block
@@ -69,6 +70,7 @@ def accumulate_gradients(model: nn.Module, batches: Iterable[dict], limit: int) 
         model.model[-1].training = True
         try:
             for batch in islice(batches, limit):
+                batch = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
                 loss, _ = model.loss(batch)
                 loss.sum().backward()
                 seen += 1

@@ -42,10 +42,11 @@ def format_table(rows: list[dict]) -> str:
     epochs column says how long each model trained, so the rows compare at a glance.
     """
     columns = [(p, title) for p, title in LATENCY_COLUMNS if any(r.get(f"openvino_{p}_ms") is not None for r in rows)]
-    lines = ["| model | params | MACs (G) | epochs | mAP50-95 | " + " | ".join(t for _, t in columns) + " |",
+    row = lambda cells: "| " + " | ".join(cells) + " |"  # noqa: E731 (no empty cell when no latency was measured)
+    lines = [row(["model", "params", "MACs (G)", "epochs", "mAP50-95", *(t for _, t in columns)]),
              "|---|---:|---:|---|---:|" + "---:|" * len(columns)]
     ms = lambda v: "n/a" if v is None else f"{v:.1f}"  # noqa: E731
     for r in rows:
-        lines.append(f"| {r['model']} | {r['params']:,} | {r['macs']:.3f} | {r.get('epochs_label', '')} | "
-                     f"{r['map50_95']:.3f} | " + " | ".join(ms(r.get(f"openvino_{p}_ms")) for p, _ in columns) + " |")
+        lines.append(row([r["model"], f"{r['params']:,}", f"{r['macs']:.3f}", r.get("epochs_label", ""),
+                          f"{r['map50_95']:.3f}", *(ms(r.get(f"openvino_{p}_ms")) for p, _ in columns)]))
     return "\n".join(lines)
