@@ -19,6 +19,7 @@ import functools
 import os
 import shutil
 import sys
+import threading
 from pathlib import Path
 
 _FONT_NAMES = ("Arial.ttf", "Arial.Unicode.ttf")
@@ -84,35 +85,46 @@ def _refuse_download(*args, **kwargs):
     raise ConnectionError("offline (YOLO_OFFLINE=1): no download attempted")
 
 
+_AMP_LOCK = threading.Lock()  # one swap of Ultralytics' download function at a time
+
+
+def guard_amp_check_if_requested(trainer=None) -> None:
+    """:func:`_offline_amp_check` when ``YOLOPRUNE_OFFLINE=1`` (the callbacks call it at the start of a training:
+    a user's own ``YOLO.train()`` and Ultralytics' DDP workers, where :func:`configure` never ran)."""
+    if requested():
+        _offline_amp_check()
+
+
 def _offline_amp_check() -> None:
     """Offline, Ultralytics' AMP check (trainings on CUDA with ``amp=True``) still tries to download ``yolo26n.pt``
     to compare FP32 with AMP outputs: a DNS look-up of github.com even with ``YOLO_OFFLINE=1``. Wrap it so that,
-    while ``YOLO_OFFLINE`` is on, its download fails at once without touching the network: Ultralytics then takes
-    its own offline path (its warning, AMP kept on) and keeps everything else (its GPU deny-list, a local
-    ``yolo26n.pt`` if there is one). Called by :func:`configure` only."""
+    while Ultralytics counts itself offline (its own ``env_bool("YOLO_OFFLINE")``), that download fails at once
+    without touching the network: Ultralytics then takes its own offline path (its warning, AMP kept on) and keeps
+    everything else (its GPU deny-list, a local ``yolo26n.pt`` if there is one). Online, the check is untouched.
+    Called by :func:`configure` and, under the opt-in, by the callbacks."""
     from ultralytics.utils import checks  # noqa: PLC0415
 
     original = checks.check_amp
-    if getattr(original, "yoloprune_offline", False):
-        return
+    if not getattr(original, "yoloprune_offline", False):
 
-    @functools.wraps(original)
-    def check_amp(*args, **kwargs):
-        if os.environ.get("YOLO_OFFLINE", "0") in {"", "0"}:
-            return original(*args, **kwargs)
-        from ultralytics.utils import downloads  # noqa: PLC0415
+        @functools.wraps(original)
+        def check_amp(*args, **kwargs):
+            from ultralytics.utils import downloads, env_bool  # noqa: PLC0415
 
-        real, downloads.safe_download = downloads.safe_download, _refuse_download
-        try:
-            return original(*args, **kwargs)
-        finally:
-            downloads.safe_download = real
+            if not env_bool("YOLO_OFFLINE"):
+                return original(*args, **kwargs)
+            with _AMP_LOCK:
+                real, downloads.safe_download = downloads.safe_download, _refuse_download
+                try:
+                    return original(*args, **kwargs)
+                finally:
+                    downloads.safe_download = real
 
-    check_amp.yoloprune_offline = True
-    checks.check_amp = check_amp
-    trainer = sys.modules.get("ultralytics.engine.trainer")  # bound its own name at import
-    if trainer is not None and getattr(trainer, "check_amp", None) is original:
-        trainer.check_amp = check_amp
+        check_amp.yoloprune_offline = True
+        checks.check_amp = check_amp
+    trainer = sys.modules.get("ultralytics.engine.trainer")  # bound its own name when it was imported
+    if trainer is not None and trainer.check_amp is getattr(checks.check_amp, "__wrapped__", None):  # Ultralytics' own
+        trainer.check_amp = checks.check_amp
 
 
 @contextlib.contextmanager

@@ -94,7 +94,18 @@ def test_openvino_conversion_sends_no_telemetry(tmp_path):
     assert not (tmp_path / "home" / "intel").exists()  # no client id or usage counter in the user's home
 
 
-def test_offline_amp_check_attempts_no_download(tmp_path):
+SETUPS = {  # how the guard gets installed: the entry points' configure() (before or after Ultralytics' trainer
+    # module bound check_amp), or a user's own YOLO.train() with our callbacks, whose first event installs it
+    "configure-first": "offline.configure()\nfrom ultralytics.engine import trainer\n",
+    "trainer-first": "from ultralytics.engine import trainer\noffline.configure()\n",
+    "callbacks": "from ultralytics.engine import trainer\n"
+                 "from yoloprune.integrations.ultralytics.callbacks.distill import DistillCallbacks\n"
+                 "DistillCallbacks(torch.nn.Linear(1, 1)).callbacks['on_pretrain_routine_start'](None)\n",
+}
+
+
+@pytest.mark.parametrize("setup", SETUPS)
+def test_offline_amp_check_attempts_no_download(tmp_path, setup):
     """Ultralytics' AMP check (every CUDA training with amp=True) looks up github.com for yolo26n.pt even with
     YOLO_OFFLINE=1; offline mode makes that download fail at once, so Ultralytics takes its own offline path
     (AMP kept on, its warning) without a network attempt. (A meta-device model stands in for a CUDA one here:
@@ -103,18 +114,16 @@ def test_offline_amp_check_attempts_no_download(tmp_path):
     env = _clean_env(tmp_path, log)
     env.update(YOLOPRUNE_HOME=str(tmp_path / "cache"), YOLOPRUNE_OFFLINE="1")
     code = (
-        "import yoloprune\n"
+        "import torch, yoloprune\n"
         "from yoloprune import offline\n"
-        "offline.configure()\n"
-        "import torch\n"
-        "from ultralytics.engine import trainer\n"
+        + SETUPS[setup] +
         "from ultralytics.utils import downloads\n"
         "real = downloads.safe_download\n"
         "print('amp', trainer.check_amp(torch.nn.Linear(1, 1, device='meta')))\n"
         "assert downloads.safe_download is real  # given back\n"
     )
-    proc = subprocess.run([sys.executable, "-c", GUARDED.format(guard=str(GUARD)) + code], env=env,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([sys.executable, "-c", GUARDED.format(guard=str(GUARD)) + code], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)  # cwd: no stray weights/yolo26n.pt
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "amp True" in proc.stdout  # Ultralytics' offline outcome: AMP stays on
     assert "Offline and unable to download" in proc.stdout + proc.stderr

@@ -65,8 +65,6 @@ def gpu_run(request, mini_data, tmp_path_factory):
     model = YOLO("yolov8n.yaml")
     cb = add_pruning_callbacks(model, target="macs", amount=0.5, steps=2, start_epoch=1, end_epoch=2, imgsz=IMGSZ,
                                distill="both")
-    cb = next(f.__self__ for f in model.callbacks["on_train_epoch_start"] if hasattr(f, "__self__") and
-              type(f.__self__).__name__ == "PruningCallbacks")
     probe = GpuProbe()
     model.add_callback("on_train_epoch_start", probe.on_train_epoch_start)
     model.add_callback("on_train_epoch_end", probe.on_train_epoch_end)
@@ -91,16 +89,16 @@ def test_callbacks_prune_an_amp_training_on_the_gpu(gpu_run):
     assert math.isfinite(metrics.box.map) and metrics.box.map >= 0
 
 
-def test_gpu_checkpoints_reload_pruned_on_the_cpu(gpu_run):
+def test_gpu_checkpoints_reload_pruned(gpu_run):
     from ultralytics import YOLO
 
     model, _, probe, _, _ = gpu_run
     for ckpt in (model.trainer.best, model.trainer.last):
-        reloaded = YOLO(str(ckpt))  # on the CPU: a GPU-trained checkpoint loads anywhere
+        reloaded = YOLO(str(ckpt))
         assert _widths(reloaded.model) == probe.rows[-1]["widths"]
-        assert _devices(reloaded.model) == {"cpu"}
-        assert next(reloaded.model.parameters()).dtype == torch.float32 or \
-            next(reloaded.model.parameters()).dtype == torch.float16  # Ultralytics saves the EMA in half
+        assert str(reloaded.ckpt["train_args"]["device"]) == str(TRAIN["device"])  # written by the GPU run
+        with torch.no_grad():  # and runs where it is moved to
+            reloaded.model.float().to(DEVICE).eval()(torch.zeros(1, 3, IMGSZ, IMGSZ, device=DEVICE))
 
 
 def test_prune_a_gpu_model_with_batches_from_a_cpu_loader(mini_batches):
@@ -120,12 +118,27 @@ def test_prune_a_gpu_model_with_batches_from_a_cpu_loader(mini_batches):
 
 
 def test_finetune_with_distillation_on_the_gpu(mini_data, tmp_path, dense_ckpt):
+    from ultralytics import YOLO
+
     from yoloprune import finetune, prune
 
     pruned = prune(dense_ckpt, data=mini_data, target="macs", amount=0.5, imgsz=IMGSZ, project=tmp_path, name="p")
-    result = finetune(pruned.checkpoint, mini_data, epochs=2, teacher=dense_ckpt, distill="both",
-                      train_args=dict(project=str(tmp_path), name="ft", amp=True, **TRAIN))
-    from ultralytics import YOLO
+    seen = {}
 
+    def watch(trainer):  # the distilling loss, on the training device, after the first epoch's batches
+        from ultralytics.utils.torch_utils import unwrap_model
+
+        model = unwrap_model(trainer.model)
+        seen.update(device=trainer.device.type, kd=model.criterion.last_kd, teacher=_devices(model.criterion.teacher))
+
+    from ultralytics.utils import callbacks as ucb
+
+    ucb.default_callbacks["on_train_epoch_end"].append(watch)  # Ultralytics copies these into the trainer
+    try:
+        result = finetune(pruned.checkpoint, mini_data, epochs=2, teacher=dense_ckpt, distill="both",
+                          train_args=dict(project=str(tmp_path), name="ft", amp=True, **TRAIN))
+    finally:
+        ucb.default_callbacks["on_train_epoch_end"].remove(watch)
+    assert seen["device"] == DEVICE and seen["teacher"] == {DEVICE} and seen["kd"] > 0, seen
     tuned = YOLO(str(result.checkpoint))
     assert _widths(tuned.model) == _widths(YOLO(str(pruned.checkpoint)).model)  # still pruned after the GPU run

@@ -42,7 +42,10 @@ def format_table(rows: list[dict]) -> str:
     epochs column says how long each model trained, so the rows compare at a glance.
     """
     columns = [(p, title) for p, title in LATENCY_COLUMNS if any(r.get(f"openvino_{p}_ms") is not None for r in rows)]
-    row = lambda cells: "| " + " | ".join(cells) + " |"  # noqa: E731 (no empty cell when no latency was measured)
+
+    def row(cells) -> str:  # no empty cell when no latency was measured
+        return "| " + " | ".join(cells) + " |"
+
     lines = [row(["model", "params", "MACs (G)", "epochs", "mAP50-95", *(t for _, t in columns)]),
              "|---|---:|---:|---|---:|" + "---:|" * len(columns)]
     ms = lambda v: "n/a" if v is None else f"{v:.1f}"  # noqa: E731

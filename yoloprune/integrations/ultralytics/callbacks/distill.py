@@ -19,6 +19,7 @@ from torch import nn
 from ultralytics.utils import LOGGER, RANK
 from ultralytics.utils.torch_utils import unwrap_model
 
+from .... import offline
 from ....errors import ConfigError
 from ....io import write_torch_atomic
 
@@ -111,7 +112,8 @@ class DistillCallbacks:
 
     @property
     def callbacks(self) -> dict:
-        return {"on_train_start": self.on_train_start, "on_fit_epoch_end": self.on_fit_epoch_end}
+        return {"on_pretrain_routine_start": offline.guard_amp_check_if_requested, "on_train_start": self.on_train_start,
+                "on_fit_epoch_end": self.on_fit_epoch_end}
 
     def on_train_start(self, trainer) -> None:
         attach_distillation(unwrap_model(trainer.model), self.teacher, self.mode, self.weight)

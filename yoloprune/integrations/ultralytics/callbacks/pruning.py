@@ -18,6 +18,7 @@ from pathlib import Path
 from ultralytics.utils import LOGGER, RANK
 from ultralytics.utils.torch_utils import unwrap_model
 
+from .... import offline
 from ....core.config import ProgressiveConfig, PruneConfig, progressive_config
 from ....core.criteria import CRITERIA
 from ....core.distributed import from_rank0
@@ -78,6 +79,7 @@ class PruningCallbacks:
     # ----------------------------------------------------------------- events
     def on_pretrain_routine_start(self, trainer) -> None:
         """Refuse, with the fix, a run that would silently train the dense YAML instead of a pruned checkpoint."""
+        offline.guard_amp_check_if_requested()  # YOLOPRUNE_OFFLINE=1: also in a user's own train() and DDP workers
         if not self._mine(trainer):
             LOGGER.warning("yoloprune: a second set of pruning callbacks is registered on this trainer; ignoring it")
             return
