@@ -129,11 +129,34 @@ def parse_args(command: str, argv: list[str]) -> dict:
             check_cfg(extra, hard=True)
         except (TypeError, ValueError, SyntaxError) as e:
             raise ConfigError(str(e).strip()) from None
+        _check_bf16_amp(extra)
     if "skip" in args and not isinstance(args["skip"], (tuple, list)):
         args["skip"] = () if args["skip"] is None else (args["skip"],)
     if stage:
         args["ultralytics"] = extra
     return args
+
+
+def _native_bf16(torch) -> bool:
+    try:
+        return torch.cuda.is_bf16_supported(including_emulation=False)
+    except TypeError:  # torch < 2.4: no emulation then, but Ultralytics asks for compute capability 8
+        return torch.cuda.is_bf16_supported() and torch.cuda.get_device_capability()[0] >= 8
+
+
+def _check_bf16_amp(extra: dict) -> None:
+    """``amp=bf16`` trains under bfloat16 autocast, which Ultralytics runs only on a CUDA GPU with native bf16;
+    elsewhere its trainer stops with a RuntimeError after the data and model are set up. Refuse it up front."""
+    if str(extra.get("amp")).strip().lower() != "bf16":
+        return
+    import torch  # noqa: PLC0415 (loaded with Ultralytics' cfg already)
+
+    device = str(extra.get("device") if extra.get("device") is not None else "").strip().lower()
+    gpu = device not in {"cpu", "mps", "npu", "xpu"} and torch.cuda.is_available()
+    if not gpu or not _native_bf16(torch):
+        where = f"device={device}" if device else "this machine (no CUDA GPU)" if not gpu else "this GPU"
+        raise ConfigError(f"amp=bf16 needs a CUDA GPU with native bfloat16 (Ampere or newer), not {where}: use "
+                          "amp=True (fp16 with a grad scaler) on an older GPU, amp=False on the CPU")
 
 
 def help_text(command: str | None = None) -> str:

@@ -61,6 +61,23 @@ def test_ultralytics_arguments_pass_through_with_their_own_type_checks():
         parse_args("benchmark", ["model=a.pt", "target=jetson", "hardware=iphone"])
 
 
+
+def test_bf16_amp_refused_where_ultralytics_cannot_run_it():
+    """amp=bf16 on the CPU once ran into a RuntimeError traceback from inside Ultralytics' trainer."""
+    import torch
+
+    from yoloprune.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="amp=bf16 needs a CUDA GPU.*not device=cpu: use amp=True .* amp=False"):
+        parse_args("finetune", ["model=a.pt", "data=shapes", "amp=bf16", "device=cpu"])
+    assert parse_args("finetune", ["model=a.pt", "data=shapes", "amp=True", "device=cpu"])["ultralytics"]["amp"] is True
+    if not torch.cuda.is_available():  # the default device here is the CPU
+        with pytest.raises(ConfigError, match="no CUDA GPU"):
+            parse_args("finetune", ["model=a.pt", "data=shapes", "amp=bf16"])
+    elif torch.cuda.is_bf16_supported(including_emulation=False):
+        assert parse_args("finetune", ["model=a.pt", "data=shapes", "amp=bf16"])["ultralytics"]["amp"] == "bf16"
+
+
 def test_benchmark_hardware_key_and_deprecated_target():  # the deprecation line: test_export_and_benchmark_commands
     assert parse_args("benchmark", ["model=a.pt", "hardware=jetson"])["hardware"] == "jetson"
     args = parse_args("benchmark", ["model=a.pt", "target=iphone"])
