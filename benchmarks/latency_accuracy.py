@@ -346,7 +346,9 @@ def main() -> None:
               f"latency arm closed loop: asked {loop['asked']}, predicted {loop['predicted']:.3f}, "
               f"measured {loop['measured']:.3f}; table MAPE {table.validation['mape']:.1%}",
               f"wall time {result['minutes']} min"]
-    for arm in [a for a in pruned_info if a.startswith("latency-") and (a in arms or "unreachable" in pruned_info[a])]:
+    if args.arms and "latency" not in arms:
+        lines = [line for line in lines if not line.startswith("latency arm closed loop")]
+    for arm in [a for a in pruned_info if a.startswith("latency-") and (a in arms or not args.arms)]:
         if "unreachable" in pruned_info[arm]:
             lines.insert(-1, f"{arm}: not trained, {pruned_info[arm]['unreachable']}")
             continue

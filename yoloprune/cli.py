@@ -129,6 +129,7 @@ def parse_args(command: str, argv: list[str]) -> dict:
             check_cfg(extra, hard=True)
         except (TypeError, ValueError, SyntaxError) as e:
             raise ConfigError(str(e).strip()) from None
+    if stage == "train" and (args.get("epochs") or 0) > 0:  # a training will run (a one-shot prune refuses the key)
         _check_bf16_amp(extra)
     if "skip" in args and not isinstance(args["skip"], (tuple, list)):
         args["skip"] = () if args["skip"] is None else (args["skip"],)
@@ -152,7 +153,7 @@ def _check_bf16_amp(extra: dict) -> None:
     import torch  # noqa: PLC0415 (loaded with Ultralytics' cfg already)
 
     device = str(extra.get("device") if extra.get("device") is not None else "").strip().lower()
-    gpu = device not in {"cpu", "mps", "npu", "xpu"} and torch.cuda.is_available()
+    gpu = device.split(":")[0] not in {"cpu", "mps", "npu", "xpu"} and torch.cuda.is_available()  # e.g. xpu:0
     if not gpu or not _native_bf16(torch):
         where = f"device={device}" if device else "this machine (no CUDA GPU)" if not gpu else "this GPU"
         raise ConfigError(f"amp=bf16 needs a CUDA GPU with native bfloat16 (Ampere or newer), not {where}: use "

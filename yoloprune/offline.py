@@ -95,6 +95,15 @@ def guard_amp_check_if_requested(trainer=None) -> None:
         _offline_amp_check()
 
 
+def _ultralytics_offline() -> bool:
+    """``YOLO_OFFLINE`` read the way Ultralytics reads it (its ``env_bool`` where it has one)."""
+    try:
+        from ultralytics.utils import env_bool  # noqa: PLC0415
+    except ImportError:
+        return os.environ.get("YOLO_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on", "y", "t"}
+    return env_bool("YOLO_OFFLINE")
+
+
 def _offline_amp_check() -> None:
     """Offline, Ultralytics' AMP check (trainings on CUDA with ``amp=True``) still tries to download ``yolo26n.pt``
     to compare FP32 with AMP outputs: a DNS look-up of github.com even with ``YOLO_OFFLINE=1``. Wrap it so that,
@@ -109,9 +118,9 @@ def _offline_amp_check() -> None:
 
         @functools.wraps(original)
         def check_amp(*args, **kwargs):
-            from ultralytics.utils import downloads, env_bool  # noqa: PLC0415
+            from ultralytics.utils import downloads  # noqa: PLC0415
 
-            if not env_bool("YOLO_OFFLINE"):
+            if not _ultralytics_offline():
                 return original(*args, **kwargs)
             with _AMP_LOCK:
                 real, downloads.safe_download = downloads.safe_download, _refuse_download

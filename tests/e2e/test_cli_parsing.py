@@ -71,6 +71,13 @@ def test_bf16_amp_refused_where_ultralytics_cannot_run_it():
     with pytest.raises(ConfigError, match="amp=bf16 needs a CUDA GPU.*not device=cpu: use amp=True .* amp=False"):
         parse_args("finetune", ["model=a.pt", "data=shapes", "amp=bf16", "device=cpu"])
     assert parse_args("finetune", ["model=a.pt", "data=shapes", "amp=True", "device=cpu"])["ultralytics"]["amp"] is True
+    with pytest.raises(ConfigError, match="not device=xpu:0"):
+        parse_args("finetune", ["model=a.pt", "data=shapes", "amp=bf16", "device=xpu:0"])
+    # no training, no check: an export ignores the key; a one-shot prune refuses every training key itself
+    assert parse_args("export", ["model=a.pt", "amp=bf16"])["ultralytics"]["amp"] == "bf16"
+    assert parse_args("prune", ["model=a.pt", "amp=bf16"])["ultralytics"]["amp"] == "bf16"
+    with pytest.raises(ConfigError, match="amp=bf16 needs"):
+        parse_args("prune", ["model=a.pt", "data=shapes", "epochs=3", "amp=bf16", "device=cpu"])
     if not torch.cuda.is_available():  # the default device here is the CPU
         with pytest.raises(ConfigError, match="no CUDA GPU"):
             parse_args("finetune", ["model=a.pt", "data=shapes", "amp=bf16"])
