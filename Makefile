@@ -80,11 +80,13 @@ bench-latency-accuracy: $(STAMP)
 	$(VENV)/bin/python benchmarks/latency_accuracy.py --start runs/demo/demo/dense/weights/best.pt --data shapes \
 		--imgsz 640 --epochs 4 --int8-speedup 3.7 --curve 0.8,0.65,0.42 \
 		--out benchmarks/results/latency_accuracy_shapes640
-	# the same start, three of those arms fine-tuned 10 epochs instead of 4 (their pruned models reused)
+	# the same start, three of those arms fine-tuned 10 epochs instead of 4 (their pruned models reused), and the
+	# knapsack arm with 16-channel widths
 	mkdir -p benchmarks/results/latency_accuracy_shapes640_10ep
 	cp benchmarks/results/latency_accuracy_shapes640/arms.json benchmarks/results/latency_accuracy_shapes640_10ep/
 	$(VENV)/bin/python benchmarks/latency_accuracy.py --start runs/demo/demo/dense/weights/best.pt --data shapes \
-		--imgsz 640 --epochs 10 --arms dense,latency,latency-0.42 --out benchmarks/results/latency_accuracy_shapes640_10ep
+		--imgsz 640 --epochs 10 --round-to 16 \
+		--arms dense,latency,latency-0.42,latency-r16 --out benchmarks/results/latency_accuracy_shapes640_10ep
 	F=benchmarks/results/latency_accuracy_shapes640/runs/finetune; $(VENV)/bin/python benchmarks/openvino_ops.py \
 		dense-fp32=$$F/dense-seed0/weights/best_fp32_openvino_model:fp32 \
 		latency-0.65-fp32=$$F/latency-0.65-seed0/weights/best_fp32_openvino_model:fp32 \

@@ -33,6 +33,9 @@ a group further than the fraction whose mAP dropped by at most D.
 ``--arms dense,latency-0.42`` fine-tunes, exports and times only those arms (the others are pruned or reused as
 usual): e.g. a longer fine-tune of a few arms of an earlier run, its ``arms.json`` copied into the new ``--out``.
 
+``--round-to 16`` adds arm ``latency-r16``: the latency arm with widths multiples of 16 (8 by default), to see
+whether widths on the CPU's channel blocks pay once quantised.
+
 ``--curve 0.8,0.65`` adds arms ``latency-0.8``, ``latency-0.65``: ``target=latency`` as it prunes by default (the
 global ranking on the FP32 table, closed loop) at those amounts, so the FP32 and INT8 speed / accuracy trade-off
 is measured in the same run. Every run plots all its arms, FP32 and INT8, in ``tradeoff.png`` and names the
@@ -143,6 +146,9 @@ def main() -> None:
     ap.add_argument("--curve", default=None,
                     help="add arms latency-A: target=latency (the default global ranking, FP32 table) at these amounts, "
                          "e.g. 0.8,0.65: the speed / accuracy trade-off in FP32 and INT8")
+    ap.add_argument("--round-to", type=int, default=None,
+                    help="add arm latency-rN: the latency arm (knapsack, --amount, FP32 table, closed loop) with widths "
+                         "multiples of N instead of 8, e.g. 16: does the CPU's channel blocking pay after quantisation?")
     ap.add_argument("--arms", default=None,
                     help="fine-tune, export and time only these arms, e.g. dense,latency-0.42 (default: all); every arm "
                          "is still pruned (or reused from arms.json) as the other options say")
@@ -268,6 +274,8 @@ def main() -> None:
         latency_arm("latency-int8", int8.key, q["amount"], "openvino:int8")
         if sens_limits:
             latency_arm("latency-int8-sensitivity", int8.key, q["amount"], "openvino:int8", **sens_limits)
+    if args.round_to:
+        latency_arm(f"latency-r{args.round_to}", table.key, args.amount, fmt, round_to=args.round_to)
     for a in floats(args.curve):  # the trade-off, as target=latency prunes
         latency_arm(f"latency-{a:g}", table.key, a, fmt, allocation="global")
     probes = pruned_info["macs"]["probes"]
