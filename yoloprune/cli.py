@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Callable
 
+import torch
 from ultralytics.cfg import DEFAULT_CFG_DICT, check_cfg
 from ultralytics.utils import LOGGER
 
@@ -138,7 +139,7 @@ def parse_args(command: str, argv: list[str]) -> dict:
     return args
 
 
-def _native_bf16(torch) -> bool:
+def _native_bf16() -> bool:
     try:
         return torch.cuda.is_bf16_supported(including_emulation=False)
     except TypeError:  # torch < 2.4: no emulation then, but Ultralytics asks for compute capability 8
@@ -150,11 +151,9 @@ def _check_bf16_amp(extra: dict) -> None:
     elsewhere its trainer stops with a RuntimeError after the data and model are set up. Refuse it up front."""
     if str(extra.get("amp")).strip().lower() != "bf16":
         return
-    import torch  # noqa: PLC0415 (loaded with Ultralytics' cfg already)
-
     device = str(extra.get("device") if extra.get("device") is not None else "").strip().lower()
     gpu = device.split(":")[0] not in {"cpu", "mps", "npu", "xpu"} and torch.cuda.is_available()  # e.g. xpu:0
-    if not gpu or not _native_bf16(torch):
+    if not gpu or not _native_bf16():
         where = f"device={device}" if device else "this machine (no CUDA GPU)" if not gpu else "this GPU"
         raise ConfigError(f"amp=bf16 needs a CUDA GPU with native bfloat16 (Ampere or newer), not {where}: use "
                           "amp=True (fp16 with a grad scaler) on an older GPU, amp=False on the CPU")
