@@ -351,11 +351,9 @@ def main() -> None:
                      f"{' / '.join(f'{v:.4f}' for v in vals)} | {int8:.2f} | {dense_fp32 / int8:.2f}x | {im:.4f} |")
     loop = pruned_info["latency"]["loop"]
     lines += ["", f"precision that ran: {json.dumps(ran)}", f"MACs arm search: {json.dumps(probes)}",
-              f"latency arm closed loop: asked {loop['asked']}, predicted {loop['predicted']:.3f}, "
-              f"measured {loop['measured']:.3f}; table MAPE {table.validation['mape']:.1%}",
+              *([f"latency arm closed loop: asked {loop['asked']}, predicted {loop['predicted']:.3f}, "
+                 f"measured {loop['measured']:.3f}; table MAPE {table.validation['mape']:.1%}"] if "latency" in arms else []),
               f"wall time {result['minutes']} min"]
-    if args.arms and "latency" not in arms:
-        lines = [line for line in lines if not line.startswith("latency arm closed loop")]
     for arm in [a for a in pruned_info if a.startswith("latency-") and (a in arms or not args.arms)]:
         if "unreachable" in pruned_info[arm]:
             lines.insert(-1, f"{arm}: not trained, {pruned_info[arm]['unreachable']}")

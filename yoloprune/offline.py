@@ -89,8 +89,9 @@ _AMP_LOCK = threading.Lock()  # one swap of Ultralytics' download function at a 
 
 
 def guard_amp_check_if_requested(trainer=None) -> None:
-    """:func:`_offline_amp_check` when ``YOLOPRUNE_OFFLINE=1`` (the callbacks call it at the start of a training:
-    a user's own ``YOLO.train()`` and Ultralytics' DDP workers, where :func:`configure` never ran)."""
+    """:func:`_offline_amp_check` when ``YOLOPRUNE_OFFLINE=1``: called by yoloprune's trainer and by the pruning and
+    distillation callbacks (on a stock trainer) when a training starts, so a user's own ``YOLO.train()`` and
+    Ultralytics' DDP workers, where :func:`configure` never ran, are covered too."""
     if requested():
         _offline_amp_check()
 

@@ -61,7 +61,6 @@ def finetune(model: str | Path, data: str | Path, config: FinetuneConfig | None 
         LOGGER.warning(f"yoloprune: {model} was not pruned by yoloprune; training it as a normal model")
     data_yaml = resolve_dataset(data)
     yolo = YOLO(str(model))
-    yolo.add_callback("on_pretrain_routine_start", offline.guard_amp_check_if_requested)  # DDP workers too
     if config.distill != "none":
         dense, _ = load_model(config.teacher)
         if getattr(dense.model[-1], "nc", None) != getattr(net.model[-1], "nc", None):

@@ -15,6 +15,7 @@ from ultralytics import YOLO as _YOLO
 from ultralytics.models.yolo.detect import DetectionTrainer
 from ultralytics.utils import RANK
 
+from ... import offline
 from ...errors import ConfigError
 from .cpu_speed import add_cpu_training_speed
 from .model_io import is_pruned
@@ -23,12 +24,14 @@ from .model_io import is_pruned
 class PrunedDetectionTrainer(DetectionTrainer):
     """A ``DetectionTrainer`` whose ``get_model`` keeps a pruned architecture instead of rebuilding the YAML.
 
-    It also trains channels-last on the CPU (``integrations.ultralytics.cpu_speed``; Ultralytics does so on CUDA only).
+    It also trains channels-last on the CPU (``integrations.ultralytics.cpu_speed``; Ultralytics does so on CUDA only)
+    and, under ``YOLOPRUNE_OFFLINE=1``, keeps Ultralytics' AMP check from downloading (``offline``).
     """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         add_cpu_training_speed(self)
+        offline.guard_amp_check_if_requested()  # YOLOPRUNE_OFFLINE=1: every run of ours, DDP workers included
 
     def get_model(self, cfg=None, weights=None, verbose=True):
         source = weights.get("ema") or weights.get("model") if isinstance(weights, dict) else weights
