@@ -256,9 +256,12 @@ def _sparsify(args: dict) -> str:
 def _latency_table(args: dict) -> str:
     """target=latency without a table: profile the model for hardware= / format= (cached after the first run)."""
     if args["target"] != "latency" or args["latency_table"]:
+        if args["compute_units"] is not None:
+            raise ConfigError(f"compute_units={args['compute_units']} picks the merged CoreML table target=latency "
+                              "prunes with (hardware=mac|iphone, no latency_table=): leave it out here")
         return args["latency_table"]
     table = profile(args["model"], hardware=args["hardware"], format=args["format"], imgsz=args["imgsz"],
-                    data=args["data"])
+                    data=args["data"], compute_units=args["compute_units"])
     return str(cached_path(table.key))
 
 
@@ -293,6 +296,10 @@ def _profile(args: dict, extra: dict, debug: bool) -> str:
     on_device = not hardware(args["hardware"]).measured_here
     if on_device:
         kit_target(args["hardware"], args["format"], args["imgsz"])  # bad input: one error, no run folder
+        if args["compute_units"] is not None:
+            raise ConfigError(f"compute_units={args['compute_units']}: chosen where the kit is timed "
+                              "(run_benchmark.py --profile --compute-units on the Mac; Xcode's report on the iPhone); "
+                              "give it to prune with target=latency")
     out = run_dir(args["project"], args["name"], args["exist_ok"])
     if on_device:
         kit = write_kit(args["model"], args["hardware"], args["format"], imgsz=args["imgsz"], out_dir=out,
@@ -303,7 +310,7 @@ def _profile(args: dict, extra: dict, debug: bool) -> str:
     table = profile(args["model"], hardware=args["hardware"], format=args["format"], imgsz=args["imgsz"],
                     threads=args["threads"], runs=args["runs"], validate=args["validate"], out_dir=out,
                     log_file=None if debug else out / "profile.log", data=args["data"], fractions=_fractions(args),
-                    fit=args["fit"])
+                    fit=args["fit"], compute_units=args["compute_units"])
     mape, floor = (table.validation or {}).get("mape"), table.floor_ms()
     reach = (f"pruning reaches at most {table.dense_ms / floor:.2f}x by this table ({floor:.2f} ms, the lowest it "
              f"predicts; groups measured down to {table.depth():.0%} of their widths)" if floor > 0 else
@@ -373,7 +380,7 @@ PROGRESSIVE_KEYS = PRUNE_KEYS | {f.name for f in fields(ProgressiveConfig)} - {"
 def _prune_defaults() -> dict:
     return {"model": None, "data": None, **ProgressiveConfig().to_dict(), "criterion": "auto", "epochs": 0, "batch": 16,
             "workers": 0, "resume": False, "method": "structured", "hardware": "intel-cpu", "format": "openvino:fp32",
-            **COMMON}
+            "compute_units": None, **COMMON}
 
 
 @dataclass(frozen=True)
@@ -388,7 +395,8 @@ COMMANDS: dict[str, Command] = {
         "Prune a .pt/.yaml detector: one-shot (epochs=0) into <project>/<name>/pruned.pt + prune.json, or "
         "progressively while training (epochs=N, schedule/steps/start_epoch/end_epoch) into weights/best.pt; "
         "resume=<run>/weights/last.pt continues an interrupted run. target=latency amount=0.5 keeps half the "
-        "latency measured on hardware= with format= (profiled and cached; one-shot runs are measured and corrected). "
+        "latency measured on hardware= with format= (profiled and cached; one-shot runs are measured and corrected; "
+        "CoreML tables per compute_units=, default ALL). "
         "method=unstructured zeroes individual weights instead (sparse.pt; CoreML stores them sparse).",
         _prune_defaults, _prune),
     "finetune": Command(
@@ -416,7 +424,7 @@ COMMANDS: dict[str, Command] = {
         "hardware=jetson|mac|iphone writes a profile kit to time on the device; merge=<timings.json|table.json> "
         "brings its table into the cache.",
         lambda: {"model": None, "hardware": "intel-cpu", "format": "openvino:fp32", "imgsz": 640, "threads": 2,
-                 "data": None, "kit": None, "fractions": None, "fit": None,
+                 "data": None, "kit": None, "fractions": None, "fit": None, "compute_units": None,
                  "runs": 15, "validate": 10, "merge": None, **COMMON, "project": "runs/profile", "name": "exp"},
         _profile),
     "sensitivity": Command(

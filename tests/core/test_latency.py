@@ -37,6 +37,17 @@ def test_table_round_trips_through_json(tmp_path):
         table.check_model({"a": 64, "b": 48})
 
 
+def test_cache_names_stay_and_coreml_compute_units_get_their_own_table():
+    from dataclasses import asdict, replace
+
+    key = TableKey("intel-cpu", "openvino", "fp32", 640, 1, 2, "0123456789abcdef")
+    assert key.slug() == "intel-cpu-openvino-fp32-640-075ed2a14ff0"  # the name it was cached under before units
+    assert TableKey(**{k: v for k, v in asdict(key).items() if k != "units"}) == key  # a table's JSON from then
+    ne = TableKey("mac", "coreml", "fp16", 640, 1, 0, "0123456789abcdef", "CPU_AND_NE")
+    assert ne.slug().startswith("mac-coreml-fp16-640-cpu_and_ne-")
+    assert len({ne.slug(), replace(ne, units="ALL").slug(), replace(ne, units="").slug()}) == 3
+
+
 def _random_rows(table, truth, n, seed):
     """Whole variants measured by ``truth(widths) -> ms`` (every group at a random multiple of 8)."""
     rng = np.random.default_rng(seed)

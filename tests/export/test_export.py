@@ -26,6 +26,14 @@ def test_format_table_consistency():
         parse_formats("tflite")
     with pytest.raises(ConfigError, match="supports precisions fp32"):
         parse_formats("onnx:int8")
+    # latency tables of CoreML are keyed by compute units (default: the runtime's own, ALL); no other runtime has them
+    coreml = FORMATS["coreml"]
+    assert coreml.units() == "ALL" and coreml.units("cpu_and_ne") == "CPU_AND_NE"
+    assert FORMATS["openvino"].units() == "" and FORMATS["engine"].units() == ""
+    with pytest.raises(ConfigError, match="use one of ALL, CPU_AND_NE"):
+        coreml.units("GPU")
+    with pytest.raises(ConfigError, match="openvino has no compute units"):
+        FORMATS["openvino"].units("ALL")
 
 
 @pytest.fixture(scope="module")

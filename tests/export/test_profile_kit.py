@@ -90,6 +90,24 @@ def test_iphone_rows_come_from_the_phone_through_the_csv(dense_ckpt, tmp_path):
     assert table.key.hardware == "iphone" and table.key.runtime == "coreml" and table.dense_ms == 2.0
     assert table.measured_on["device"] == "iPhone 15 Pro, iOS 18, compute units all"
     assert all(ms == 1.5 for ms in next(iter(table.groups.values()))["ms"][:-1])
+    assert table.key.units == "ALL" and "Xcode's default" in table.measured_on["compute_units"]  # not given: All
+
+    # timed again on the Neural Engine alone: a table of its own, found by compute_units=, never mixed up with All
+    from yoloprune.export.profile import profile
+
+    ne = ["# device: iPhone 15 Pro, iOS 18", "# compute units: CPU_AND_NE", rows[0]]
+    ne += [f"{r.rstrip(',')},{1.0 if r.startswith('dense') else 0.5}" for r in rows[1:]]
+    (kit / IPHONE_CSV).write_text("\n".join(ne) + "\n")
+    on_ne = LatencyTable.load(merge(kit / IPHONE_CSV, cache_dir=tmp_path / "both"))
+    assert on_ne.key.units == "CPU_AND_NE" and on_ne.dense_ms == 1.0
+    merge(kit / IPHONE_CSV, cache_dir=tmp_path)
+    for units, want in (("cpu_and_ne", on_ne), (None, table)):
+        assert profile(dense_ckpt, hardware="iphone", format="coreml:fp16", imgsz=IMGSZ, cache_dir=tmp_path,
+                       compute_units=units) == want
+    with pytest.raises(ConfigError, match="timed with compute units CPU_AND_NE, not ALL: give compute_units=CPU_AND_NE"):
+        profile(dense_ckpt, hardware="iphone", format="coreml:fp16", imgsz=IMGSZ, cache_dir=tmp_path / "both")
+    with pytest.raises(ConfigError, match="openvino has no compute units"):
+        profile(dense_ckpt, format="openvino:fp32", imgsz=IMGSZ, cache_dir=tmp_path, compute_units="ALL")
 
 
 def test_a_merged_device_table_is_found_for_the_model_and_prunes_without_the_loop(dense_ckpt, tmp_path):
@@ -104,11 +122,15 @@ def test_a_merged_device_table_is_found_for_the_model_and_prunes_without_the_loo
     with pytest.raises(ConfigError, match="no table of it is merged"):
         profile(dense_ckpt, hardware="iphone", format="coreml:fp16", imgsz=IMGSZ, cache_dir=tmp_path)
     dense = group_widths(load_model(dense_ckpt)[0])
-    key = TableKey("iphone", "coreml", "fp16", IMGSZ, 1, 0, fingerprint(dense))  # as a kit's merge keys it
+    key = TableKey("iphone", "coreml", "fp16", IMGSZ, 1, 0, fingerprint(dense))  # merged before compute units were
+    # keyed: served for the default units (ALL), the only ones it could have been asked for then
     table = LatencyTable(key=key, dense_ms=4.0, groups={n: {"dense": w, "widths": [8, w], "ms": [4.0 - 0.05, 4.0]}
                                                           for n, w in dense.items()})
     cached = write_json_atomic(table.to_dict(), cached_path(key, tmp_path))
     assert profile(dense_ckpt, hardware="iphone", format="coreml:fp16", imgsz=IMGSZ, cache_dir=tmp_path) == table
+    with pytest.raises(ConfigError, match="timed with compute units ALL, not CPU_ONLY"):
+        profile(dense_ckpt, hardware="iphone", format="coreml:fp16", imgsz=IMGSZ, cache_dir=tmp_path,
+                compute_units="CPU_ONLY")
     result = prune(dense_ckpt, target="latency", amount=0.9, latency_table=str(cached), imgsz=IMGSZ,
                    project=tmp_path / "runs", name="to-iphone", check=LatencyCheck(format="coreml:fp16"))
     assert result.latency["measured"] is None and "must run on the iphone" in result.latency["check"]
@@ -123,6 +145,7 @@ def test_a_kit_timed_on_a_mac_is_labelled_mac(dense_ckpt, tmp_path):
     subprocess.run([sys.executable, str(kit / "run_benchmark.py"), "--profile", "--runs", "3"], check=True)
     timings = json.loads((kit / "timings.json").read_text())
     assert timings["hardware"] == "mac" and timings["machine"]["chip"] and timings["machine"]["compute_units"] == "ALL"
+    assert timings["compute_units"] == "ALL"  # the table's key: one per choice of units
 
 
 def test_kits_are_only_for_other_devices(dense_ckpt, tmp_path):
@@ -143,6 +166,16 @@ def test_cli_profile_for_another_device_checks_before_writing(dense_ckpt, tmp_pa
     p = subprocess.run([sys.executable, "-m", "yoloprune", "profile", "merge=missing/timings.json"], cwd=tmp_path,
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 2 and "merge=missing/timings.json is not readable" in p.stderr
+
+    from yoloprune.cli import parse_args, run  # compute units: chosen where the kit is timed, used by prune
+
+    with pytest.raises(ConfigError, match="chosen where the kit is timed"):
+        run("profile", parse_args("profile", [f"model={dense_ckpt}", "hardware=mac", "format=coreml:fp16", "imgsz=64",
+                                              "compute_units=CPU_AND_NE", f"project={tmp_path / 'kit'}"]))
+    with pytest.raises(ConfigError, match="picks the merged CoreML table"):
+        run("prune", parse_args("prune", [f"model={dense_ckpt}", "target=macs", "compute_units=ALL",
+                                          f"project={tmp_path / 'kit'}"]))
+    assert not (tmp_path / "kit").exists()
 
 
 def test_trtexec_latency_is_read_from_the_end_to_end_line():

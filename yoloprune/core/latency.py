@@ -33,10 +33,15 @@ class TableKey:
     batch: int
     threads: int
     fingerprint: str  # the architecture (group names and dense widths), see :func:`fingerprint`
+    units: str = ""  # CoreML compute units it was timed with (ALL, CPU_AND_NE, ...); "" where a runtime has no choice
 
     def slug(self) -> str:
-        text = json.dumps(asdict(self), sort_keys=True)
-        return f"{self.hardware}-{self.runtime}-{self.precision}-{self.imgsz}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+        fields = asdict(self)
+        if not self.units:  # a table without compute units keeps the file name it had before they were keyed
+            del fields["units"]
+        digest = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:12]
+        units = f"-{self.units.lower()}" if self.units else ""
+        return f"{self.hardware}-{self.runtime}-{self.precision}-{self.imgsz}{units}-{digest}"
 
 
 def fingerprint(dense_widths: dict[str, int]) -> str:

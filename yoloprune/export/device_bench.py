@@ -228,7 +228,7 @@ def profile(kit, runs, warmup, rounds, dry_run, compute_units):
         else:
             hardware, machine = "mac", {"chip": _mac_chip(), "compute_units": compute_units,
                                         "platform": platform.platform(), "runtime": "coremltools predict"}
-            extra = {}
+            extra = {"compute_units": compute_units}  # part of the table's key: one table per choice
     else:  # TensorRT: one trtexec process per timing, so sets are interleaved over rounds in a shuffled order
         engines = _build_engines(kit, kit["precision"])  # "dense" among them
         def measure(n, group):

@@ -163,6 +163,19 @@ class ExportFormat:
     offline_check: Callable[[Path], dict] | None = None  # what can be checked where it cannot run
     runner: Callable[[Path, str, int, int], tuple] | None = None  # (path, precision, imgsz, threads) -> (fn, precision)
     compress: Callable[[Path, dict], None] | None = None  # after export: storage the checkpoint's record asks for
+    compute_units: tuple[str, ...] = ()  # the runtime's choice of processors (first: its default); () none
+
+    def units(self, asked: str | None = None) -> str:
+        """The compute units a latency table of this format is keyed by: ``asked`` checked, else the runtime's
+        default; "" for a runtime without that choice (asking one there is an error)."""
+        if asked is None:
+            return self.compute_units[0] if self.compute_units else ""
+        if not self.compute_units:
+            raise ConfigError(f"compute_units={asked}: {self.name} has no compute units to choose (CoreML has: "
+                              "hardware=mac|iphone format=coreml:...)")
+        if str(asked).upper() not in self.compute_units:
+            raise ConfigError(f"compute_units={asked}: use one of {', '.join(self.compute_units)}")
+        return str(asked).upper()
 
     def check_backend(self) -> None:
         """Raise one clear error when the export backend is not installed."""
@@ -206,7 +219,7 @@ FORMATS: dict[str, ExportFormat] = {
                      unavailable=_openvino_unavailable, scope=_openvino_scope, runner=_openvino_runner),
         ExportFormat("coreml", ".mlpackage", ("fp16", "int8"), "coremltools", "coremltools", "export",
                      int8_calibrates=False, runnable=_coreml_runnable, embed=_embed_coreml, offline_check=coreml_spec,
-                     compress=_compress_coreml),
+                     compress=_compress_coreml, compute_units=("ALL", "CPU_AND_NE", "CPU_AND_GPU", "CPU_ONLY")),
         ExportFormat("engine", ".engine", ("fp16", "int8"), "tensorrt", "tensorrt", "tensorrt",
                      runnable=_engine_runnable),
     )

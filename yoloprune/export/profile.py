@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import math
 import random
+from dataclasses import replace
 from functools import cached_property, partial
 import tempfile
 from pathlib import Path
@@ -119,7 +120,8 @@ class VariantTimer:
 
 def profile(model, hardware: str = "intel-cpu", format: str = "openvino:fp32", imgsz: int = 640, threads: int = 2,
             fractions=None, runs: int = 15, warmup: int = 3, validate: int = 10, seed: int = 0, out_dir=None,
-            cache_dir=None, log_file="auto", groups: int | None = None, data=None, fit: int | None = None) -> LatencyTable:
+            cache_dir=None, log_file="auto", groups: int | None = None, data=None, fit: int | None = None,
+            compute_units: str | None = None) -> LatencyTable:
     """The latency table of ``model`` (a ``.pt`` or ``.yaml``) on this machine for ``format`` (one precision).
 
     ``data`` (a dataset name or YAML) calibrates int8 variants; other precisions need none. ``fit`` random
@@ -140,10 +142,22 @@ def profile(model, hardware: str = "intel-cpu", format: str = "openvino:fp32", i
     if len(items) != 1:
         raise ConfigError(f"format={format!r}: profile one format and precision, e.g. format=openvino:fp32")
     (fmt, precision), = items
+    units = fmt.units(compute_units)
     if not device.measured_here:  # only a table measured there and merged (a profile kit's) can answer
-        key = TableKey(hardware, fmt.name, precision, imgsz, 1, 0, fingerprint(group_layout(load_model(model)[0]).widths))
+        key = TableKey(hardware, fmt.name, precision, imgsz, 1, 0, fingerprint(group_layout(load_model(model)[0]).widths),
+                       units)
         if cached_path(key, cache_dir).exists():
             return _written(LatencyTable.load(cached_path(key, cache_dir)), out_dir)
+        legacy = replace(key, units="")  # merged before tables were keyed by compute units
+        if units and cached_path(legacy, cache_dir).exists():
+            table = LatencyTable.load(cached_path(legacy, cache_dir))
+            if table.measured_on.get("compute_units", fmt.units()) == units:  # what it recorded, else the default
+                return _written(table, out_dir)
+        others = merged_units(key, fmt.units(), cache_dir)
+        if others:
+            raise ConfigError(f"hardware={hardware}: the merged tables of this model were timed with compute units "
+                              f"{', '.join(others)}, not {units}: give compute_units={others[0]}, or time the kit with "
+                              f"--compute-units {units} and merge it")
         raise ConfigError(f"hardware={hardware} is not this machine and no table of it is merged for this model at "
                           f"imgsz={imgsz}: write a profile kit ('yolo-prune profile model=... hardware={hardware} "
                           f"format={format}'), time it on the device and 'yolo-prune profile merge=<kit>/timings.json'")
@@ -329,3 +343,17 @@ def measure_speedup(dense_model, pruned_model, format: str, imgsz: int, threads:
 def cached_path(key: TableKey, cache_dir=None) -> Path:
     """Where the table with ``key`` lives in the cache (``$YOLOPRUNE_HOME/latency``)."""
     return (Path(cache_dir) if cache_dir else offline.yoloprune_home() / "latency") / f"{key.slug()}.json"
+
+
+def merged_units(key: TableKey, default: str, cache_dir=None) -> list[str]:
+    """The compute units of cached tables that differ from ``key`` in nothing else (sorted; a table merged before
+    units were keyed: the units it recorded, else ``default``)."""
+    found = set()
+    for file in cached_path(key, cache_dir).parent.glob(f"{key.hardware}-{key.runtime}-{key.precision}-{key.imgsz}-*.json"):
+        try:
+            table = LatencyTable.load(file)
+        except ConfigError:  # not a table: not ours to judge here
+            continue
+        if table.key != key and replace(table.key, units=key.units) == key:
+            found.add(table.key.units or table.measured_on.get("compute_units", default))
+    return sorted(found - {key.units})

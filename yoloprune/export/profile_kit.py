@@ -149,13 +149,15 @@ def _readme(device, spec: dict) -> str:
         "  python3 run_benchmark.py --profile --compute-units ALL    # or CPU_AND_NE, CPU_ONLY, CPU_AND_GPU\n"
         "iPhone (Python does not run on the phone): open each variants/*.mlpackage in Xcode, Performance tab, "
         "+ > the connected iPhone, and type the report's median Prediction time (ms) into "
-        f"{IPHONE_CSV} (one row per variant; put the phone, iOS and compute units on a first line "
-        "'# device: ...'). Fewer variants: write the kit with fractions=0.5 fit=20 validate=4.\n"
+        f"{IPHONE_CSV} (one row per variant; name the phone and iOS on a line '# device: iPhone 15 Pro, iOS 18' "
+        "and, unless the report ran with All, its compute units on a line '# compute units: CPU_AND_NE'). "
+        "Fewer variants: write the kit with fractions=0.5 fit=20 validate=4.\n"
         "Check the kit here first (ONNX kits, ONNX Runtime on this machine's CPU, labelled dry-run):\n"
         "  python3 run_benchmark.py --profile --dry-run\n\n"
         "Bring the table back to the training machine:\n"
         f"  yolo-prune profile merge=timings.json      (or merge={IPHONE_CSV})\n"
-        "then prune with target=latency hardware=<device> format=<format:precision>.\n")
+        "then prune with target=latency hardware=<device> format=<format:precision> (CoreML: one table per compute "
+        "units; prune with compute_units=<the units timed>, default ALL).\n")
 
 
 # ----------------------------------------------------------------------------- merge
@@ -196,7 +198,9 @@ def _kit_spec(folder) -> dict:
 def _iphone_timings(path: Path, spec: dict) -> dict:
     """The filled CSV as timings: every set shares the one dense median (Xcode times one model at a time)."""
     text = path.read_text().splitlines()
-    device = next((line.lstrip("# ").removeprefix("device:").strip() for line in text if line.startswith("#")), "")
+    notes = dict(line.lstrip("# ").partition(":")[::2] for line in text if line.startswith("#"))
+    notes = {k.strip().lower().replace(" ", "_"): v.strip() for k, v in notes.items()}
+    device = notes.get("device", "")
     ms = {}
     for row in csv.DictReader(line for line in text if not line.startswith("#")):
         if (row.get("median_ms") or "").strip():
@@ -209,9 +213,12 @@ def _iphone_timings(path: Path, spec: dict) -> dict:
     if missing:
         raise ConfigError(f"{path}: {len(missing)} variants have no median_ms (first: {', '.join(missing[:5])}): "
                           "time each package in Xcode's Core ML performance report and fill them in")
+    units = notes.get("compute_units")  # Xcode's report runs with All unless told otherwise
     return {"kind": TIMINGS, "hardware": spec["hardware"], "fingerprint": spec["fingerprint"],
+            "compute_units": FORMATS[spec["runtime"]].units(units),
             "machine": {"device": device or "not given",
-                        "source": "Xcode Core ML performance report (median prediction)"},
+                        "source": "Xcode Core ML performance report (median prediction)",
+                        **({} if units else {"compute_units": "not given in the CSV: Xcode's default (All)"})},
             "sets": [{"variants": ["dense", *s["variants"]], "ms": [ms["dense"], *(ms[v] for v in s["variants"])]}
                      for s in spec["sets"]]}
 
@@ -221,8 +228,11 @@ def table_from_timings(spec: dict, timings: dict) -> LatencyTable:
     if timings.get("fingerprint") != spec["fingerprint"] or len(timings.get("sets", ())) != len(spec["sets"]):
         raise ConfigError("these timings are not of this kit (another model or kit): run the kit's own "
                           "run_benchmark.py --profile")
-    key = TableKey(timings["hardware"], timings.get("runtime", spec["runtime"]), timings.get("precision", spec["precision"]),
-                   spec["imgsz"], spec["batch"], int(timings.get("threads") or 0), spec["fingerprint"])
+    runtime = timings.get("runtime", spec["runtime"])  # a dry run times ONNX whatever the kit is for
+    units = timings.get("compute_units") or timings.get("machine", {}).get("compute_units")  # (older kits: machine)
+    key = TableKey(timings["hardware"], runtime, timings.get("precision", spec["precision"]), spec["imgsz"],
+                   spec["batch"], int(timings.get("threads") or 0), spec["fingerprint"],
+                   FORMATS[runtime].units(units) if runtime in FORMATS else "")
     dense_ms = statistics.median(t["ms"][0] for s, t in zip(spec["sets"], timings["sets"]) if s["role"] == "group")
     table = LatencyTable(key=key, dense_ms=dense_ms, measured_on=timings.get("machine", {}))
     rows = {"fit": [], "validate": []}
