@@ -139,11 +139,20 @@ def parse_args(command: str, argv: list[str]) -> dict:
     return args
 
 
-def _native_bf16() -> bool:
-    try:
-        return torch.cuda.is_bf16_supported(including_emulation=False)
-    except TypeError:  # torch < 2.4: no emulation then, but Ultralytics asks for compute capability 8
-        return torch.cuda.is_bf16_supported() and torch.cuda.get_device_capability()[0] >= 8
+def gpu_indices(device: str, count: int) -> list[int]:
+    """The CUDA devices a training on ``device`` (Ultralytics' syntax) runs on: "" -> [0], "cuda:1" -> [1],
+    "0,1" -> [0, 1]; -1 (Ultralytics picks idle ones) -> every one of the ``count``, any of which it may pick."""
+    ids = device.replace("cuda:", "").replace(" ", "").split(",")
+    if any(d.startswith("-") for d in ids):
+        return list(range(count))
+    return [int(d) for d in ids if d.isdigit()] or [0]
+
+
+def _native_bf16(indices: list[int]) -> bool:
+    """Every one of these GPUs computes bf16 natively (CUDA: compute capability 8, what Ultralytics asks)."""
+    if torch.version.hip:  # ROCm: torch's own answer (current device)
+        return torch.cuda.is_bf16_supported()
+    return all(torch.cuda.get_device_capability(i)[0] >= 8 for i in indices if i < torch.cuda.device_count())
 
 
 def _check_bf16_amp(extra: dict) -> None:
@@ -153,7 +162,7 @@ def _check_bf16_amp(extra: dict) -> None:
         return
     device = str(extra.get("device") if extra.get("device") is not None else "").strip().lower()
     gpu = device.split(":")[0] not in {"cpu", "mps", "npu", "xpu"} and torch.cuda.is_available()  # e.g. xpu:0
-    if not gpu or not _native_bf16():
+    if not gpu or not _native_bf16(gpu_indices(device, torch.cuda.device_count())):
         where = f"device={device}" if device else "this machine (no CUDA GPU)" if not gpu else "this GPU"
         raise ConfigError(f"amp=bf16 needs a CUDA GPU with native bfloat16 (Ampere or newer), not {where}: use "
                           "amp=True (fp16 with a grad scaler) on an older GPU, amp=False on the CPU")

@@ -83,6 +83,11 @@ def test_bf16_amp_refused_where_ultralytics_cannot_run_it():
             parse_args("finetune", ["model=a.pt", "data=shapes", "amp=bf16"])
     elif torch.cuda.is_bf16_supported(including_emulation=False):
         assert parse_args("finetune", ["model=a.pt", "data=shapes", "amp=bf16"])["ultralytics"]["amp"] == "bf16"
+    # the GPUs asked for are the ones checked (it checked GPU 0 whatever device= said: mixed rigs)
+    from yoloprune.cli import gpu_indices
+
+    assert gpu_indices("", 2) == [0] and gpu_indices("cuda", 2) == [0] and gpu_indices("cuda:1", 2) == [1]
+    assert gpu_indices("0,1", 2) == [0, 1] and gpu_indices("1, 3", 4) == [1, 3] and gpu_indices("-1", 3) == [0, 1, 2]
 
 
 def test_benchmark_hardware_key_and_deprecated_target():  # the deprecation line: test_export_and_benchmark_commands
