@@ -152,6 +152,18 @@ def test_random_criterion_is_seeded():
     assert a.shape != c.shape or not torch.equal(a, c)
 
 
+def test_a_half_precision_model_gets_one_clear_error_and_is_left_as_it_was():
+    from yoloprune import PruneConfig
+    from yoloprune.core.prune import prune_
+    from yoloprune.errors import ConfigError
+
+    model = build("yolov8n.yaml").half()
+    weights = copy.deepcopy(model.state_dict())
+    with pytest.raises(ConfigError, match="float32 model, this one is float16: call model.float"):
+        prune_(model, PruneConfig(criterion="l2", target="ratio", amount=0.3, imgsz=IMGSZ))
+    assert all(torch.equal(weights[k], v) for k, v in model.state_dict().items())
+
+
 def test_magnitude_keeps_largest_filters():
     """l1, local: the kept filters of a plain conv are exactly its largest-norm ones."""
     from yoloprune import PruneConfig
