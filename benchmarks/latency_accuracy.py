@@ -36,6 +36,11 @@ usual): e.g. a longer fine-tune of a few arms of an earlier run, its ``arms.json
 ``--round-to 16`` adds arm ``latency-r16``: the latency arm with widths multiples of 16 (8 by default), to see
 whether widths on the CPU's channel blocks pay once quantised.
 
+``--distill both`` adds, for every pruned arm fine-tuned, its twin ``<arm>+kd``: the same pruned checkpoint
+fine-tuned the same epochs while distilling from ``--start`` (the dense model it was pruned from; ``distill=MODE``,
+``--distill-weight``), so the table shows what distillation adds at equal epochs. The dense arm is fine-tuned
+without a teacher, as before.
+
 ``--curve 0.8,0.65`` adds arms ``latency-0.8``, ``latency-0.65``: ``target=latency`` as it prunes by default (the
 global ranking on the FP32 table, closed loop) at those amounts, so the FP32 and INT8 speed / accuracy trade-off
 is measured in the same run. Every run plots all its arms, FP32 and INT8, in ``tradeoff.png`` and names the
@@ -152,6 +157,9 @@ def main() -> None:
     ap.add_argument("--arms", default=None,
                     help="fine-tune, export and time only these arms, e.g. dense,latency-0.42 (default: all); every arm "
                          "is still pruned (or reused from arms.json) as the other options say")
+    ap.add_argument("--distill", default=None, choices=("logit", "feature", "both"),
+                    help="add arm <arm>+kd for every pruned arm: fine-tuned distilling from --start in this mode")
+    ap.add_argument("--distill-weight", type=float, default=1.0)
     ap.add_argument("--out", default="benchmarks/results/latency_accuracy_shapes")
     args = ap.parse_args()
 
@@ -234,7 +242,8 @@ def main() -> None:
     want = pruned_info["latency"]["measured"]
     print(f"latency arm: measured {want:.3f} of dense ({1 / want:.2f}x), MACs kept "
           f"{pruned_info['latency']['macs_kept']:.3f}", flush=True)
-    if "macs" not in arms:  # 2. the MACs arm at the same measured latency
+    chosen = [a for a in (args.arms or "").split(",") if a]
+    if "macs" not in arms and (not chosen or "macs" in chosen):  # 2. the MACs arm at the same measured latency
         best, probes = matched_macs_arm(start, args.data, args.imgsz, want, pruned_info["latency"]["macs_kept"],
                                         meter, prune, PruneConfig, out)
         keep("macs", best["result"].checkpoint, {"measured": best["measured"], "amount": best["amount"],
@@ -278,12 +287,13 @@ def main() -> None:
         latency_arm(f"latency-r{args.round_to}", table.key, args.amount, fmt, round_to=args.round_to)
     for a in floats(args.curve):  # the trade-off, as target=latency prunes
         latency_arm(f"latency-{a:g}", table.key, a, fmt, allocation="global")
-    probes = pruned_info["macs"]["probes"]
-    if args.arms:  # e.g. a longer fine-tune of a few arms pruned by an earlier run (its arms.json copied into --out)
-        chosen = [a for a in args.arms.split(",") if a]
+    probes = pruned_info.get("macs", {}).get("probes")
+    if chosen:  # e.g. a longer fine-tune of a few arms pruned by an earlier run (its arms.json copied into --out)
         if "dense" not in chosen or not set(chosen) <= set(arms):
             raise SystemExit(f"--arms {args.arms}: name dense and arms of this run ({', '.join(arms)})")
         arms = {a: arms[a] for a in chosen}
+    if args.distill:  # each pruned arm again, distilled from the dense model it was pruned from
+        arms |= {f"{a}+kd": ckpt for a, ckpt in arms.items() if a != "dense"}
 
     # 3. the same fine-tune for every arm and seed
     runs = []
@@ -293,7 +303,9 @@ def main() -> None:
             best_pt = out / "runs" / "finetune" / name / "weights" / "best.pt"
             csv = best_pt.parents[1] / "results.csv"
             if not csv.exists() or len(csv.read_text().splitlines()) <= args.epochs:  # resumable: finished runs kept
-                finetune(ckpt, args.data, FinetuneConfig(epochs=args.epochs),
+                kd = {"teacher": str(start), "distill": args.distill, "distill_weight": args.distill_weight} \
+                    if arm.endswith("+kd") else {}
+                finetune(ckpt, args.data, FinetuneConfig(epochs=args.epochs, **kd),
                          train_args={**recipe, "imgsz": args.imgsz, "seed": seed, "project": str(out / "runs" / "finetune"),
                                      "name": name, "exist_ok": True, "verbose": False})
             runs.append({"arm": arm, "seed": seed, "weights": str(best_pt),
@@ -337,7 +349,9 @@ def main() -> None:
     lines = [f"{args.data}, start {start.name} ({args.imgsz} px); every arm fine-tuned {args.epochs} epochs with the "
              f"same recipe, seeds {args.seeds}; latency: OpenVINO at {args.imgsz} px, batch 1, {args.threads} threads "
              f"on {result['machine']['cpu']} ({', '.join(result['machine']['cpu_flags']) or 'no bf16/AMX flags'}), "
-             f"seed-0 models, medians of {args.runs} interleaved rounds, all in one run\n",
+             f"seed-0 models, medians of {args.runs} interleaved rounds, all in one run"
+             + (f"; arms +kd: the same pruned checkpoint fine-tuned distilling from the start (distill={args.distill}, "
+                f"weight {args.distill_weight:g})" if args.distill else "") + "\n",
              "| arm | MACs kept | params kept | FP32 ms | speed-up FP32 | mAP50-95 (mean ± sd) | per seed | "
              "INT8 ms | INT8 vs dense FP32 | INT8 mAP50-95 (mean) |", "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|"]
     for arm in arms:
@@ -350,7 +364,7 @@ def main() -> None:
                      f"| {fp32:.2f} | {dense_fp32 / fp32:.2f}x | {m:.4f} ± {sd:.4f} | "
                      f"{' / '.join(f'{v:.4f}' for v in vals)} | {int8:.2f} | {dense_fp32 / int8:.2f}x | {im:.4f} |")
     loop = pruned_info["latency"]["loop"]
-    lines += ["", f"precision that ran: {json.dumps(ran)}", f"MACs arm search: {json.dumps(probes)}",
+    lines += ["", f"precision that ran: {json.dumps(ran)}", *([f"MACs arm search: {json.dumps(probes)}"] if probes else []),
               *([f"latency arm closed loop: asked {loop['asked']}, predicted {loop['predicted']:.3f}, "
                  f"measured {loop['measured']:.3f}; table MAPE {table.validation['mape']:.1%}"] if "latency" in arms else []),
               f"wall time {result['minutes']} min"]
