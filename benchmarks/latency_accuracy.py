@@ -299,7 +299,8 @@ def main() -> None:
     runs = []
     for seed in (int(s) for s in args.seeds.split(",")):
         for arm, ckpt in arms.items():
-            name = f"{arm}-seed{seed}"
+            kd_run = f"-{args.distill}-w{args.distill_weight:g}" if arm.endswith("+kd") else ""  # a rerun with
+            name = f"{arm}{kd_run}-seed{seed}"  # another mode or weight in this --out trains again, never reuses
             best_pt = out / "runs" / "finetune" / name / "weights" / "best.pt"
             csv = best_pt.parents[1] / "results.csv"
             if not csv.exists() or len(csv.read_text().splitlines()) <= args.epochs:  # resumable: finished runs kept

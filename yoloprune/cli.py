@@ -204,6 +204,10 @@ def _need(args: dict, key: str, what: str, command: str) -> None:
 
 def _prune(args: dict, extra: dict, debug: bool) -> str:
     outputs = "(weights/best.pt, weights/last.pt, prune.json, prune_schedule.json)"
+    if args["compute_units"] is not None and (args["resume"] or args["method"] != "structured"
+                                              or args["target"] != "latency" or args["latency_table"]):
+        raise ConfigError(f"compute_units={args['compute_units']} picks the merged CoreML table a new structured "
+                          "target=latency run prunes with (hardware=mac|iphone, no latency_table=): leave it out here")
     if args["resume"]:  # resume=<last.pt>, or resume=true with model=<last.pt>
         last = args["model"] if args["resume"] is True else args["resume"]
         if extra:
@@ -265,9 +269,6 @@ def _sparsify(args: dict) -> str:
 def _latency_table(args: dict) -> str:
     """target=latency without a table: profile the model for hardware= / format= (cached after the first run)."""
     if args["target"] != "latency" or args["latency_table"]:
-        if args["compute_units"] is not None:
-            raise ConfigError(f"compute_units={args['compute_units']} picks the merged CoreML table target=latency "
-                              "prunes with (hardware=mac|iphone, no latency_table=): leave it out here")
         return args["latency_table"]
     table = profile(args["model"], hardware=args["hardware"], format=args["format"], imgsz=args["imgsz"],
                     data=args["data"], compute_units=args["compute_units"])
@@ -300,6 +301,10 @@ def _fractions(args: dict) -> tuple | None:
 
 def _profile(args: dict, extra: dict, debug: bool) -> str:
     if args["merge"]:
+        if args["compute_units"] is not None:
+            raise ConfigError(f"compute_units={args['compute_units']}: a merged table takes the units it was timed "
+                              "with from its timings (a Mac kit records them; the iPhone CSV's '# compute units:' "
+                              "line): leave it out here")
         return f"Latency table {args['merge']} merged into the cache: {merge(args['merge'], kit=args['kit'])}"
     _need(args, "model", "checkpoint .pt or model .yaml", "profile")
     on_device = not hardware(args["hardware"]).measured_here
@@ -324,7 +329,8 @@ def _profile(args: dict, extra: dict, debug: bool) -> str:
     reach = (f"pruning reaches at most {table.dense_ms / floor:.2f}x by this table ({floor:.2f} ms, the lowest it "
              f"predicts; groups measured down to {table.depth():.0%} of their widths)" if floor > 0 else
              f"its latency model predicts {floor:.2f} ms at its narrowest widths: beyond its range, profile again")
-    print(f"{len(table.groups)} groups, dense {table.dense_ms:.2f} ms ({table.key.runtime}:{table.key.precision}, "
+    print(f"{len(table.groups)} groups, dense {table.dense_ms:.2f} ms ({table.key.runtime}:{table.key.precision}"
+          f"{', compute units ' + table.key.units if table.key.units else ''}, "
           f"imgsz {table.key.imgsz}, {table.key.threads} threads); {reach}; round_to=auto -> {table.round_to()}"
           + (f"; latency model MAPE {mape:.1%} on {len(table.validation['variants'])} random variants" if mape is not None else ""))
     return f"Results saved to {out} (latency_table.json, latency_groups.png; cached as {cached_path(table.key)})"

@@ -159,7 +159,7 @@ def test_a_half_precision_model_gets_one_clear_error_and_is_left_as_it_was():
 
     model = build("yolov8n.yaml").half()
     weights = copy.deepcopy(model.state_dict())
-    with pytest.raises(ConfigError, match="float32 model, this one is float16: call model.float"):
+    with pytest.raises(ConfigError, match="float32 model, this one has float16 weights: call model.float"):
         prune_(model, PruneConfig(criterion="l2", target="ratio", amount=0.3, imgsz=IMGSZ))
     assert all(torch.equal(weights[k], v) for k, v in model.state_dict().items())
 

@@ -90,6 +90,23 @@ def test_bf16_amp_refused_where_ultralytics_cannot_run_it():
     assert gpu_indices("0,1", 2) == [0, 1] and gpu_indices("1, 3", 4) == [1, 3] and gpu_indices("-1", 3) == [0, 1, 2]
 
 
+def test_bf16_amp_is_checked_on_the_gpus_asked_for(monkeypatch):
+    """A rig with an Ampere GPU 0 and a Turing GPU 1 (torch's device queries stand in for the hardware)."""
+    import torch
+
+    from yoloprune.errors import ConfigError
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda i=None: {0: (8, 0), 1: (7, 5)}[i])
+    monkeypatch.setattr(torch.version, "hip", None)
+    train = ["model=a.pt", "data=shapes", "amp=bf16"]
+    assert parse_args("finetune", [*train, "device=0"])["ultralytics"]["amp"] == "bf16"
+    for device in ("1", "cuda:1", "0,1", "-1"):
+        with pytest.raises(ConfigError, match=f"not device={device}"):
+            parse_args("finetune", [*train, f"device={device}"])
+
+
 def test_benchmark_hardware_key_and_deprecated_target():  # the deprecation line: test_export_and_benchmark_commands
     assert parse_args("benchmark", ["model=a.pt", "hardware=jetson"])["hardware"] == "jetson"
     args = parse_args("benchmark", ["model=a.pt", "target=iphone"])

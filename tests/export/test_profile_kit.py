@@ -39,7 +39,7 @@ def test_a_kit_ships_every_variant_a_local_profile_would_time(jetson_kit):
     assert stair["widths"] == sorted(stair["widths"]) and stair["widths"][-1] == spec["dense"][stair["group"]]
     assert (jetson_kit / "run_benchmark.py").exists() and "trtexec" in (jetson_kit / "README.txt").read_text()
     csv_rows = (jetson_kit / "iphone_timings.csv").read_text().splitlines()
-    assert csv_rows[0] == "variant,file,median_ms" and len(csv_rows) == 1 + len(spec["variants"])
+    assert csv_rows[2] == "variant,file,median_ms" and len(csv_rows) == 3 + len(spec["variants"])
 
 
 def test_the_kits_runner_times_it_and_merge_builds_the_table(jetson_kit, tmp_path):
@@ -80,27 +80,37 @@ def test_iphone_rows_come_from_the_phone_through_the_csv(dense_ckpt, tmp_path):
                     log_file=None)
     spec = json.loads((kit / "kit.json").read_text())
     assert spec["ships"] == "coreml" and all(v["file"].endswith(".mlpackage") for v in spec["variants"].values())
-    rows = (kit / IPHONE_CSV).read_text().splitlines()
+    lines = (kit / IPHONE_CSV).read_text().splitlines()
+    assert lines[:3] == ["# device: ", "# compute units: ALL", "variant,file,median_ms"]  # the template to fill
     with pytest.raises(ConfigError, match="no median_ms"):
         merge(kit / IPHONE_CSV, cache_dir=tmp_path)
-    filled = ["# device: iPhone 15 Pro, iOS 18, compute units all", rows[0]]
-    filled += [f"{r.rstrip(',')},{2.0 if r.startswith('dense') else 1.5}" for r in rows[1:]]
-    (kit / IPHONE_CSV).write_text("\n".join(filled) + "\n")
-    table = LatencyTable.load(merge(kit / IPHONE_CSV, cache_dir=tmp_path))
+    rows = lines[2:]
+
+    def filled(*notes, dense=2.0, other=1.5):
+        timed = [f"{r.rstrip(',')},{dense if r.startswith('dense') else other}" for r in rows[1:]]
+        (kit / IPHONE_CSV).write_text("\n".join([*notes, rows[0], *timed]) + "\n")
+        return kit / IPHONE_CSV
+
+    # a kit written before the units line (units in the device line): asked for a line of their own, not read as All
+    with pytest.raises(ConfigError, match="device line names compute units .* '# compute units: <ALL|CPU_AND_NE"):
+        merge(filled("# device: iPhone 15 Pro, iOS 18, compute units all"), cache_dir=tmp_path)
+    with pytest.raises(ConfigError, match="line '# units: ALL': the CSV takes '# device: <phone, iOS>'"):
+        merge(filled("# device: iPhone 15 Pro", "# units: ALL"), cache_dir=tmp_path)
+    with pytest.raises(ConfigError, match="line '# compute units: GPU only': compute_units=GPU only: use one of"):
+        merge(filled("# compute units: GPU only"), cache_dir=tmp_path)
+    table = LatencyTable.load(merge(filled("# iPhone 15 Pro, iOS 18"), cache_dir=tmp_path))  # a keyless first line
     assert table.key.hardware == "iphone" and table.key.runtime == "coreml" and table.dense_ms == 2.0
-    assert table.measured_on["device"] == "iPhone 15 Pro, iOS 18, compute units all"
+    assert table.measured_on["device"] == "iPhone 15 Pro, iOS 18"
     assert all(ms == 1.5 for ms in next(iter(table.groups.values()))["ms"][:-1])
     assert table.key.units == "ALL" and "Xcode's default" in table.measured_on["compute_units"]  # not given: All
 
-    # timed again on the Neural Engine alone: a table of its own, found by compute_units=, never mixed up with All
+    # timed again on the Neural Engine alone (Xcode's label): a table of its own, found by compute_units=
     from yoloprune.export.profile import profile
 
-    ne = ["# device: iPhone 15 Pro, iOS 18", "# compute units: CPU_AND_NE", rows[0]]
-    ne += [f"{r.rstrip(',')},{1.0 if r.startswith('dense') else 0.5}" for r in rows[1:]]
-    (kit / IPHONE_CSV).write_text("\n".join(ne) + "\n")
-    on_ne = LatencyTable.load(merge(kit / IPHONE_CSV, cache_dir=tmp_path / "both"))
+    ne_csv = filled("# device: iPhone 15 Pro, iOS 18", "# compute units: CPU and Neural Engine", dense=1.0, other=0.5)
+    on_ne = LatencyTable.load(merge(ne_csv, cache_dir=tmp_path / "both"))
     assert on_ne.key.units == "CPU_AND_NE" and on_ne.dense_ms == 1.0
-    merge(kit / IPHONE_CSV, cache_dir=tmp_path)
+    merge(ne_csv, cache_dir=tmp_path)
     for units, want in (("cpu_and_ne", on_ne), (None, table)):
         assert profile(dense_ckpt, hardware="iphone", format="coreml:fp16", imgsz=IMGSZ, cache_dir=tmp_path,
                        compute_units=units) == want
@@ -172,9 +182,12 @@ def test_cli_profile_for_another_device_checks_before_writing(dense_ckpt, tmp_pa
     with pytest.raises(ConfigError, match="chosen where the kit is timed"):
         run("profile", parse_args("profile", [f"model={dense_ckpt}", "hardware=mac", "format=coreml:fp16", "imgsz=64",
                                               "compute_units=CPU_AND_NE", f"project={tmp_path / 'kit'}"]))
-    with pytest.raises(ConfigError, match="picks the merged CoreML table"):
-        run("prune", parse_args("prune", [f"model={dense_ckpt}", "target=macs", "compute_units=ALL",
-                                          f"project={tmp_path / 'kit'}"]))
+    with pytest.raises(ConfigError, match="takes the units it was timed with from its timings"):
+        run("profile", parse_args("profile", ["merge=timings.json", "compute_units=ALL"]))
+    for extra in (["target=macs"], ["target=latency", "method=unstructured"], ["target=latency", "resume=true"]):
+        with pytest.raises(ConfigError, match="picks the merged CoreML table"):
+            run("prune", parse_args("prune", [f"model={dense_ckpt}", *extra, "compute_units=ALL",
+                                              f"project={tmp_path / 'kit'}"]))
     assert not (tmp_path / "kit").exists()
 
 

@@ -194,9 +194,9 @@ def prune_(
     if not isinstance(model, nn.Module):
         raise ConfigError(f"prune_ expects an Ultralytics DetectionModel or YOLO object, got {type(model).__name__}")
     check_supported(model)
-    dtype = next(model.parameters()).dtype
-    if dtype != torch.float32:  # the example inputs, MACs and gradient scores are float32 work
-        raise ConfigError(f"prune_ works on a float32 model, this one is {str(dtype).removeprefix('torch.')}: call "
+    dtypes = sorted({str(p.dtype).removeprefix("torch.") for p in model.parameters()} - {"float32"})
+    if dtypes:  # the example inputs, MACs and gradient scores are float32 work
+        raise ConfigError(f"prune_ works on a float32 model, this one has {', '.join(dtypes)} weights: call "
                           "model.float() before pruning (and .half() / .bfloat16() after, for inference)")
     config = config.resolved(batches is not None)
     start = time.perf_counter()

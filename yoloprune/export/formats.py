@@ -173,9 +173,10 @@ class ExportFormat:
         if not self.compute_units:
             raise ConfigError(f"compute_units={asked}: {self.name} has no compute units to choose (CoreML has: "
                               "hardware=mac|iphone format=coreml:...)")
-        if str(asked).upper() not in self.compute_units:
+        name = str(asked).strip().upper().replace("-", "_").replace(" ", "_").replace("NEURAL_ENGINE", "NE")
+        if name not in self.compute_units:  # (Xcode's labels too: "CPU and Neural Engine" -> CPU_AND_NE)
             raise ConfigError(f"compute_units={asked}: use one of {', '.join(self.compute_units)}")
-        return str(asked).upper()
+        return name
 
     def check_backend(self) -> None:
         """Raise one clear error when the export backend is not installed."""

@@ -118,6 +118,9 @@ class VariantTimer:
         return widths
 
 
+IPHONE_CSV = "iphone_timings.csv"  # the profile kit's file the iPhone's timings (from Xcode) are typed into
+
+
 def profile(model, hardware: str = "intel-cpu", format: str = "openvino:fp32", imgsz: int = 640, threads: int = 2,
             fractions=None, runs: int = 15, warmup: int = 3, validate: int = 10, seed: int = 0, out_dir=None,
             cache_dir=None, log_file="auto", groups: int | None = None, data=None, fit: int | None = None,
@@ -146,18 +149,14 @@ def profile(model, hardware: str = "intel-cpu", format: str = "openvino:fp32", i
     if not device.measured_here:  # only a table measured there and merged (a profile kit's) can answer
         key = TableKey(hardware, fmt.name, precision, imgsz, 1, 0, fingerprint(group_layout(load_model(model)[0]).widths),
                        units)
-        if cached_path(key, cache_dir).exists():
-            return _written(LatencyTable.load(cached_path(key, cache_dir)), out_dir)
-        legacy = replace(key, units="")  # merged before tables were keyed by compute units
-        if units and cached_path(legacy, cache_dir).exists():
-            table = LatencyTable.load(cached_path(legacy, cache_dir))
-            if table.measured_on.get("compute_units", fmt.units()) == units:  # what it recorded, else the default
-                return _written(table, out_dir)
-        others = merged_units(key, fmt.units(), cache_dir)
-        if others:
+        tables = merged_tables(key, fmt.units(), cache_dir)
+        if units in tables:
+            return _written(LatencyTable.load(tables[units]), out_dir)
+        if tables:
             raise ConfigError(f"hardware={hardware}: the merged tables of this model were timed with compute units "
-                              f"{', '.join(others)}, not {units}: give compute_units={others[0]}, or time the kit with "
-                              f"--compute-units {units} and merge it")
+                              f"{', '.join(sorted(tables))}, not {units}: give compute_units={min(tables)}, or time the "
+                              f"kit with {units} (a Mac: run_benchmark.py --profile --compute-units {units}; the iPhone: "
+                              f"Xcode's report and a line '# compute units: {units}' in {IPHONE_CSV}) and merge it")
         raise ConfigError(f"hardware={hardware} is not this machine and no table of it is merged for this model at "
                           f"imgsz={imgsz}: write a profile kit ('yolo-prune profile model=... hardware={hardware} "
                           f"format={format}'), time it on the device and 'yolo-prune profile merge=<kit>/timings.json'")
@@ -345,15 +344,18 @@ def cached_path(key: TableKey, cache_dir=None) -> Path:
     return (Path(cache_dir) if cache_dir else offline.yoloprune_home() / "latency") / f"{key.slug()}.json"
 
 
-def merged_units(key: TableKey, default: str, cache_dir=None) -> list[str]:
-    """The compute units of cached tables that differ from ``key`` in nothing else (sorted; a table merged before
-    units were keyed: the units it recorded, else ``default``)."""
-    found = set()
-    for file in cached_path(key, cache_dir).parent.glob(f"{key.hardware}-{key.runtime}-{key.precision}-{key.imgsz}-*.json"):
+def merged_tables(key: TableKey, default: str, cache_dir=None) -> dict[str, Path]:
+    """Cached tables that differ from ``key`` in nothing but compute units, by units. A table merged before units
+    were keyed counts as the units it recorded, else ``default``; a keyed table wins over such an older one."""
+    found = {}
+    for file in sorted(cached_path(key, cache_dir).parent.glob(f"{key.hardware}-{key.runtime}-{key.precision}-"
+                                                                f"{key.imgsz}-*.json")):
         try:
             table = LatencyTable.load(file)
         except ConfigError:  # not a table: not ours to judge here
             continue
-        if table.key != key and replace(table.key, units=key.units) == key:
-            found.add(table.key.units or table.measured_on.get("compute_units", default))
-    return sorted(found - {key.units})
+        if replace(table.key, units=key.units) == key:
+            units = table.key.units or table.measured_on.get("compute_units", default)
+            if table.key.units or units not in found:
+                found[units] = file
+    return found

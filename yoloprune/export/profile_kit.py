@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import re
 import shutil
 import statistics
 import tempfile
@@ -36,12 +37,11 @@ from ..io import write_json_atomic, write_text_atomic
 from ..logs import third_party_logs_to
 from ..reporting.plots import plot_latency_table
 from .formats import FORMATS, hardware as hardware_entry, parse_formats
-from .profile import (GRID, VariantTimer, cached_path, grid_widths, staircase_widths, twin_entry, validation_row,
+from .profile import (GRID, IPHONE_CSV, VariantTimer, cached_path, grid_widths, staircase_widths, twin_entry, validation_row,
                       validation_summary)
 
 KIT = "yoloprune-profile-kit"
 TIMINGS = "yoloprune-profile-timings"
-IPHONE_CSV = "iphone_timings.csv"
 
 
 def write_kit(model, hardware: str, format: str, imgsz: int = 640, out_dir=".", fractions=None, validate: int = 10,
@@ -77,8 +77,8 @@ def write_kit(model, hardware: str, format: str, imgsz: int = 640, out_dir=".", 
             **({"partial": f"first {groups} groups only"} if groups else {})}
     write_json_atomic(spec, kit / "kit.json")
     shutil.copy2(Path(__file__).with_name("device_bench.py"), kit / "run_benchmark.py")
-    write_text_atomic("variant,file,median_ms\n" + "".join(f"{vid},{v['file']},\n" for vid, v in variants.items()),
-                      kit / IPHONE_CSV)
+    write_text_atomic("# device: \n# compute units: ALL\nvariant,file,median_ms\n"
+                      + "".join(f"{vid},{v['file']},\n" for vid, v in variants.items()), kit / IPHONE_CSV)
     write_text_atomic(_readme(device, spec), kit / "README.txt")
     return kit
 
@@ -149,8 +149,9 @@ def _readme(device, spec: dict) -> str:
         "  python3 run_benchmark.py --profile --compute-units ALL    # or CPU_AND_NE, CPU_ONLY, CPU_AND_GPU\n"
         "iPhone (Python does not run on the phone): open each variants/*.mlpackage in Xcode, Performance tab, "
         "+ > the connected iPhone, and type the report's median Prediction time (ms) into "
-        f"{IPHONE_CSV} (one row per variant; name the phone and iOS on a line '# device: iPhone 15 Pro, iOS 18' "
-        "and, unless the report ran with All, its compute units on a line '# compute units: CPU_AND_NE'). "
+        f"{IPHONE_CSV} (one row per variant; name the phone and iOS on its line '# device: iPhone 15 Pro, iOS 18' "
+        "and the compute units the report ran with on '# compute units: ALL' (or CPU_AND_NE, CPU_AND_GPU, CPU_ONLY; "
+        "one table per choice)). "
         "Fewer variants: write the kit with fractions=0.5 fit=20 validate=4.\n"
         "Check the kit here first (ONNX kits, ONNX Runtime on this machine's CPU, labelled dry-run):\n"
         "  python3 run_benchmark.py --profile --dry-run\n\n"
@@ -198,8 +199,8 @@ def _kit_spec(folder) -> dict:
 def _iphone_timings(path: Path, spec: dict) -> dict:
     """The filled CSV as timings: every set shares the one dense median (Xcode times one model at a time)."""
     text = path.read_text().splitlines()
-    notes = dict(line.lstrip("# ").partition(":")[::2] for line in text if line.startswith("#"))
-    notes = {k.strip().lower().replace(" ", "_"): v.strip() for k, v in notes.items()}
+    choices = FORMATS[spec["runtime"]].compute_units
+    notes = _csv_notes(path, [line for line in text if line.startswith("#")], choices)
     device = notes.get("device", "")
     ms = {}
     for row in csv.DictReader(line for line in text if not line.startswith("#")):
@@ -214,13 +215,36 @@ def _iphone_timings(path: Path, spec: dict) -> dict:
         raise ConfigError(f"{path}: {len(missing)} variants have no median_ms (first: {', '.join(missing[:5])}): "
                           "time each package in Xcode's Core ML performance report and fill them in")
     units = notes.get("compute_units")  # Xcode's report runs with All unless told otherwise
-    return {"kind": TIMINGS, "hardware": spec["hardware"], "fingerprint": spec["fingerprint"],
-            "compute_units": FORMATS[spec["runtime"]].units(units),
+    if not units and re.search(r"neural|units|\bgpu\b|\bcpu\b|\bane\b", device, re.IGNORECASE):
+        raise ConfigError(f"{path}: the device line names compute units ('{device}'): give them a line of their own, "
+                          f"'# compute units: <{'|'.join(choices)}>'")
+    try:
+        keyed = FORMATS[spec["runtime"]].units(units)
+    except ConfigError as e:
+        raise ConfigError(f"{path}, line '# compute units: {units}': {e}") from None
+    return {"kind": TIMINGS, "hardware": spec["hardware"], "fingerprint": spec["fingerprint"], "compute_units": keyed,
             "machine": {"device": device or "not given",
                         "source": "Xcode Core ML performance report (median prediction)",
                         **({} if units else {"compute_units": "not given in the CSV: Xcode's default (All)"})},
             "sets": [{"variants": ["dense", *s["variants"]], "ms": [ms["dense"], *(ms[v] for v in s["variants"])]}
                      for s in spec["sets"]]}
+
+
+def _csv_notes(path: Path, lines: list[str], choices: tuple[str, ...]) -> dict[str, str]:
+    """The CSV's '# device: ...' and '# compute units: ...' lines (a line without a key: the device, as kits
+    written before the units line had it)."""
+    notes = {}
+    for line in lines:
+        key, colon, value = line.lstrip("#").strip().partition(":")
+        key = key.strip().lower().replace("-", " ").replace("_", " ")
+        if not colon:
+            notes.setdefault("device", key and line.lstrip("#").strip())
+        elif key in ("device", "compute units"):
+            notes[key.replace(" ", "_")] = value.strip()
+        else:
+            raise ConfigError(f"{path}: line '{line}': the CSV takes '# device: <phone, iOS>' and "
+                              f"'# compute units: <{'|'.join(choices)}>' lines only")
+    return notes
 
 
 def table_from_timings(spec: dict, timings: dict) -> LatencyTable:

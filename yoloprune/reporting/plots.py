@@ -129,7 +129,8 @@ def plot_latency_table(table, path: Path) -> Path:
     for ax in axes[i:]:
         ax.set_visible(False)
     k = table.key
-    fig.suptitle(f"latency (ms) vs kept channels: {k.hardware}, {k.runtime}:{k.precision}, imgsz {k.imgsz}, "
+    fig.suptitle(f"latency (ms) vs kept channels: {k.hardware}, {k.runtime}:{k.precision}"
+                 f"{', ' + k.units if k.units else ''}, imgsz {k.imgsz}, "
                  f"{k.threads} threads (dense {table.dense_ms:.2f} ms)", fontsize=9)
     return _save(fig, path, 100)
 
