@@ -299,13 +299,13 @@ def main() -> None:
     runs = []
     for seed in (int(s) for s in args.seeds.split(",")):
         for arm, ckpt in arms.items():
-            kd_run = f"-{args.distill}-w{args.distill_weight:g}" if arm.endswith("+kd") else ""  # a rerun with
-            name = f"{arm}{kd_run}-seed{seed}"  # another mode or weight in this --out trains again, never reuses
+            kd = {"teacher": str(start), "distill": args.distill, "distill_weight": args.distill_weight} \
+                if arm.endswith("+kd") else {}
+            kd_run = f"-{args.distill}-w{args.distill_weight:g}" if kd else ""  # a rerun with another mode or
+            name = f"{arm}{kd_run}-seed{seed}"  # weight in this --out trains again, never reuses
             best_pt = out / "runs" / "finetune" / name / "weights" / "best.pt"
             csv = best_pt.parents[1] / "results.csv"
             if not csv.exists() or len(csv.read_text().splitlines()) <= args.epochs:  # resumable: finished runs kept
-                kd = {"teacher": str(start), "distill": args.distill, "distill_weight": args.distill_weight} \
-                    if arm.endswith("+kd") else {}
                 finetune(ckpt, args.data, FinetuneConfig(epochs=args.epochs, **kd),
                          train_args={**recipe, "imgsz": args.imgsz, "seed": seed, "project": str(out / "runs" / "finetune"),
                                      "name": name, "exist_ok": True, "verbose": False})
@@ -369,7 +369,7 @@ def main() -> None:
               *([f"latency arm closed loop: asked {loop['asked']}, predicted {loop['predicted']:.3f}, "
                  f"measured {loop['measured']:.3f}; table MAPE {table.validation['mape']:.1%}"] if "latency" in arms else []),
               f"wall time {result['minutes']} min"]
-    for arm in [a for a in pruned_info if a.startswith("latency-") and (a in arms or not args.arms)]:
+    for arm in [a for a in pruned_info if a.startswith("latency-") and (a in arms or not chosen)]:
         if "unreachable" in pruned_info[arm]:
             lines.insert(-1, f"{arm}: not trained, {pruned_info[arm]['unreachable']}")
             continue

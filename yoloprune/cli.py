@@ -205,7 +205,7 @@ def _need(args: dict, key: str, what: str, command: str) -> None:
 def _prune(args: dict, extra: dict, debug: bool) -> str:
     outputs = "(weights/best.pt, weights/last.pt, prune.json, prune_schedule.json)"
     if args["compute_units"] is not None and (args["resume"] or args["method"] != "structured"
-                                              or args["target"] != "latency" or args["latency_table"]):
+                                              or not _profiles_table(args)):
         raise ConfigError(f"compute_units={args['compute_units']} picks the merged CoreML table a new structured "
                           "target=latency run prunes with (hardware=mac|iphone, no latency_table=): leave it out here")
     if args["resume"]:  # resume=<last.pt>, or resume=true with model=<last.pt>
@@ -266,9 +266,14 @@ def _sparsify(args: dict) -> str:
     return f"Results saved to {result.run_dir} (sparse.pt, prune.json)"
 
 
+def _profiles_table(args: dict) -> bool:
+    """target=latency without a table: the prune profiles (or finds) one for hardware= / format=."""
+    return args["target"] == "latency" and not args["latency_table"]
+
+
 def _latency_table(args: dict) -> str:
-    """target=latency without a table: profile the model for hardware= / format= (cached after the first run)."""
-    if args["target"] != "latency" or args["latency_table"]:
+    """The latency table to prune with: the one given, else profiled (cached after the first run)."""
+    if not _profiles_table(args):
         return args["latency_table"]
     table = profile(args["model"], hardware=args["hardware"], format=args["format"], imgsz=args["imgsz"],
                     data=args["data"], compute_units=args["compute_units"])

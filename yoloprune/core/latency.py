@@ -36,10 +36,10 @@ class TableKey:
     units: str = ""  # CoreML compute units it was timed with (ALL, CPU_AND_NE, ...); "" where a runtime has no choice
 
     def slug(self) -> str:
-        fields = asdict(self)
+        d = asdict(self)
         if not self.units:  # a table without compute units keeps the file name it had before they were keyed
-            del fields["units"]
-        digest = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:12]
+            del d["units"]
+        digest = hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
         units = f"-{self.units.lower()}" if self.units else ""
         return f"{self.hardware}-{self.runtime}-{self.precision}-{self.imgsz}{units}-{digest}"
 

@@ -37,7 +37,7 @@ from ..io import write_json_atomic
 from ..logs import third_party_logs_to
 from ..reporting.plots import plot_latency_table
 from .benchmark import machine_info
-from .formats import QUANTIZE, ExportFormat, hardware as hardware_entry, parse_formats
+from .formats import FORMATS, QUANTIZE, ExportFormat, hardware as hardware_entry, parse_formats
 from .timing import interleaved_medians
 
 GRID = (0.75, 0.5, 0.25)  # fractions of each group's dense width
@@ -149,9 +149,9 @@ def profile(model, hardware: str = "intel-cpu", format: str = "openvino:fp32", i
     if not device.measured_here:  # only a table measured there and merged (a profile kit's) can answer
         key = TableKey(hardware, fmt.name, precision, imgsz, 1, 0, fingerprint(group_layout(load_model(model)[0]).widths),
                        units)
-        tables = merged_tables(key, fmt.units(), cache_dir)
+        tables = merged_tables(key, cache_dir)
         if units in tables:
-            return _written(LatencyTable.load(tables[units]), out_dir)
+            return _written(tables[units], out_dir)
         if tables:
             raise ConfigError(f"hardware={hardware}: the merged tables of this model were timed with compute units "
                               f"{', '.join(sorted(tables))}, not {units}: give compute_units={min(tables)}, or time the "
@@ -344,18 +344,16 @@ def cached_path(key: TableKey, cache_dir=None) -> Path:
     return (Path(cache_dir) if cache_dir else offline.yoloprune_home() / "latency") / f"{key.slug()}.json"
 
 
-def merged_tables(key: TableKey, default: str, cache_dir=None) -> dict[str, Path]:
-    """Cached tables that differ from ``key`` in nothing but compute units, by units. A table merged before units
-    were keyed counts as the units it recorded, else ``default``; a keyed table wins over such an older one."""
-    found = {}
-    for file in sorted(cached_path(key, cache_dir).parent.glob(f"{key.hardware}-{key.runtime}-{key.precision}-"
-                                                                f"{key.imgsz}-*.json")):
-        try:
-            table = LatencyTable.load(file)
-        except ConfigError:  # not a table: not ours to judge here
-            continue
-        if replace(table.key, units=key.units) == key:
-            units = table.key.units or table.measured_on.get("compute_units", default)
-            if table.key.units or units not in found:
-                found[units] = file
+def merged_tables(key: TableKey, cache_dir=None) -> dict[str, LatencyTable]:
+    """The cached tables of ``key`` with each compute units of its runtime, by units. A table merged before units
+    were keyed (cached under the name without them) counts as the units it recorded, else the runtime's default;
+    a keyed table wins over it."""
+    fmt, found = FORMATS[key.runtime], {}
+    legacy = cached_path(replace(key, units=""), cache_dir)
+    if legacy.exists():
+        table = LatencyTable.load(legacy)
+        found[table.measured_on.get("compute_units", fmt.units())] = table
+    for units in fmt.compute_units:
+        if cached_path(replace(key, units=units), cache_dir).exists():
+            found[units] = LatencyTable.load(cached_path(replace(key, units=units), cache_dir))
     return found

@@ -199,7 +199,8 @@ def _kit_spec(folder) -> dict:
 def _iphone_timings(path: Path, spec: dict) -> dict:
     """The filled CSV as timings: every set shares the one dense median (Xcode times one model at a time)."""
     text = path.read_text().splitlines()
-    choices = FORMATS[spec["runtime"]].compute_units
+    fmt = FORMATS[spec["runtime"]]
+    choices = fmt.compute_units
     notes = _csv_notes(path, [line for line in text if line.startswith("#")], choices)
     device = notes.get("device", "")
     ms = {}
@@ -219,7 +220,7 @@ def _iphone_timings(path: Path, spec: dict) -> dict:
         raise ConfigError(f"{path}: the device line names compute units ('{device}'): give them a line of their own, "
                           f"'# compute units: <{'|'.join(choices)}>'")
     try:
-        keyed = FORMATS[spec["runtime"]].units(units)
+        keyed = fmt.units(units)
     except ConfigError as e:
         raise ConfigError(f"{path}, line '# compute units: {units}': {e}") from None
     return {"kind": TIMINGS, "hardware": spec["hardware"], "fingerprint": spec["fingerprint"], "compute_units": keyed,
@@ -235,10 +236,11 @@ def _csv_notes(path: Path, lines: list[str], choices: tuple[str, ...]) -> dict[s
     written before the units line had it)."""
     notes = {}
     for line in lines:
-        key, colon, value = line.lstrip("#").strip().partition(":")
+        text = line.lstrip("#").strip()
+        key, colon, value = text.partition(":")
         key = key.strip().lower().replace("-", " ").replace("_", " ")
         if not colon:
-            notes.setdefault("device", key and line.lstrip("#").strip())
+            notes.setdefault("device", text)
         elif key in ("device", "compute units"):
             notes[key.replace(" ", "_")] = value.strip()
         else:
