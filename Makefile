@@ -87,6 +87,21 @@ bench-latency-accuracy: $(STAMP)
 	$(VENV)/bin/python benchmarks/latency_accuracy.py --start runs/demo/demo/dense/weights/best.pt --data shapes \
 		--imgsz 640 --epochs 10 --round-to 16 \
 		--arms dense,latency,latency-0.42,latency-r16 --out benchmarks/results/latency_accuracy_shapes640_10ep
+	# from that run's 10-epoch dense model: 10 more epochs for every arm, plain and distilling from the start; then the
+	# frontier arm 0.65 timed with them (the second run's table.md / results.json / tradeoff.png are kept as *_frontier)
+	S10=benchmarks/results/latency_accuracy_shapes640_10ep/runs/finetune/dense-seed0/weights/best.pt; \
+	O=benchmarks/results/latency_accuracy_shapes640_20ep_kd; \
+	$(VENV)/bin/python benchmarks/latency_accuracy.py --start $$S10 --data shapes --imgsz 640 --epochs 10 --round-to 16 \
+		--arms dense,latency --distill both --out $$O && \
+	mkdir -p $$O/kd && mv $$O/table.md $$O/results.json $$O/tradeoff.png $$O/kd/ && \
+	$(VENV)/bin/python benchmarks/latency_accuracy.py --start $$S10 --data shapes --imgsz 640 --epochs 10 --round-to 16 \
+		--curve 0.65 --arms dense,latency,latency-0.65 --out $$O && \
+	for f in table.md results.json tradeoff.png; do mv $$O/$$f $$O/$${f%.*}_frontier.$${f##*.}; mv $$O/kd/$$f $$O/$$f; done; rmdir $$O/kd
+	# from a start trained until its mAP plateaus: that dense model 30 more epochs first (--pretrain), then the arms
+	$(VENV)/bin/python benchmarks/latency_accuracy.py --data shapes --imgsz 640 --epochs 10 --pretrain 30 \
+		--start benchmarks/results/latency_accuracy_shapes640_20ep_kd/runs/finetune/dense-seed0/weights/best.pt \
+		--round-to 16 --curve 0.65 --arms dense,latency,latency-r16,latency-0.65 \
+		--out benchmarks/results/latency_accuracy_shapes640_converged
 	F=benchmarks/results/latency_accuracy_shapes640/runs/finetune; $(VENV)/bin/python benchmarks/openvino_ops.py \
 		dense-fp32=$$F/dense-seed0/weights/best_fp32_openvino_model:fp32 \
 		latency-0.65-fp32=$$F/latency-0.65-seed0/weights/best_fp32_openvino_model:fp32 \

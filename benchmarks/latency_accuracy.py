@@ -46,6 +46,11 @@ global ranking on the FP32 table, closed loop) at those amounts, so the FP32 and
 is measured in the same run. Every run plots all its arms, FP32 and INT8, in ``tradeoff.png`` and names the
 fastest INT8 model within 1.5 points of the dense FP32 one (the issue's INT8 goal).
 
+``--pretrain N`` first trains ``--start`` N more epochs, dense, seed 0, with the same recipe
+(``runs/finetune/dense-pretrain``), and starts every arm from that model instead: the start a user has, a model
+trained until its mAP stops rising, rather than one still climbing (where every fine-tune also trains the dense arm
+further and the gap measured is partly the pruned model's head start lost). Its last epochs' mAP is in the table.
+
 Resumable: the pruned arms are recorded in ``arms.json`` (reused on a rerun with the same ``--out``), finished
 fine-tunes are kept (their ``results.csv`` has every epoch).
 
@@ -65,6 +70,8 @@ import yaml
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from yoloprune.core.config import DISTILL  # noqa: E402  (imports no Ultralytics: offline.configure() still runs first)
 
 # the fine-tune recipe: a registered dataset's own recipe as the demo fine-tunes with it (half its lr0, no
 # warm-up); otherwise the real-photo arms' recipe (benchmarks/real_photos.py)
@@ -106,6 +113,20 @@ def matched_macs_arm(start, data, imgsz, want: float, first: float, meter, prune
     return best, [{k: v for k, v in t.items() if k != "result"} for t in tried]
 
 
+def finished(best_pt: Path, epochs: int) -> bool:
+    """Whether the fine-tune that writes ``best_pt`` ran all its epochs (its ``results.csv`` has a row for each)."""
+    csv = best_pt.parents[1] / "results.csv"
+    return csv.exists() and len(csv.read_text().splitlines()) > epochs
+
+
+def epoch_maps(best_pt: Path) -> list[float]:
+    """mAP50-95 after every epoch of the run that wrote ``best_pt``."""
+    import csv
+
+    with open(best_pt.parents[1] / "results.csv") as f:
+        return [round(float(row["metrics/mAP50-95(B)"]), 4) for row in csv.DictReader(f)]
+
+
 def floats(text: str | None) -> tuple[float, ...]:
     """``"0.75,0.5"`` -> ``(0.75, 0.5)``; nothing given -> ``()``."""
     return tuple(float(x) for x in (text or "").split(",") if x)
@@ -142,6 +163,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--fractions", default=None, help="profile grid, e.g. 0.5 (default: the profile's own)")
     ap.add_argument("--runs", type=int, default=60, help="interleaved timing rounds")
+    ap.add_argument("--pretrain", type=int, default=0,
+                    help="train --start this many more epochs (dense, seed 0, the same recipe) and prune from that")
     ap.add_argument("--set", action="append", default=[], help="fine-tune recipe override key=value")
     ap.add_argument("--int8-speedup", type=float, default=None,
                     help="add arm latency-int8: pruned on the INT8 table to this speed-up over dense FP32")
@@ -157,7 +180,7 @@ def main() -> None:
     ap.add_argument("--arms", default=None,
                     help="fine-tune, export and time only these arms, e.g. dense,latency-0.42 (default: all); every arm "
                          "is still pruned (or reused from arms.json) as the other options say")
-    ap.add_argument("--distill", default=None, choices=("logit", "feature", "both"),
+    ap.add_argument("--distill", default=None, choices=[d for d in DISTILL if d != "none"],
                     help="add arm <arm>+kd for every pruned arm: fine-tuned distilling from --start in this mode")
     ap.add_argument("--distill-weight", type=float, default=1.0)
     ap.add_argument("--out", default="benchmarks/results/latency_accuracy_shapes")
@@ -191,6 +214,16 @@ def main() -> None:
         k, _, v = kv.partition("=")
         recipe[k] = yaml.safe_load(v)
     fmt = "openvino:fp32"
+    pretrain = {}
+    if args.pretrain:  # the dense model trained until it plateaus: every arm starts from it
+        best = out / "runs" / "finetune" / "dense-pretrain" / "weights" / "best.pt"
+        if not finished(best, args.pretrain):
+            finetune(start, args.data, FinetuneConfig(epochs=args.pretrain),
+                     train_args={**recipe, "imgsz": args.imgsz, "seed": 0, "project": str(out / "runs" / "finetune"),
+                                 "name": "dense-pretrain", "exist_ok": True, "verbose": False})
+        pretrain = {"from": str(start), "epochs": args.pretrain, "map50_95_last5": epoch_maps(best)[-5:]}
+        start = best
+        print(f"pretrained start {start}: mAP50-95 of its last epochs {pretrain['map50_95_last5']}", flush=True)
 
     grid = {"fractions": floats(args.fractions)} if args.fractions else {}
     table = profile(start, format=fmt, imgsz=args.imgsz, threads=args.threads, out_dir=out / "profile",
@@ -304,8 +337,7 @@ def main() -> None:
             kd_run = f"-{args.distill}-w{args.distill_weight:g}" if kd else ""  # a rerun with another mode or
             name = f"{arm}{kd_run}-seed{seed}"  # weight in this --out trains again, never reuses
             best_pt = out / "runs" / "finetune" / name / "weights" / "best.pt"
-            csv = best_pt.parents[1] / "results.csv"
-            if not csv.exists() or len(csv.read_text().splitlines()) <= args.epochs:  # resumable: finished runs kept
+            if not finished(best_pt, args.epochs):  # resumable: finished runs kept
                 finetune(ckpt, args.data, FinetuneConfig(epochs=args.epochs, **kd),
                          train_args={**recipe, "imgsz": args.imgsz, "seed": seed, "project": str(out / "runs" / "finetune"),
                                      "name": name, "exist_ok": True, "verbose": False})
@@ -340,14 +372,18 @@ def main() -> None:
         return statistics.mean(vals), (statistics.stdev(vals) if len(vals) > 1 else 0.0), vals
 
     stats = {arm: model_stats(load_model(Path(ckpt))[0], args.imgsz) for arm, ckpt in arms.items()}
-    result = {"settings": {**vars(args), "recipe": recipe, "start": str(start)}, "machine": machine_info(),
+    result = {"settings": {**vars(args), "recipe": recipe, "start": str(start), "pretrain": pretrain},
+              "machine": machine_info(),
               "table": {"dense_ms": table.dense_ms, "mape": table.validation["mape"],
                         "cache": str(cached_path(table.key))},
               "pruned": pruned_info, "runs": runs, "timing_ms": timing, "precision_ran": ran,
               "minutes": round((time.time() - t0) / 60, 1)}
     (out / "results.json").write_text(json.dumps(result, indent=2, default=str))
 
-    lines = [f"{args.data}, start {start.name} ({args.imgsz} px); every arm fine-tuned {args.epochs} epochs with the "
+    lines = [f"{args.data}, start {start.name} ({args.imgsz} px"
+             + (f"; trained {args.pretrain} more epochs first, mAP50-95 of its last five "
+                f"{' '.join(f'{v:.3f}' for v in pretrain['map50_95_last5'])}" if pretrain else "")
+             + f"); every arm fine-tuned {args.epochs} epochs with the "
              f"same recipe, seeds {args.seeds}; latency: OpenVINO at {args.imgsz} px, batch 1, {args.threads} threads "
              f"on {result['machine']['cpu']} ({', '.join(result['machine']['cpu_flags']) or 'no bf16/AMX flags'}), "
              f"seed-0 models, medians of {args.runs} interleaved rounds, all in one run"

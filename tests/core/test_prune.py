@@ -157,11 +157,16 @@ def test_a_half_precision_model_gets_one_clear_error_and_is_left_as_it_was():
     from yoloprune.core.prune import prune_
     from yoloprune.errors import ConfigError
 
+    from yoloprune.core.prune import plan_pruning
+
     model = build("yolov8n.yaml").half()
     weights = copy.deepcopy(model.state_dict())
-    with pytest.raises(ConfigError, match="float32 model, this one has float16 weights: call model.float"):
-        prune_(model, PruneConfig(criterion="l2", target="ratio", amount=0.3, imgsz=IMGSZ))
-    assert all(torch.equal(weights[k], v) for k, v in model.state_dict().items())
+    config = PruneConfig(criterion="l2", target="ratio", amount=0.3, imgsz=IMGSZ)
+    for verb in (prune_, plan_pruning):  # plan_pruning (progressive pruning's planner) traces the same graph
+        with pytest.raises(ConfigError, match=f"{verb.__name__} works on a float32 model, this one has float16 "
+                                              "weights: call model.float"):
+            verb(model, config)
+        assert all(torch.equal(weights[k], v) for k, v in model.state_dict().items())
 
 
 def test_magnitude_keeps_largest_filters():

@@ -5,11 +5,9 @@ import json
 import pytest
 import torch
 
+from yoloprune.core.stats import conv_widths
+
 IMGSZ = 64
-
-
-def _widths(model):
-    return [m.out_channels for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
 
 
 class Probe:
@@ -27,8 +25,8 @@ class Probe:
         dfl = [p for n, p in model.named_parameters() if ".dfl" in n]
         self.rows.append({
             "epoch": trainer.epoch,
-            "widths": _widths(model),
-            "ema_widths": _widths(trainer.ema.ema),
+            "widths": conv_widths(model),
+            "ema_widths": conv_widths(trainer.ema.ema),
             "optimizer_covers_model": trainable <= in_optimizer,
             "optimizer_stale": len(in_optimizer - {id(p) for p in model.parameters()}),
             "dfl_frozen": bool(dfl) and all(not p.requires_grad for p in dfl),
@@ -120,11 +118,11 @@ def test_checkpoints_and_returned_model_are_pruned(progressive_run):
     best, last = model.trainer.best, model.trainer.last
     for ckpt in (best, last):
         reloaded = YOLO(str(ckpt))
-        assert _widths(reloaded.model) == final
+        assert conv_widths(reloaded.model) == final
         assert reloaded.model.yoloprune["history"] == cb.history
-    assert _widths(model.model) == final  # the model train() hands back
+    assert conv_widths(model.model) == final  # the model train() hands back
     # every step changes the widths, so best.pt having the final widths means it postdates the final step
-    assert len({tuple(r["widths"]) for r in probe.rows}) == 1 + len({h["epoch"] for h in cb.history})
+    assert len({tuple(r["widths"].values()) for r in probe.rows}) == 1 + len({h["epoch"] for h in cb.history})
     saved = json.loads((model.trainer.save_dir / "prune_schedule.json").read_text())
     assert saved["complete"] and len(saved["history"]) == 3
     assert (model.trainer.save_dir / "weights" / "dense_teacher.pt").exists()
@@ -178,7 +176,7 @@ def test_resume_mid_schedule_matches_uninterrupted(mini_data, tmp_path):
     cb = add_pruning_callbacks(resumed, **opts)
     resumed.train(resume=True)
     assert [h["step"] for h in cb.history] == [1, 2, 3]
-    assert _widths(YOLO(str(resumed.trainer.last)).model) == _widths(YOLO(str(full.trainer.last)).model)
+    assert conv_widths(YOLO(str(resumed.trainer.last)).model) == conv_widths(YOLO(str(full.trainer.last)).model)
     results = (tmp_path / "cut" / "results.csv").read_text().splitlines()
     assert len(results) == 1 + 5  # epochs 1-3 before the interruption, 4-5 after resuming
 

@@ -9,16 +9,14 @@ import os
 import pytest
 import torch
 
+from yoloprune.core.stats import conv_widths
+
 DEVICE = os.environ.get("YOLOPRUNE_TEST_DEVICE", "cuda")
 CUDA = DEVICE == "cuda"
 pytestmark = pytest.mark.skipif(CUDA and not torch.cuda.is_available(),
                                 reason="needs an NVIDIA GPU (torch.cuda.is_available() is False)")
 IMGSZ = 64
 TRAIN = dict(device=0 if CUDA else "cpu", imgsz=IMGSZ, batch=8, workers=0, plots=False, exist_ok=True)
-
-
-def _widths(model):
-    return [m.out_channels for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
 
 
 def _devices(module) -> set[str]:
@@ -41,8 +39,8 @@ class GpuProbe:
             "amp": bool(trainer.amp),
             "scaler": trainer.scaler.is_enabled(),
             "devices": _devices(model) | _devices(trainer.ema.ema) | {p.device.type for p in in_optimizer},
-            "widths": _widths(model),
-            "ema_widths": _widths(trainer.ema.ema),
+            "widths": conv_widths(model),
+            "ema_widths": conv_widths(trainer.ema.ema),
             "optimizer_is_model": {id(p) for p in model.parameters() if p.requires_grad} <= {id(p) for p in in_optimizer}
             <= {id(p) for p in model.parameters()},  # covers the trainable parameters, holds none of an old model
         })
@@ -85,7 +83,7 @@ def test_callbacks_prune_an_amp_training_on_the_gpu(gpu_run):
         assert row["widths"] == row["ema_widths"] and row["optimizer_is_model"], row["epoch"]
         assert row["loss_finite"] and math.isfinite(row["scale"]) and row["scale"] > 0, row
         assert row["optimizer_state_devices"] <= want, row
-    assert len({tuple(r["widths"]) for r in probe.rows}) == 3  # dense, step 1, step 2
+    assert len({tuple(r["widths"].values()) for r in probe.rows}) == 3  # dense, step 1, step 2
     assert math.isfinite(metrics.box.map) and metrics.box.map >= 0
 
 
@@ -95,7 +93,7 @@ def test_gpu_checkpoints_reload_pruned(gpu_run):
     model, _, probe, _, _ = gpu_run
     for ckpt in (model.trainer.best, model.trainer.last):
         reloaded = YOLO(str(ckpt))  # loads on the CPU
-        assert _widths(reloaded.model) == probe.rows[-1]["widths"] and _devices(reloaded.model) == {"cpu"}
+        assert conv_widths(reloaded.model) == probe.rows[-1]["widths"] and _devices(reloaded.model) == {"cpu"}
         with torch.no_grad():  # runs there and on the training device
             for device in ("cpu", DEVICE):
                 reloaded.model.float().to(device).eval()(torch.zeros(1, 3, IMGSZ, IMGSZ, device=device))
@@ -141,4 +139,4 @@ def test_finetune_with_distillation_on_the_gpu(mini_data, tmp_path, dense_ckpt):
         ucb.default_callbacks["on_train_epoch_end"].remove(watch)
     assert seen["device"] == DEVICE and seen["teacher"] == {DEVICE} and seen["kd"] > 0, seen
     tuned = YOLO(str(result.checkpoint))
-    assert _widths(tuned.model) == _widths(YOLO(str(pruned.checkpoint)).model)  # still pruned after the GPU run
+    assert conv_widths(tuned.model) == conv_widths(YOLO(str(pruned.checkpoint)).model)  # still pruned after the GPU run

@@ -7,12 +7,10 @@ import sys
 import pytest
 import torch
 
+from yoloprune.core.stats import conv_widths
+
 from conftest import sha256
 from models import IMGSZ, SUPPORTED
-
-
-def _widths(model):
-    return [m.out_channels for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
 
 
 @pytest.mark.parametrize("cfg", SUPPORTED)
@@ -39,7 +37,7 @@ def test_fresh_process_stock_load_identical(cfg, tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert torch.equal(torch.load(tmp_path / "y.pt"), expected)
-    assert _widths(here) != _widths(YOLO(cfg).model)  # really the pruned architecture
+    assert conv_widths(here) != conv_widths(YOLO(cfg).model)  # really the pruned architecture
 
 
 def test_prune_json_schema(pruned_run):
@@ -75,15 +73,15 @@ def test_pruned_model_trains_and_stays_pruned(pruned_run, mini_data, dense_ckpt,
     import yoloprune
 
     dense_hash = sha256(dense_ckpt)
-    pruned_widths = _widths(StockYOLO(str(pruned_run.checkpoint)).model)
-    dense_widths = _widths(StockYOLO(str(dense_ckpt)).model)
+    pruned_widths = conv_widths(StockYOLO(str(pruned_run.checkpoint)).model)
+    dense_widths = conv_widths(StockYOLO(str(dense_ckpt)).model)
     assert pruned_widths != dense_widths
 
     trainer = _train_one_epoch(yoloprune.YOLO(str(pruned_run.checkpoint)), mini_data, tmp_path, "ours")
-    assert _widths(trainer.model) == pruned_widths
+    assert conv_widths(trainer.model) == pruned_widths
     for ckpt in (trainer.best, trainer.last):
         reloaded = StockYOLO(str(ckpt))
-        assert _widths(reloaded.model) == pruned_widths
+        assert conv_widths(reloaded.model) == pruned_widths
         assert reloaded.model.yoloprune["report"]["pruned"]["params"] == pruned_run.report.pruned.params
     metrics = StockYOLO(str(trainer.best)).val(data=str(mini_data), imgsz=IMGSZ, batch=8, workers=0, plots=False)
     assert 0.0 <= metrics.box.map <= 1.0
@@ -91,10 +89,10 @@ def test_pruned_model_trains_and_stays_pruned(pruned_run, mini_data, dense_ckpt,
     # stock Ultralytics with our trainer keeps it too
     stock = _train_one_epoch(StockYOLO(str(pruned_run.checkpoint)), mini_data, tmp_path, "stock",
                              trainer=yoloprune.PrunedDetectionTrainer)
-    assert _widths(stock.model) == pruned_widths
+    assert conv_widths(stock.model) == pruned_widths
     # ...and without it Ultralytics silently rebuilds the dense YAML: the trap this trainer exists for
     trap = _train_one_epoch(StockYOLO(str(pruned_run.checkpoint)), mini_data, tmp_path, "trap")
-    assert _widths(trap.model) == dense_widths
+    assert conv_widths(trap.model) == dense_widths
     assert sha256(dense_ckpt) == dense_hash
 
 

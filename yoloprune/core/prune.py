@@ -111,6 +111,14 @@ def _scored_graph(model: nn.Module, config: PruneConfig, batches, dense: ModelSt
     return pg, groups, allocator, names
 
 
+def _check_float32(model: nn.Module, verb: str) -> None:
+    """The example inputs, MACs and gradient scores are float32 work: any other parameter dtype is refused."""
+    dtypes = sorted({str(p.dtype).removeprefix("torch.") for p in model.parameters()} - {"float32"})
+    if dtypes:
+        raise ConfigError(f"{verb} works on a float32 model, this one has {', '.join(dtypes)} weights: call "
+                          "model.float() before pruning (and .half() / .bfloat16() after, for inference)")
+
+
 def plan_pruning(model: nn.Module, config: PruneConfig, batches: Iterable[dict] | None = None) -> WidthPlan:
     """The current and planned channels of every prunable group (keyed by its root conv's name).
 
@@ -120,6 +128,7 @@ def plan_pruning(model: nn.Module, config: PruneConfig, batches: Iterable[dict] 
     thin layers keep shrinking).
     """
     check_supported(model)
+    _check_float32(model, "plan_pruning")
     config = config.resolved(batches is not None)
     _, _, allocator, names = _scored_graph(model, config, batches)
     try:
@@ -194,10 +203,7 @@ def prune_(
     if not isinstance(model, nn.Module):
         raise ConfigError(f"prune_ expects an Ultralytics DetectionModel or YOLO object, got {type(model).__name__}")
     check_supported(model)
-    dtypes = sorted({str(p.dtype).removeprefix("torch.") for p in model.parameters()} - {"float32"})
-    if dtypes:  # the example inputs, MACs and gradient scores are float32 work
-        raise ConfigError(f"prune_ works on a float32 model, this one has {', '.join(dtypes)} weights: call "
-                          "model.float() before pruning (and .half() / .bfloat16() after, for inference)")
+    _check_float32(model, "prune_")
     config = config.resolved(batches is not None)
     start = time.perf_counter()
     dense = model_stats(model, config.imgsz)
