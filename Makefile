@@ -102,6 +102,12 @@ bench-latency-accuracy: $(STAMP)
 		--start benchmarks/results/latency_accuracy_shapes640_20ep_kd/runs/finetune/dense-seed0/weights/best.pt \
 		--round-to 16 --curve 0.65 --arms dense,latency,latency-r16,latency-0.65 \
 		--out benchmarks/results/latency_accuracy_shapes640_converged
+	# the knapsack within sensitivity limits of that start (5 points one-shot): unreachable, exits naming the fastest
+	# it allows (sensitivity/latency_sensitivity_unreachable.txt)
+	-$(VENV)/bin/python benchmarks/latency_accuracy.py --data shapes --imgsz 640 --epochs 10 --pretrain 30 \
+		--start benchmarks/results/latency_accuracy_shapes640_20ep_kd/runs/finetune/dense-seed0/weights/best.pt \
+		--round-to 16 --curve 0.65 --sensitivity-drop 0.05 --arms dense,latency-sensitivity \
+		--out benchmarks/results/latency_accuracy_shapes640_converged
 	F=benchmarks/results/latency_accuracy_shapes640/runs/finetune; $(VENV)/bin/python benchmarks/openvino_ops.py \
 		dense-fp32=$$F/dense-seed0/weights/best_fp32_openvino_model:fp32 \
 		latency-0.65-fp32=$$F/latency-0.65-seed0/weights/best_fp32_openvino_model:fp32 \

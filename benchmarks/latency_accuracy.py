@@ -322,6 +322,9 @@ def main() -> None:
         latency_arm(f"latency-{a:g}", table.key, a, fmt, allocation="global")
     probes = pruned_info.get("macs", {}).get("probes")
     if chosen:  # e.g. a longer fine-tune of a few arms pruned by an earlier run (its arms.json copied into --out)
+        unreachable = {a: pruned_info[a]["unreachable"] for a in chosen if "unreachable" in pruned_info.get(a, {})}
+        if unreachable:  # pruned to what was asked, it could not be: said, not blamed on the --arms list
+            raise SystemExit("; ".join(f"{a} was not pruned: {why}" for a, why in unreachable.items()))
         if "dense" not in chosen or not set(chosen) <= set(arms):
             raise SystemExit(f"--arms {args.arms}: name dense and arms of this run ({', '.join(arms)})")
         arms = {a: arms[a] for a in chosen}
