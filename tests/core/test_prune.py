@@ -154,10 +154,8 @@ def test_random_criterion_is_seeded():
 
 def test_a_half_precision_model_gets_one_clear_error_and_is_left_as_it_was():
     from yoloprune import PruneConfig
-    from yoloprune.core.prune import prune_
+    from yoloprune.core.prune import plan_pruning, prune_
     from yoloprune.errors import ConfigError
-
-    from yoloprune.core.prune import plan_pruning
 
     model = build("yolov8n.yaml").half()
     weights = copy.deepcopy(model.state_dict())
