@@ -214,13 +214,19 @@ def main() -> None:
         k, _, v = kv.partition("=")
         recipe[k] = yaml.safe_load(v)
     fmt = "openvino:fp32"
+
+    def train(ckpt, name: str, epochs: int, seed: int, **kd) -> Path:
+        """``ckpt`` fine-tuned with the recipe into ``runs/finetune/<name>`` (kept if that run finished); its best.pt."""
+        best_pt = out / "runs" / "finetune" / name / "weights" / "best.pt"
+        if not finished(best_pt, epochs):  # resumable: finished runs kept
+            finetune(ckpt, args.data, FinetuneConfig(epochs=epochs, **kd),
+                     train_args={**recipe, "imgsz": args.imgsz, "seed": seed, "project": str(out / "runs" / "finetune"),
+                                 "name": name, "exist_ok": True, "verbose": False})
+        return best_pt
+
     pretrain = {}
     if args.pretrain:  # the dense model trained until it plateaus: every arm starts from it
-        best = out / "runs" / "finetune" / "dense-pretrain" / "weights" / "best.pt"
-        if not finished(best, args.pretrain):
-            finetune(start, args.data, FinetuneConfig(epochs=args.pretrain),
-                     train_args={**recipe, "imgsz": args.imgsz, "seed": 0, "project": str(out / "runs" / "finetune"),
-                                 "name": "dense-pretrain", "exist_ok": True, "verbose": False})
+        best = train(start, "dense-pretrain", args.pretrain, seed=0)
         pretrain = {"from": str(start), "epochs": args.pretrain, "map50_95_last5": epoch_maps(best)[-5:]}
         start = best
         print(f"pretrained start {start}: mAP50-95 of its last epochs {pretrain['map50_95_last5']}", flush=True)
@@ -339,11 +345,7 @@ def main() -> None:
                 if arm.endswith("+kd") else {}
             kd_run = f"-{args.distill}-w{args.distill_weight:g}" if kd else ""  # a rerun with another mode or
             name = f"{arm}{kd_run}-seed{seed}"  # weight in this --out trains again, never reuses
-            best_pt = out / "runs" / "finetune" / name / "weights" / "best.pt"
-            if not finished(best_pt, args.epochs):  # resumable: finished runs kept
-                finetune(ckpt, args.data, FinetuneConfig(epochs=args.epochs, **kd),
-                         train_args={**recipe, "imgsz": args.imgsz, "seed": seed, "project": str(out / "runs" / "finetune"),
-                                     "name": name, "exist_ok": True, "verbose": False})
+            best_pt = train(ckpt, name, args.epochs, seed, **kd)
             runs.append({"arm": arm, "seed": seed, "weights": str(best_pt),
                          "map50_95": val_map(best_pt, data_yaml, args.imgsz, batch=16)})
             print(f"{name}: mAP50-95 {runs[-1]['map50_95']:.4f}", flush=True)

@@ -38,8 +38,10 @@ FAMILY_HINTS = {
 }
 
 
-def check_supported(model: nn.Module) -> None:
-    """Raise :class:`UnsupportedModelError` unless ``model`` is a YOLOv8/YOLO11/YOLO26 (or v5u) detector."""
+def check_supported(model: nn.Module, verb: str = "pruning") -> None:
+    """Raise :class:`UnsupportedModelError` unless ``model`` is a YOLOv8/YOLO11/YOLO26 (or v5u) detector, and
+    :class:`ConfigError` (naming ``verb``) unless its parameters are float32: the graph is traced, and MACs and
+    gradient scores computed, with float32 inputs."""
     if type(model) is not DetectionModel:
         task = {"Segmentation": "segment", "Pose": "pose", "OBB": "obb", "Classification": "classify"}
         name = type(model).__name__
@@ -56,6 +58,10 @@ def check_supported(model: nn.Module) -> None:
             f"this detector{family} uses blocks yoloprune cannot prune yet: {', '.join(odd)}. "
             "Supported: YOLOv8, YOLO11, YOLO26 and YOLOv5u detect models in every scale."
         )
+    dtypes = sorted({str(p.dtype).removeprefix("torch.") for p in model.parameters()} - {"float32"})
+    if dtypes:
+        raise ConfigError(f"{verb} works on a float32 model, this one has {', '.join(dtypes)} weights: call "
+                          "model.float() before pruning (and .half() / .bfloat16() after, for inference)")
 
 
 class _FrozenAttention(tp.pruner.function.BasePruningFunc):

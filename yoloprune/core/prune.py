@@ -111,14 +111,6 @@ def _scored_graph(model: nn.Module, config: PruneConfig, batches, dense: ModelSt
     return pg, groups, allocator, names
 
 
-def _check_float32(model: nn.Module, verb: str) -> None:
-    """The example inputs, MACs and gradient scores are float32 work: any other parameter dtype is refused."""
-    dtypes = sorted({str(p.dtype).removeprefix("torch.") for p in model.parameters()} - {"float32"})
-    if dtypes:
-        raise ConfigError(f"{verb} works on a float32 model, this one has {', '.join(dtypes)} weights: call "
-                          "model.float() before pruning (and .half() / .bfloat16() after, for inference)")
-
-
 def plan_pruning(model: nn.Module, config: PruneConfig, batches: Iterable[dict] | None = None) -> WidthPlan:
     """The current and planned channels of every prunable group (keyed by its root conv's name).
 
@@ -127,8 +119,7 @@ def plan_pruning(model: nn.Module, config: PruneConfig, batches: Iterable[dict] 
     re-planning at every step compounds (each step's global ranking sees the previous step's cuts, so
     thin layers keep shrinking).
     """
-    check_supported(model)
-    _check_float32(model, "plan_pruning")
+    check_supported(model, "plan_pruning")
     config = config.resolved(batches is not None)
     _, _, allocator, names = _scored_graph(model, config, batches)
     try:
@@ -202,8 +193,7 @@ def prune_(
         model = model.model
     if not isinstance(model, nn.Module):
         raise ConfigError(f"prune_ expects an Ultralytics DetectionModel or YOLO object, got {type(model).__name__}")
-    check_supported(model)
-    _check_float32(model, "prune_")
+    check_supported(model, "prune_")
     config = config.resolved(batches is not None)
     start = time.perf_counter()
     dense = model_stats(model, config.imgsz)

@@ -354,6 +354,7 @@ def merged_tables(key: TableKey, cache_dir=None) -> dict[str, LatencyTable]:
         table = LatencyTable.load(legacy)
         found[table.measured_on.get("compute_units", fmt.units())] = table
     for units in fmt.compute_units:
-        if cached_path(replace(key, units=units), cache_dir).exists():
-            found[units] = LatencyTable.load(cached_path(replace(key, units=units), cache_dir))
+        path = cached_path(replace(key, units=units), cache_dir)
+        if path.exists():
+            found[units] = LatencyTable.load(path)
     return found
