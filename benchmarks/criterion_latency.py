@@ -37,7 +37,7 @@ def main() -> None:
 
     offline.configure()
     from yoloprune.workflows.oneshot import prune
-    from yoloprune.export.benchmark import benchmark
+    from yoloprune.benchmarking.benchmark import benchmark
 
     out = Path(args.out).resolve()
     sizes = [int(s) for s in args.imgsz.split(",")]

@@ -33,7 +33,7 @@ def main() -> None:
     from yoloprune.integrations.ultralytics.model_io import load_model
     from yoloprune.io import write_torch_atomic as atomic_save
     from yoloprune.data import resolve_dataset
-    from yoloprune.export.benchmark import benchmark
+    from yoloprune.benchmarking.benchmark import benchmark
 
     data = resolve_dataset("shapes")
     out = Path(args.out).resolve()

@@ -191,14 +191,14 @@ def main() -> None:
     offline.configure()  # benchmarks run offline, like the demo
     from yoloprune.core.config import PruneConfig
     from yoloprune.data.registry import resolve_dataset
-    from yoloprune.export.benchmark import machine_info
+    from yoloprune.profiling.timing import machine_info
     from yoloprune.export.exporter import export_all
     from yoloprune.export.formats import FORMATS
     from yoloprune.export.parity import val_map
     from yoloprune.core.stats import model_stats
     from yoloprune.errors import ConfigError
-    from yoloprune.export.profile import LatencyMeter, VariantTimer, cached_path, calibration_args, profile
-    from yoloprune.export.timing import interleaved_medians
+    from yoloprune.profiling.profile import LatencyMeter, VariantTimer, cached_path, calibration_args, profile
+    from yoloprune.profiling.timing import interleaved_medians
     from yoloprune.integrations.ultralytics.model_io import load_model
     from yoloprune.io import write_json_atomic
     from yoloprune.logs import third_party_logs_to

@@ -51,8 +51,8 @@ def main() -> None:
 
     offline.configure()  # benchmarks run offline, like the demo
     from yoloprune.core.config import PruneConfig
-    from yoloprune.export.benchmark import machine_info
-    from yoloprune.export.profile import cached_path, measure_speedup, profile
+    from yoloprune.profiling.timing import machine_info
+    from yoloprune.profiling.profile import cached_path, measure_speedup, profile
     from yoloprune.workflows.oneshot import LatencyCheck, prune
 
     out = Path(args.out).resolve()

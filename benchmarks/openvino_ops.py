@@ -47,9 +47,9 @@ def main() -> None:
     import numpy as np
     import openvino as ov
 
-    from yoloprune.export.benchmark import machine_info
+    from yoloprune.profiling.timing import machine_info
     from yoloprune.export.openvino_precision import compile_ir, ir_file
-    from yoloprune.export.timing import interleaved_times
+    from yoloprune.profiling.timing import interleaved_times
     from yoloprune.io import write_json_atomic, write_text_atomic
 
     warmup, models = 5, []

@@ -70,7 +70,7 @@ def run_arm(arm: str, model: str, data: Path, epochs: int, imgsz: int, out: Path
     from yoloprune import ProgressiveConfig
     from yoloprune import YOLO as PrunedYOLO
     from yoloprune.workflows.oneshot import prune
-    from yoloprune.integrations.ultralytics.callbacks import add_pruning_callbacks
+    from yoloprune.callbacks import add_pruning_callbacks
     from yoloprune.integrations.ultralytics.model_io import load_model
     from yoloprune.core.stats import model_stats
 

@@ -38,10 +38,10 @@ def main() -> None:
     from yoloprune.core.unstructured import sparsify_
     from yoloprune.integrations.ultralytics.model_io import load_model
     from yoloprune.data.registry import resolve_dataset
-    from yoloprune.export.benchmark import machine_info
+    from yoloprune.profiling.timing import machine_info
     from yoloprune.export.exporter import export_all
     from yoloprune.export.parity import val_map
-    from yoloprune.export.profile import measure_speedup
+    from yoloprune.profiling.profile import measure_speedup
     from yoloprune.workflows.oneshot import prune
     from yoloprune.workflows.sparsify import sparsify
 

@@ -7,11 +7,14 @@ names are resolved on first use. Ultralytics keeps the user's settings, config d
 The layers, each importing only from those before it::
 
     errors, io, offline, logs      base: user-facing errors, every file write, entry-point environment
+    deprecation                    base: the stubs left at moved import paths (a warning naming the new one)
     core/                          torch + Torch-Pruning: configs, criteria, graph, allocation, prune_()
     reporting/                     report, tables, plots (reads run folders)
-    integrations/ultralytics/      model I/O, the trainer, trainer surgery, the callbacks
+    integrations/ultralytics/      model I/O, the trainer that keeps a pruned architecture, trainer surgery
     data/                          dataset registry, shapes generator, loaders
-    workflows/, export/            oneshot / progressive / finetune; formats, exporter, benchmark, bundles
+    callbacks/, export/            the training callbacks; formats, exporter, parity checks, OpenVINO precision
+    profiling/                     side-by-side timing, latency tables, device profile kits
+    workflows/, benchmarking/      oneshot / progressive / finetune / ...; deployment benchmarks, device bundles
     demo, cli, __main__            entry points
 """
 
@@ -43,10 +46,10 @@ _LAZY = {
     "FinetuneResult": "yoloprune.workflows.finetune",
     "YOLO": "yoloprune.integrations.ultralytics.trainer",
     "PrunedDetectionTrainer": "yoloprune.integrations.ultralytics.trainer",
-    "pruning_callbacks": "yoloprune.integrations.ultralytics.callbacks",
-    "add_pruning_callbacks": "yoloprune.integrations.ultralytics.callbacks",
+    "pruning_callbacks": "yoloprune.callbacks",
+    "add_pruning_callbacks": "yoloprune.callbacks",
     "export_all": "yoloprune.export.exporter",
-    "benchmark": "yoloprune.export.benchmark",
+    "benchmark": "yoloprune.benchmarking.benchmark",
     "generate_shapes": "yoloprune.data",
     "resolve_dataset": "yoloprune.data",
     "YoloPruneError": "yoloprune.errors",

@@ -23,11 +23,11 @@ from . import offline
 from .core.config import ProgressiveConfig, PruneConfig
 from .demo import DEMO_FORMATS, run_demo
 from .errors import ConfigError, YoloPruneError
-from .export.benchmark import benchmark, import_device_results, write_outputs
+from .benchmarking.benchmark import benchmark, import_device_results, write_outputs
 from .export.exporter import export_all
 from .export.formats import hardware, parse_formats
-from .export.profile import cached_path, profile
-from .export.profile_kit import kit_target, merge, write_kit
+from .profiling.profile import cached_path, profile
+from .profiling.kit import kit_target, merge, write_kit
 from .io import run_dir
 from .reporting.report import build_report
 from .reporting.tables import export_table, markdown_table

@@ -15,7 +15,7 @@ from . import offline
 from .core.config import ProgressiveConfig, PruneConfig
 from .core.stats import model_stats
 from .data.registry import dataset_recipe, resolve_dataset
-from .export.benchmark import benchmark
+from .benchmarking.benchmark import benchmark
 from .export.parity import val_map
 from .integrations.ultralytics.model_io import load_model
 from .integrations.ultralytics.trainer import YOLO  # its trainer trains channels-last on the CPU

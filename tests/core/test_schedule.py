@@ -26,7 +26,7 @@ def test_prune_epochs_and_targets():
 
 
 def test_step_times_validation():
-    from yoloprune.integrations.ultralytics.callbacks.pruning import PruningCallbacks
+    from yoloprune.callbacks.pruning import PruningCallbacks
     from yoloprune.errors import ConfigError
 
     cb = PruningCallbacks(steps=3)

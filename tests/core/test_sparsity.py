@@ -39,7 +39,7 @@ def test_group_lasso_prox_shrinks_filter_norms_and_skips():
 @pytest.mark.parametrize("mode", ["logit", "feature", "both"])
 def test_distillation_loss(cfg, mode, mini_batches):
     from yoloprune import PruneConfig
-    from yoloprune.integrations.ultralytics.callbacks.distill import DistillationLoss
+    from yoloprune.callbacks.distill import DistillationLoss
     from yoloprune.core.prune import prune_
     from ultralytics.cfg import get_cfg
 

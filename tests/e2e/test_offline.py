@@ -99,7 +99,7 @@ SETUPS = {  # how the guard gets installed: the entry points' configure() (befor
     "configure-first": "offline.configure()\nfrom ultralytics.engine import trainer\n",
     "trainer-first": "from ultralytics.engine import trainer\noffline.configure()\n",
     "callbacks": "from ultralytics.engine import trainer\n"
-                 "from yoloprune.integrations.ultralytics.callbacks.distill import DistillCallbacks\n"
+                 "from yoloprune.callbacks.distill import DistillCallbacks\n"
                  "DistillCallbacks(torch.nn.Linear(1, 1)).callbacks['on_pretrain_routine_start'](None)\n",
 }
 

@@ -71,7 +71,7 @@ state = lambda: {{"env": dict(os.environ), "settings": dict(U.SETTINGS), "config
                  and sys.modules["openvino_telemetry"] is None}}
 first = state()
 import yoloprune
-from yoloprune.integrations.ultralytics.callbacks import add_pruning_callbacks
+from yoloprune.callbacks import add_pruning_callbacks
 from yoloprune.export.exporter import export_all
 r = yoloprune.prune("yolov8n.yaml", data={str(mini_data)!r}, imgsz=64, project={str(tmp_path / "p")!r}, name="oneshot")
 model = YOLO("yolov8n.yaml")
@@ -79,7 +79,7 @@ add_pruning_callbacks(model, target="macs", amount=0.5, steps=1, start_epoch=0, 
 model.train(data={str(mini_data)!r}, epochs=1, imgsz=64, batch=8, workers=0, plots=False,
             project={str(tmp_path / "p")!r}, name="cb")
 export_all(r.checkpoint, "onnx", imgsz=64)
-from yoloprune.export.benchmark import benchmark
+from yoloprune.benchmarking.benchmark import benchmark
 benchmark(r.checkpoint, dense=r.checkpoint, formats="onnx", imgsz=64, runs=2, warmup=1, out_dir={str(tmp_path / "b")!r})
 ft = yoloprune.finetune(r.checkpoint, {str(mini_data)!r}, epochs=1,
                         train_args=dict(imgsz=64, batch=8, workers=0, plots=False))

@@ -131,7 +131,7 @@ def test_int8_without_data_is_a_clear_error(pruned_run):
 
 
 def test_benchmark_schema_and_device_bundle_dry_run(pruned_run, dense_ckpt, tmp_path):
-    from yoloprune.export.benchmark import ROW_KEYS, benchmark, import_device_results
+    from yoloprune.benchmarking.benchmark import ROW_KEYS, benchmark, import_device_results
 
     report = benchmark(pruned_run.checkpoint, dense=dense_ckpt, formats="onnx,openvino:fp32", imgsz=IMGSZ,
                        data="shapes-mini", runs=3, warmup=1, out_dir=tmp_path / "b")

@@ -21,7 +21,7 @@ def _dense_groups(ckpt):
 
 
 def test_profile_measures_groups_staircase_and_validation(dense_ckpt, tmp_path):
-    from yoloprune.export.profile import profile
+    from yoloprune.profiling.profile import profile
 
     table = profile(dense_ckpt, format="openvino:fp32", imgsz=IMGSZ, groups=2, validate=2, runs=3, warmup=1,
                     out_dir=tmp_path / "out", cache_dir=tmp_path / "cache")
@@ -37,7 +37,7 @@ def test_profile_measures_groups_staircase_and_validation(dense_ckpt, tmp_path):
 
 
 def test_a_cached_table_is_returned_without_measuring(dense_ckpt, tmp_path):
-    from yoloprune.export.profile import cached_path, grid_widths, profile
+    from yoloprune.profiling.profile import cached_path, grid_widths, profile
 
     dense = _dense_groups(dense_ckpt)
     key = TableKey("intel-cpu", "openvino", "fp32", IMGSZ, 1, 2, fingerprint(dense))
@@ -54,7 +54,7 @@ def test_cli_profile_says_how_far_pruning_can_go(dense_ckpt, tmp_path):
     ceiling (dense / floor) before anyone asks target=latency for more than it can give."""
     import os
 
-    from yoloprune.export.profile import cached_path, grid_widths
+    from yoloprune.profiling.profile import cached_path, grid_widths
 
     dense = _dense_groups(dense_ckpt)
     key = TableKey("intel-cpu", "openvino", "fp32", IMGSZ, 1, 2, fingerprint(dense))
@@ -77,7 +77,7 @@ def test_a_cached_table_too_shallow_for_the_fractions_asked_is_measured_again(de
     fractions=0.25 measures again (and caches the deeper table) instead of returning it; asking for no grid
     (prune target=latency profiling on its own) takes the cached table as it is."""
     from yoloprune.export import profile as profile_module
-    from yoloprune.export.profile import cached_path, grid_widths, profile
+    from yoloprune.profiling.profile import cached_path, grid_widths, profile
 
     dense = _dense_groups(dense_ckpt)
     key = TableKey("intel-cpu", "openvino", "fp32", IMGSZ, 1, 2, fingerprint(dense))
@@ -100,7 +100,7 @@ def test_a_cached_table_too_shallow_for_the_fractions_asked_is_measured_again(de
 
 def test_profile_refuses_what_it_cannot_measure(dense_ckpt):
     from yoloprune.errors import ConfigError
-    from yoloprune.export.profile import profile
+    from yoloprune.profiling.profile import profile
 
     with pytest.raises(ConfigError, match="not this machine"):
         profile(dense_ckpt, hardware="jetson")
@@ -112,7 +112,7 @@ def test_profile_refuses_what_it_cannot_measure(dense_ckpt):
 
 def test_int8_tables_time_the_quantised_export_calibrated_on_a_few_images(dense_ckpt, mini_data, tmp_path):
     from yoloprune.export.formats import FORMATS
-    from yoloprune.export.profile import VariantTimer, calibration_args, profile
+    from yoloprune.profiling.profile import VariantTimer, calibration_args, profile
     from yoloprune.integrations.ultralytics.model_io import load_model
 
     ov = FORMATS["openvino"]
@@ -157,7 +157,7 @@ def test_cli_prune_to_latency_measures_and_records_asked_predicted_measured(dens
 def test_split_block_halves_are_profiled_and_varied_together(dense_ckpt, tmp_path):
     """The two halves of a C2f must keep equal widths: a group and its twin move as one everywhere."""
     from yoloprune.export.formats import FORMATS
-    from yoloprune.export.profile import VariantTimer
+    from yoloprune.profiling.profile import VariantTimer
     from yoloprune.integrations.ultralytics.model_io import load_model
 
     timer = VariantTimer(load_model(dense_ckpt)[0], FORMATS["onnx"], "fp32", IMGSZ, 1, tmp_path)

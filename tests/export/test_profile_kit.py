@@ -15,7 +15,7 @@ IMGSZ = 64
 
 @pytest.fixture(scope="module")
 def jetson_kit(dense_ckpt, tmp_path_factory):
-    from yoloprune.export.profile_kit import write_kit
+    from yoloprune.profiling.kit import write_kit
 
     return write_kit(dense_ckpt, "jetson", "engine:fp16", imgsz=IMGSZ, out_dir=tmp_path_factory.mktemp("kit"),
                      groups=3, validate=2, fit=4, log_file=None)
@@ -43,7 +43,7 @@ def test_a_kit_ships_every_variant_a_local_profile_would_time(jetson_kit):
 
 
 def test_the_kits_runner_times_it_and_merge_builds_the_table(jetson_kit, tmp_path):
-    from yoloprune.export.profile_kit import merge
+    from yoloprune.profiling.kit import merge
 
     spec = json.loads((jetson_kit / "kit.json").read_text())
     # an interrupted run left the first set's medians: the rerun keeps them and times the rest
@@ -74,7 +74,7 @@ def test_the_kits_runner_times_it_and_merge_builds_the_table(jetson_kit, tmp_pat
 
 
 def test_iphone_rows_come_from_the_phone_through_the_csv(dense_ckpt, tmp_path):
-    from yoloprune.export.profile_kit import IPHONE_CSV, merge, write_kit
+    from yoloprune.profiling.kit import IPHONE_CSV, merge, write_kit
 
     kit = write_kit(dense_ckpt, "iphone", "coreml:fp16", imgsz=IMGSZ, out_dir=tmp_path, groups=1, validate=1,
                     log_file=None)
@@ -105,7 +105,7 @@ def test_iphone_rows_come_from_the_phone_through_the_csv(dense_ckpt, tmp_path):
     assert table.key.units == "ALL" and "Xcode's default" in table.measured_on["compute_units"]  # not given: All
 
     # timed again on the Neural Engine alone (Xcode's label): a table of its own, found by compute_units=
-    from yoloprune.export.profile import profile
+    from yoloprune.profiling.profile import profile
 
     ne_csv = filled("# device: iPhone 15 Pro, iOS 18", "# compute units: CPU and Neural Engine", dense=1.0, other=0.5)
     on_ne = LatencyTable.load(merge(ne_csv, cache_dir=tmp_path / "both"))
@@ -124,7 +124,7 @@ def test_a_merged_device_table_is_found_for_the_model_and_prunes_without_the_loo
     from yoloprune import prune
     from yoloprune.core.latency import TableKey, fingerprint
     from yoloprune.core.prune import group_widths
-    from yoloprune.export.profile import cached_path, profile
+    from yoloprune.profiling.profile import cached_path, profile
     from yoloprune.integrations.ultralytics.model_io import load_model
     from yoloprune.io import write_json_atomic
     from yoloprune.workflows.oneshot import LatencyCheck
@@ -149,7 +149,7 @@ def test_a_merged_device_table_is_found_for_the_model_and_prunes_without_the_loo
 
 @pytest.mark.skipif(sys.platform != "darwin", reason="CoreML prediction needs macOS; the Mac path is run there")
 def test_a_kit_timed_on_a_mac_is_labelled_mac(dense_ckpt, tmp_path):
-    from yoloprune.export.profile_kit import write_kit
+    from yoloprune.profiling.kit import write_kit
 
     kit = write_kit(dense_ckpt, "mac", "coreml:fp16", imgsz=IMGSZ, out_dir=tmp_path, groups=1, validate=1, log_file=None)
     subprocess.run([sys.executable, str(kit / "run_benchmark.py"), "--profile", "--runs", "3"], check=True)
@@ -159,7 +159,7 @@ def test_a_kit_timed_on_a_mac_is_labelled_mac(dense_ckpt, tmp_path):
 
 
 def test_kits_are_only_for_other_devices(dense_ckpt, tmp_path):
-    from yoloprune.export.profile_kit import write_kit
+    from yoloprune.profiling.kit import write_kit
 
     with pytest.raises(ConfigError, match="is this machine"):
         write_kit(dense_ckpt, "intel-cpu", "openvino:fp32", out_dir=tmp_path)
@@ -192,7 +192,13 @@ def test_cli_profile_for_another_device_checks_before_writing(dense_ckpt, tmp_pa
 
 
 def test_trtexec_latency_is_read_from_the_end_to_end_line():
-    from yoloprune.export.device_bench import trtexec_latency
+    import importlib.util
+
+    from yoloprune.profiling.timing import DEVICE_SCRIPT
+
+    spec = importlib.util.spec_from_file_location("device_bench", DEVICE_SCRIPT)
+    spec.loader.exec_module(script := importlib.util.module_from_spec(spec))
+    trtexec_latency = script.trtexec_latency
 
     out = "\n".join(f"[11/29/2026-10:00:00] [I] {name}: min = 0.1 ms, max = 2 ms, mean = 1 ms, median = {p50} ms, "
                     f"percentile(50%) = {p50} ms, percentile(90%) = {p90} ms"

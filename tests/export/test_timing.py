@@ -1,6 +1,6 @@
 """Side-by-side timing: every round runs each model once, in an order shuffled per round."""
 
-from yoloprune.export.timing import interleaved_medians, interleaved_times
+from yoloprune.profiling.timing import interleaved_medians, interleaved_times
 
 
 def test_rounds_interleave_every_model_in_a_shuffled_order():

@@ -47,7 +47,7 @@ class Probe:
 def progressive_run(mini_data, tmp_path_factory):
     from ultralytics import YOLO
 
-    from yoloprune.integrations.ultralytics.callbacks import add_pruning_callbacks, pruning_callbacks
+    from yoloprune.callbacks import add_pruning_callbacks, pruning_callbacks
 
     out = tmp_path_factory.mktemp("cb")
     model = YOLO("yolov8n.yaml")
@@ -139,7 +139,7 @@ def test_best_fitness_blocked_until_final_step(progressive_run):
 def test_resume_mid_schedule_matches_uninterrupted(mini_data, tmp_path):
     from ultralytics import YOLO
 
-    from yoloprune.integrations.ultralytics.callbacks import add_pruning_callbacks
+    from yoloprune.callbacks import add_pruning_callbacks
 
     opts = dict(target="macs", amount=0.5, steps=3, start_epoch=1, end_epoch=3, imgsz=IMGSZ, allocation="local", round_to=1, min_channels=1)
     train = dict(data=str(mini_data), epochs=5, imgsz=IMGSZ, batch=8, workers=0, plots=False, project=str(tmp_path),
@@ -185,7 +185,7 @@ def test_empty_steps_keep_the_trainer_consistent(mini_data, tmp_path):
     """oneshot with 3 steps: steps 2 and 3 remove nothing but still re-create the split blocks' tensors."""
     from ultralytics import YOLO
 
-    from yoloprune.integrations.ultralytics.callbacks import add_pruning_callbacks
+    from yoloprune.callbacks import add_pruning_callbacks
 
     model = YOLO("yolov8n.yaml")
     cb = add_pruning_callbacks(model, target="macs", amount=0.6, steps=3, schedule="oneshot", start_epoch=0,
@@ -207,7 +207,7 @@ def test_restarted_schedule_gives_the_fine_tune_stage_the_whole_lr_schedule_and_
     from ultralytics import YOLO
 
     from yoloprune import YOLO as PrunedYOLO
-    from yoloprune.integrations.ultralytics.callbacks import add_pruning_callbacks
+    from yoloprune.callbacks import add_pruning_callbacks
 
     opts = dict(target="macs", amount=0.5, steps=1, schedule="oneshot", start_epoch=1, imgsz=IMGSZ,
                 finetune_lr="restart", rewarm_epochs=0)
@@ -254,7 +254,7 @@ def test_restarted_schedule_gives_the_fine_tune_stage_the_whole_lr_schedule_and_
 def test_learning_rate_rewarms_after_a_prune_step():
     from types import SimpleNamespace
 
-    from yoloprune.integrations.ultralytics.callbacks.pruning import PruningCallbacks
+    from yoloprune.callbacks.pruning import PruningCallbacks
 
     cb = PruningCallbacks(rewarm_epochs=0.5)
     opt = torch.optim.AdamW([{"params": [torch.nn.Parameter(torch.zeros(2))], "lr": 0.01},
@@ -284,7 +284,7 @@ def test_learning_rate_rewarms_after_a_prune_step():
 
 GUARD_CHECK = """
 import os, signal, time
-from yoloprune.integrations.ultralytics.callbacks.interrupt import InterruptGuard
+from yoloprune.callbacks.interrupt import InterruptGuard
 
 def interrupted(fn):
     try:

@@ -58,7 +58,7 @@ class GpuProbe:
 def gpu_run(request, mini_data, tmp_path_factory):
     from ultralytics import YOLO
 
-    from yoloprune.integrations.ultralytics.callbacks import add_pruning_callbacks
+    from yoloprune.callbacks import add_pruning_callbacks
 
     model = YOLO("yolov8n.yaml")
     cb = add_pruning_callbacks(model, target="macs", amount=0.5, steps=2, start_epoch=1, end_epoch=2, imgsz=IMGSZ,

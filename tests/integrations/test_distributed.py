@@ -23,7 +23,7 @@ def _worker(rank: int, world: int, port: int, out: str, sync: bool) -> None:
     from models import build
     from yoloprune import PruneConfig
     from yoloprune.core.distributed import from_rank0 as broadcast_plan
-    from yoloprune.integrations.ultralytics.callbacks.pruning import PruningCallbacks
+    from yoloprune.callbacks.pruning import PruningCallbacks
     from yoloprune.core.prune import plan_pruning, prune_
 
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
@@ -67,7 +67,7 @@ def test_ddp_state_survives_cloudpickle_in_a_fresh_process(pruned_run, tmp_path)
     from ultralytics import YOLO
 
     from yoloprune import PrunedDetectionTrainer
-    from yoloprune.integrations.ultralytics.callbacks.pruning import PruningCallbacks
+    from yoloprune.callbacks.pruning import PruningCallbacks
 
     cb = PruningCallbacks(target="macs", amount=0.4, steps=2, imgsz=64)
     cb.history = [{"step": 1}]

@@ -11,7 +11,7 @@ from .. import offline
 from ..core.config import DISTILL, from_options
 from ..data.registry import resolve_dataset
 from ..errors import ConfigError
-from ..integrations.ultralytics.callbacks.distill import DistillCallbacks
+from ..callbacks.distill import DistillCallbacks
 from ..integrations.ultralytics.model_io import is_pruned, load_model
 from ..integrations.ultralytics.trainer import YOLO
 

@@ -15,7 +15,7 @@ from ..core.prune import PruneReport, prune_
 from ..data.loaders import dataset_classes, detection_batches
 from ..errors import ConfigError
 from ..export.formats import HARDWARE
-from ..export.profile import LatencyMeter
+from ..profiling.profile import LatencyMeter
 from ..integrations.ultralytics.model_io import deployment_args, load_model, save_pruned
 from ..io import run_dir, write_json_atomic
 

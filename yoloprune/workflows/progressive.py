@@ -12,7 +12,7 @@ from ..core.config import ProgressiveConfig, progressive_config
 from ..core.stats import ModelStats, conv_widths
 from ..data.registry import resolve_dataset
 from ..errors import ConfigError
-from ..integrations.ultralytics.callbacks import PruningCallbacks, add_pruning_callbacks
+from ..callbacks import PruningCallbacks, add_pruning_callbacks
 from ..integrations.ultralytics.model_io import load_model
 from ..integrations.ultralytics.trainer import YOLO
 from ..io import write_json_atomic

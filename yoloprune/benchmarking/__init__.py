@@ -1,0 +1,2 @@
+"""Deployment benchmarks: latency, size and mAP of the dense and the pruned model in every format, timed side
+by side (``benchmark``), and device bundles for the runtimes this machine cannot run (``bundle``)."""
