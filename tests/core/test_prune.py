@@ -298,3 +298,36 @@ def test_taylor_is_raw_taylor_normalised_per_group(mini_batches):
         means.append(float(r.mean()))
     to_stock(model)
     assert max(means) > 10 * min(means)  # layers differ in how much the loss notices them: what raw ranking keeps
+
+
+@pytest.mark.parametrize("verb", ["prune_", "plan_pruning"])
+def test_a_criterion_that_fails_mid_scoring_leaves_a_stock_model(verb, monkeypatch):
+    """Whatever stops a prune inside the traced block (here a user's criterion raising), the split-block
+    adapters are undone: the model is stock Ultralytics again, unchanged, and still runs."""
+    from ultralytics.nn.modules import C2f
+
+    from yoloprune.core import prune as engine
+    from yoloprune.core.adapters import SplitBlock
+    from yoloprune.core.config import PruneConfig
+    from yoloprune.core.criteria import Criterion
+
+    class Boom:
+        calls = 0
+
+        def __call__(self, group):
+            Boom.calls += 1
+            if Boom.calls > 3:
+                raise RuntimeError("criterion failed")
+            return torch.ones(len(group[0][1]))
+
+    monkeypatch.setitem(CRITERIA, "boom", Criterion("boom", Boom, False))
+    model = build("yolov8n.yaml")
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(RuntimeError, match="criterion failed"):
+        getattr(engine, verb)(model, PruneConfig(criterion="boom", imgsz=IMGSZ))
+    assert not any(isinstance(m, SplitBlock) for m in model.modules())
+    assert sum(isinstance(m, C2f) for m in model.modules()) == 8
+    after = model.state_dict()
+    assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
+    model.eval()
+    model(torch.zeros(1, 3, IMGSZ, IMGSZ))

@@ -8,6 +8,7 @@ Torch-Pruning's ``DependencyGraph``.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -18,7 +19,7 @@ from ultralytics.nn.modules import C2PSA, C3, SPPF, C2f, C3k2, Concat, Conv, Det
 from ultralytics.nn.modules.block import Attention
 from ultralytics.nn.tasks import DetectionModel
 
-from .adapters import split_pairs, to_prunable
+from .adapters import split_pairs, to_prunable, to_stock
 from ..errors import ConfigError, UnsupportedModelError
 from .modes import model_mode
 
@@ -120,7 +121,7 @@ class PruneGraph:
 
 
 def build_graph(model: DetectionModel, skip=(), trace_size: int = 64) -> PruneGraph:
-    """Adapt ``model`` in place and trace it. Call ``adapters.to_stock`` after pruning."""
+    """Adapt ``model`` in place and trace it; :func:`traced` undoes the adapters when its block ends."""
     check_supported(model)
     frozen = [*output_layers(model), *skipped_layers(model, skip)]
     to_prunable(model)
@@ -145,6 +146,18 @@ def build_graph(model: DetectionModel, skip=(), trace_size: int = 64) -> PruneGr
     owner = _out_channel_owner(dg, groups)
     pairs = [(owner[a], owner[b]) for a, b in halves if a in owner and b in owner]
     return PruneGraph(model, dg, groups, pairs)
+
+
+@contextmanager
+def traced(model: DetectionModel, skip=()):
+    """``with traced(model) as graph:`` — :func:`build_graph`, and on leaving the block, however it is left
+    (done, a bad config, a criterion's exception, Ctrl-C), the adapters undone: pruned or not, the model is a
+    stock Ultralytics model again, with no gradients left from scoring."""
+    try:
+        yield build_graph(model, skip=skip)
+    finally:
+        to_stock(model)
+        model.zero_grad(set_to_none=True)
 
 
 def _out_channel_owner(dg: tp.DependencyGraph, groups: list) -> dict[nn.Module, int]:

@@ -17,11 +17,10 @@ from ultralytics.nn.tasks import DetectionModel
 from ultralytics.utils import LOGGER
 
 from ..errors import ConfigError
-from .adapters import to_stock
 from .allocation import Allocator, CostModel
 from .config import PruneConfig
 from .criteria import CRITERIA, build_criterion
-from .graph import build_graph, check_supported
+from .graph import check_supported, traced
 from .modes import model_mode
 from .plan import WidthPlan
 from .stats import ModelStats, conv_widths, model_stats
@@ -79,13 +78,11 @@ def accumulate_gradients(model: nn.Module, batches: Iterable[dict], limit: int) 
     return seen
 
 
-def _scored_graph(model: nn.Module, config: PruneConfig, batches, dense: ModelStats | None = None) -> tuple:
-    """Adapt and trace ``model``, score every prunable group; return (graph, groups, allocator, names)."""
-    pg = build_graph(model, skip=config.skip)
+def _scored_graph(pg, model: nn.Module, config: PruneConfig, batches, dense: ModelStats | None = None) -> tuple:
+    """Score every prunable group of the traced ``pg``; return (groups, allocator, names)."""
     spec = CRITERIA[config.criterion]
     if spec.needs_gradients:
         if batches is None or accumulate_gradients(model, batches, config.taylor_batches) == 0:
-            to_stock(model)
             raise ConfigError(f"criterion {config.criterion!r} needs real data: pass data=<dataset> (or batches=)")
     importance = build_criterion(config.criterion)
     torch.manual_seed(config.seed)
@@ -103,12 +100,7 @@ def _scored_graph(model: nn.Module, config: PruneConfig, batches, dense: ModelSt
     cost = CostModel(model, pg.dg, groups, config.imgsz, dense.macs * 1e9, dense.params)
     module_names = {m: n for n, m in model.named_modules()}
     names = [module_names[g[0][0].target.module] for g in groups]  # a group is named by its root conv
-    try:
-        allocator = Allocator(scores, pg.pairs, cost, config, names)
-    except ConfigError:
-        to_stock(model)
-        raise
-    return pg, groups, allocator, names
+    return groups, Allocator(scores, pg.pairs, cost, config, names), names
 
 
 def plan_pruning(model: nn.Module, config: PruneConfig, batches: Iterable[dict] | None = None) -> WidthPlan:
@@ -121,11 +113,9 @@ def plan_pruning(model: nn.Module, config: PruneConfig, batches: Iterable[dict] 
     """
     check_supported(model, "plan_pruning")
     config = config.resolved(batches is not None)
-    _, _, allocator, names = _scored_graph(model, config, batches)
-    try:
+    with traced(model, config.skip) as pg:
+        _, allocator, names = _scored_graph(pg, model, config, batches)
         keep = allocator.search()
-    finally:
-        to_stock_unpruned(model)
     return WidthPlan(dense={name: int(n) for name, n in zip(names, allocator.n)},
                      final={name: int(k) for name, k in zip(names, keep)})
 
@@ -158,11 +148,10 @@ class GroupLayout:
 
 def group_layout(model: nn.Module, skip=()) -> GroupLayout:
     """The model's :class:`GroupLayout` (traced on the model as it is; nothing is pruned)."""
-    pg = build_graph(model, skip=skip)
-    module_names = {m: n for n, m in model.named_modules()}
-    names = [module_names[g[0][0].target.module] for g in pg.groups]
-    widths = {name: len(g[0][1]) for name, g in zip(names, pg.groups)}
-    to_stock_unpruned(model)
+    with traced(model, skip) as pg:
+        module_names = {m: n for n, m in model.named_modules()}
+        names = [module_names[g[0][0].target.module] for g in pg.groups]
+        widths = {name: len(g[0][1]) for name, g in zip(names, pg.groups)}
     return GroupLayout(widths, tuple((names[a], names[b]) for a, b in pg.pairs))
 
 
@@ -199,29 +188,23 @@ def prune_(
     dense = model_stats(model, config.imgsz)
     before = conv_widths(model)
 
-    pg, groups, allocator, names = _scored_graph(model, config, batches, dense)
-    if widths is not None:
-        if set(widths) != set(names):
-            to_stock_unpruned(model)
-            raise ConfigError(f"the width plan names other layer groups than this model has "
-                              f"({sorted(set(widths) ^ set(names))[:4]}...): plan on this model (plan_pruning)")
-        keep = np.array([min(int(widths[name]), n) for name, n in zip(names, allocator.n)])
-    else:
-        try:
+    with traced(model, config.skip) as pg:  # stock again when this block ends, pruned or not
+        groups, allocator, names = _scored_graph(pg, model, config, batches, dense)
+        if widths is not None:
+            if set(widths) != set(names):
+                raise ConfigError(f"the width plan names other layer groups than this model has "
+                                  f"({sorted(set(widths) ^ set(names))[:4]}...): plan on this model (plan_pruning)")
+            keep = np.array([min(int(widths[name]), n) for name, n in zip(names, allocator.n)])
+        else:
             keep = allocator.search()
-        except ConfigError:
-            to_stock_unpruned(model)
-            raise
-    predicted = allocator.measure(keep)
-    removed = allocator.removed_channels(keep)
-    if sync is not None:
-        removed = sync(removed)
-    for group, idxs in zip(groups, removed):
-        if idxs:
-            root = group[0][0]
-            pg.dg.get_pruning_group(root.target.module, root.handler, idxs).prune()
-    to_stock(model)
-    model.zero_grad(set_to_none=True)
+        predicted = allocator.measure(keep)
+        removed = allocator.removed_channels(keep)
+        if sync is not None:
+            removed = sync(removed)
+        for group, idxs in zip(groups, removed):
+            if idxs:
+                root = group[0][0]
+                pg.dg.get_pruning_group(root.target.module, root.handler, idxs).prune()
 
     pruned = model_stats(model, config.imgsz)
     after = conv_widths(model)
@@ -240,9 +223,3 @@ def prune_(
         f"in {report.seconds:.1f}s"
     )
     return report
-
-
-def to_stock_unpruned(model: nn.Module) -> None:
-    """Undo the adapters after a failed search (nothing was pruned, halves are still equal)."""
-    to_stock(model)
-    model.zero_grad(set_to_none=True)
