@@ -48,18 +48,19 @@ def main() -> None:
             result = prune(dense_pt, data=args.data, criterion=criterion, target="macs", amount=args.amount,
                            imgsz=sizes[0], project=out / stem, name=criterion, exist_ok=True)
             for imgsz in sizes:
-                report = benchmark(result.checkpoint, dense=dense_pt, formats=args.formats, imgsz=imgsz, data=None,
-                                   runs=args.runs, out_dir=out / stem / criterion / f"bench{imgsz}")
-                timed = {(r["format"], r["precision"], r["model"]): r for r in report["benchmarks"]}
-                for key, speedup in report["summary"].items():  # "<format>:<precision> speedup", from summarize()
+                report = benchmark(result.checkpoint, dense=dense_pt, project=out / stem / criterion,
+                                   name=f"bench{imgsz}", exist_ok=True, formats=args.formats, imgsz=imgsz,
+                                   runs=args.runs).report
+                timed = {(r.format, r.precision, r.model): r for r in report.rows}
+                for key, speedup in report.summary.items():  # "<format>:<precision> speedup", from summarize()
                     if not key.endswith(" speedup"):
                         continue
                     fmt, precision = key.removesuffix(" speedup").split(":")
                     d, r = timed[(fmt, precision, "dense")], timed[(fmt, precision, "pruned")]
                     rows.append({"model": stem, "criterion": criterion, "imgsz": imgsz, "format": f"{fmt}:{precision}",
                                  "params": result.report.pruned.params, "macs_kept": result.report.macs_kept,
-                                 "dense_ms": d["latency_ms_median"], "pruned_ms": r["latency_ms_median"],
-                                 "speedup": speedup, "size_mb": r["size_mb"], "dense_size_mb": d["size_mb"]})
+                                 "dense_ms": d.latency_ms_median, "pruned_ms": r.latency_ms_median,
+                                 "speedup": speedup, "size_mb": r.size_mb, "dense_size_mb": d.size_mb})
                     print(json.dumps(rows[-1]), flush=True)
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps({"amount": args.amount, "runs": args.runs, "rows": rows}, indent=2))

@@ -45,13 +45,13 @@ def main() -> None:
                                work / "dense.pt")
         result = prune(dense_pt, project=work, name="pruned", exist_ok=True, target="macs", amount=0.5,
                        imgsz=args.imgsz)
-        report = benchmark(result.checkpoint, dense=dense_pt, formats=args.formats, imgsz=args.imgsz, data=str(data),
-                           runs=args.runs, out_dir=work / "bench")
+        speed = benchmark(result.checkpoint, dense=dense_pt, data=str(data), project=work, name="bench",
+                          exist_ok=True, formats=args.formats, imgsz=args.imgsz, runs=args.runs).report.summary
         macs_cut = result.report.dense.macs / result.report.pruned.macs
         row = {"model": cfg, "macs_dense_g": result.report.dense.macs, "macs_pruned_g": result.report.pruned.macs,
-               "macs_reduction": macs_cut, **report["summary"]}
-        for key in [k for k in report["summary"] if k.endswith(":fp32 speedup")]:
-            row[key.replace("speedup", "speed_efficiency")] = report["summary"][key] / macs_cut
+               "macs_reduction": macs_cut, **speed}
+        for key in [k for k in speed if k.endswith(":fp32 speedup")]:
+            row[key.replace("speedup", "speed_efficiency")] = speed[key] / macs_cut
         summary.append(row)
         print(json.dumps(row), flush=True)
         print((work / "bench" / "benchmark.md").read_text(), flush=True)

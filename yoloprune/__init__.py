@@ -25,35 +25,59 @@ if _offline.requested():  # the user's explicit opt-in (YOLOPRUNE_OFFLINE=1), be
 
 __version__ = "0.1.0"
 
-_LAZY = {
-    "PruneConfig": "yoloprune.core.config",
-    "ProgressiveConfig": "yoloprune.core.config",
-    "WidthPlan": "yoloprune.core.plan",
-    "prune_": "yoloprune.core.prune",
-    "PruneReport": "yoloprune.core.prune",
-    "CRITERIA": "yoloprune.core.criteria",
-    "register_criterion": "yoloprune.core.criteria",
+# the public API, by what each name is; each resolves from its module on first use
+VERBS = {  # one verb per workflow: verb(model, config=None, *, data=None, project=..., name=..., **options)
+    "prune_": "yoloprune.core.prune",  # in place, on a model in hand
     "prune": "yoloprune.workflows.oneshot",
-    "OneShotResult": "yoloprune.workflows.oneshot",
     "prune_progressive": "yoloprune.workflows.progressive",
     "resume": "yoloprune.workflows.progressive",
-    "ProgressiveResult": "yoloprune.workflows.progressive",
+    "finetune": "yoloprune.workflows.finetune",
     "sparsify": "yoloprune.workflows.sparsify",
     "sensitivity": "yoloprune.workflows.sensitivity",
-    "SparsifyConfig": "yoloprune.workflows.sparsify",
-    "finetune": "yoloprune.workflows.finetune",
+    "profile": "yoloprune.profiling.profile",
+    "export_all": "yoloprune.export.exporter",
+    "benchmark": "yoloprune.benchmarking.benchmark",
+}
+CONFIGS = {  # frozen, validated when made
+    "PruneConfig": "yoloprune.core.config",
+    "ProgressiveConfig": "yoloprune.core.config",
     "FinetuneConfig": "yoloprune.workflows.finetune",
+    "SparsifyConfig": "yoloprune.workflows.sparsify",
+    "SensitivityConfig": "yoloprune.workflows.sensitivity",
+    "LatencyCheck": "yoloprune.workflows.latency",
+    "ProfileConfig": "yoloprune.profiling.profile",
+    "ExportConfig": "yoloprune.export.exporter",
+    "BenchmarkConfig": "yoloprune.benchmarking.benchmark",
+}
+RESULTS = {  # what the verbs return: each has .report (its record) and .run_dir
+    "PruneReport": "yoloprune.core.prune",
+    "WidthPlan": "yoloprune.core.plan",
+    "OneShotResult": "yoloprune.workflows.oneshot",
+    "ProgressiveResult": "yoloprune.workflows.progressive",
     "FinetuneResult": "yoloprune.workflows.finetune",
+    "SparsifyResult": "yoloprune.workflows.sparsify",
+    "SensitivityResult": "yoloprune.workflows.sensitivity",
+    "ProfileResult": "yoloprune.profiling.profile",
+    "LatencyTable": "yoloprune.core.latency",
+    "ExportResult": "yoloprune.export.exporter",
+    "BenchmarkResult": "yoloprune.benchmarking.benchmark",
+}
+INTEGRATION = {  # Ultralytics: the trainer that keeps a pruned architecture, the callbacks
     "YOLO": "yoloprune.integrations.ultralytics.trainer",
     "PrunedDetectionTrainer": "yoloprune.integrations.ultralytics.trainer",
     "pruning_callbacks": "yoloprune.callbacks",
     "add_pruning_callbacks": "yoloprune.callbacks",
-    "export_all": "yoloprune.export.exporter",
-    "benchmark": "yoloprune.benchmarking.benchmark",
+    "PruningCallbacks": "yoloprune.callbacks",
+}
+EXTENDING = {  # criteria, data, errors
+    "CRITERIA": "yoloprune.core.criteria",
+    "register_criterion": "yoloprune.core.criteria",
     "generate_shapes": "yoloprune.data",
     "resolve_dataset": "yoloprune.data",
     "YoloPruneError": "yoloprune.errors",
+    "ConfigError": "yoloprune.errors",
 }
+_LAZY = {**VERBS, **CONFIGS, **RESULTS, **INTEGRATION, **EXTENDING}
 
 __all__ = sorted(_LAZY)
 

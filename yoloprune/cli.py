@@ -21,18 +21,19 @@ from ultralytics.utils import LOGGER
 
 from . import offline
 from .core.config import ProgressiveConfig, PruneConfig
-from .demo import DEMO_FORMATS, run_demo
+from .demo import DemoConfig, run_demo
 from .errors import ConfigError, YoloPruneError
 from .benchmarking.benchmark import benchmark, import_device_results, write_outputs
 from .export.exporter import export_all
-from .export.formats import hardware, parse_formats
+from .export.formats import hardware
 from .profiling.profile import cached_path, profile
 from .profiling.kit import kit_target, merge, write_kit
 from .io import run_dir
 from .reporting.report import build_report
 from .reporting.tables import export_table, markdown_table
 from .workflows.finetune import FinetuneConfig, finetune
-from .workflows.oneshot import LatencyCheck, prune
+from .workflows.latency import LatencyCheck
+from .workflows.oneshot import prune
 from .workflows.progressive import prune_progressive, resume
 from .workflows.sensitivity import SensitivityConfig, sensitivity
 from .workflows.sparsify import SparsifyConfig, sparsify
@@ -190,13 +191,6 @@ def run(command: str, args: dict, debug: bool = False) -> str:
     return COMMANDS[command].handler(args, extra, debug)
 
 
-def _formats(spec) -> str:
-    """``format=a,b`` arrives as a tuple; checked against the format table before anything runs."""
-    spec = ",".join(spec) if isinstance(spec, tuple) else spec
-    parse_formats(spec)
-    return spec
-
-
 def _need(args: dict, key: str, what: str, command: str) -> None:
     if args[key] is None:
         raise ConfigError(f"{command} needs {key}=<{what}>")
@@ -204,8 +198,7 @@ def _need(args: dict, key: str, what: str, command: str) -> None:
 
 def _prune(args: dict, extra: dict, debug: bool) -> str:
     outputs = "(weights/best.pt, weights/last.pt, prune.json, prune_schedule.json)"
-    if args["compute_units"] is not None and (args["resume"] or args["method"] != "structured"
-                                              or not _profiles_table(args)):
+    if args["compute_units"] is not None and (args["resume"] or args["method"] != "structured"):
         raise ConfigError(f"compute_units={args['compute_units']} picks the merged CoreML table a new structured "
                           "target=latency run prunes with (hardware=mac|iphone, no latency_table=): leave it out here")
     if args["resume"]:  # resume=<last.pt>, or resume=true with model=<last.pt>
@@ -222,14 +215,15 @@ def _prune(args: dict, extra: dict, debug: bool) -> str:
                           "(the importance criterion is criterion=..., e.g. criterion=l2)")
     if args["method"] == "unstructured":
         return _sparsify(args)
-    args = {**args, "latency_table": _latency_table(args)}
     where = {"project": args["project"], "name": args["name"], "exist_ok": args["exist_ok"]}
+    # target=latency without latency_table=: the workflow profiles (or finds cached) the table for these
+    check = LatencyCheck(hardware=args["hardware"], format=args["format"], compute_units=args["compute_units"])
     if args["epochs"] > 0:
         config = ProgressiveConfig.of(**{k: v for k, v in args.items() if k in PROGRESSIVE_KEYS})
-        result = prune_progressive(args["model"], args["data"], config, epochs=args["epochs"], **where,
-                                   train_args={"batch": args["batch"], "workers": args["workers"],
-                                               "seed": config.prune.seed, **extra})
-        d = result.summary
+        result = prune_progressive(args["model"], config, data=args["data"], epochs=args["epochs"], check=check,
+                                   **where, train_args={"batch": args["batch"], "workers": args["workers"],
+                                                        "seed": config.prune.seed, **extra})
+        d = result.report
         print(f"params {d.dense.params:,} -> {d.pruned.params:,}; "
               f"MACs {d.dense.macs:.3f}G -> {d.pruned.macs:.3f}G at imgsz={d.imgsz}")
         return f"Results saved to {result.run_dir} {outputs}"
@@ -237,14 +231,9 @@ def _prune(args: dict, extra: dict, debug: bool) -> str:
         raise ConfigError(f"{', '.join(sorted(extra))}: Ultralytics training arguments, but a one-shot prune "
                           "(epochs=0) trains nothing: add epochs=N to prune while training, or pass them to "
                           "'yolo-prune finetune'")
-    defaults = _prune_defaults()
-    schedule_only = sorted(k for k in PROGRESSIVE_KEYS - PRUNE_KEYS if args[k] != defaults[k])
-    if schedule_only:
-        raise ConfigError(f"{', '.join(schedule_only)}: options of pruning while training, but a one-shot prune "
-                          "(epochs=0) has no schedule: add epochs=N, or leave them out")
-    check = LatencyCheck(format=args["format"]) if args["target"] == "latency" else None
-    result = prune(args["model"], PruneConfig(**{k: v for k, v in args.items() if k in PRUNE_KEYS}),
-                   data=args["data"], check=check, **where)
+    defaults = _prune_defaults()  # schedule keys the user set reach the workflow, which refuses them one-shot
+    options = {k: v for k, v in args.items() if k in PRUNE_KEYS or (k in PROGRESSIVE_KEYS and v != defaults[k])}
+    result = prune(args["model"], data=args["data"], check=check, **where, **options)
     r = result.report
     print(f"params {r.dense.params:,} -> {r.pruned.params:,} ({r.params_kept:.1%}); "
           f"MACs {r.dense.macs:.3f}G -> {r.pruned.macs:.3f}G ({r.macs_kept:.1%}) at imgsz={r.imgsz}")
@@ -266,25 +255,11 @@ def _sparsify(args: dict) -> str:
     return f"Results saved to {result.run_dir} (sparse.pt, prune.json)"
 
 
-def _profiles_table(args: dict) -> bool:
-    """target=latency without a table: the prune profiles (or finds) one for hardware= / format=."""
-    return args["target"] == "latency" and not args["latency_table"]
-
-
-def _latency_table(args: dict) -> str:
-    """The latency table to prune with: the one given, else profiled (cached after the first run)."""
-    if not _profiles_table(args):
-        return args["latency_table"]
-    table = profile(args["model"], hardware=args["hardware"], format=args["format"], imgsz=args["imgsz"],
-                    data=args["data"], compute_units=args["compute_units"])
-    return str(cached_path(table.key))
-
-
 def _sensitivity(args: dict, extra: dict, debug: bool) -> str:
     _need(args, "model", "trained checkpoint .pt", "sensitivity")
     ratios = args["ratios"] if isinstance(args["ratios"], tuple) else (args["ratios"],)
     config = SensitivityConfig(ratios=ratios, images=args["images"], imgsz=args["imgsz"])
-    result = sensitivity(args["model"], args["data"], config, project=args["project"], name=args["name"],
+    result = sensitivity(args["model"], config, data=args["data"], project=args["project"], name=args["name"],
                          exist_ok=args["exist_ok"], log_file=None if debug else "auto")
     t = result.table
     worst = sorted(t.groups, key=lambda n: -max(t.groups[n]["drop"]))[:5]
@@ -346,15 +321,16 @@ def _finetune(args: dict, extra: dict, debug: bool) -> str:
     keys = {f.name for f in fields(FinetuneConfig)}
     config = FinetuneConfig(**{k: v for k, v in args.items() if k in keys})
     train_args = {k: v for k, v in args.items() if k not in keys | {"model", "data"}}
-    result = finetune(args["model"], args["data"], config, train_args={**extra, **train_args})
+    where = {k: train_args.pop(k) for k in ("project", "name", "exist_ok")}
+    result = finetune(args["model"], config, data=args["data"], **where, train_args={**extra, **train_args})
     return f"Fine-tuned weights saved to {result.checkpoint}"
 
 
 def _export(args: dict, extra: dict, debug: bool) -> str:
     _need(args, "model", "checkpoint .pt", "export")
-    fmt = _formats(args["format"])  # unknown formats are a user error before anything is exported
     log = None if debug else Path(args["model"]).resolve().parent / "export.log"
-    results = export_all(args["model"], fmt, data=args["data"], imgsz=args["imgsz"], parity=args["parity"],
+    # unknown formats and misplaced export arguments are a user error before anything is exported
+    results = export_all(args["model"], args["format"], data=args["data"], imgsz=args["imgsz"], parity=args["parity"],
                          log_file=log, export_args=extra)
     print(export_table(results))
     if log is not None:
@@ -372,15 +348,15 @@ def _benchmark(args: dict, extra: dict, debug: bool) -> str:
         write_outputs(import_device_results(out / "benchmark.json", args["merge"]), out)
         return f"Merged {args['merge']} into {out / 'benchmark.json'}"
     _need(args, "model", "pruned checkpoint .pt", "benchmark")
-    fmt = _formats(args["format"])
-    hardware(args["hardware"])  # unknown hardware is a user error before a run folder is made
-    out = run_dir(args["project"], args["name"], args["exist_ok"])
-    log = None if debug else out / "benchmark.log"
-    report = benchmark(args["model"], dense=args["dense"], hardware=args["hardware"], formats=fmt,
-                       imgsz=args["imgsz"], data=args["data"], threads=args["threads"], warmup=args["warmup"],
-                       runs=args["runs"], out_dir=out, log_file=log, export_args=extra)
-    print(markdown_table(report) if report["benchmarks"] else f"Device bundle: {report['bundle']} (see its README.txt)")
-    return f"Results saved to {out} (benchmark.json, benchmark.md, pareto.png{', benchmark.log' if log else ''})"
+    # unknown hardware and formats are a user error before a run folder is made (BenchmarkConfig checks them)
+    result = benchmark(args["model"], dense=args["dense"], data=args["data"], project=args["project"],
+                       name=args["name"], exist_ok=args["exist_ok"], debug=debug, hardware=args["hardware"],
+                       formats=args["format"], imgsz=args["imgsz"], threads=args["threads"], warmup=args["warmup"],
+                       runs=args["runs"], export_args=extra)
+    report = result.report
+    print(markdown_table(report.to_dict()) if report.rows else f"Device bundle: {report.bundle} (see its README.txt)")
+    return (f"Results saved to {result.run_dir} (benchmark.json, benchmark.md, pareto.png"
+            f"{', benchmark.log' if report.log else ''})")
 
 
 def _report(args: dict, extra: dict, debug: bool) -> str:
@@ -389,8 +365,11 @@ def _report(args: dict, extra: dict, debug: bool) -> str:
 
 
 def _demo(args: dict, extra: dict, debug: bool) -> str:
-    out = run_demo(**{**args, "formats": _formats(args["formats"])})
-    return f"Demo outputs in {out} (report.md, report.json, plots, weights, benchmark/)"
+    where = {k: args[k] for k in ("project", "name", "exist_ok")}
+    result = run_demo(DemoConfig(**{k: v for k, v in args.items() if k not in where}), **where)
+    r = result.report
+    print(f"\nReport: {result.report_md}\nDense vs pruned (MACs at imgsz={r.imgsz}; latency batch 1, median):\n{r.table}")
+    return f"Demo outputs in {result.run_dir} (report.md, report.json, plots, weights, benchmark/)"
 
 
 PRUNE_KEYS = {f.name for f in fields(PruneConfig)}
@@ -459,9 +438,7 @@ COMMANDS: dict[str, Command] = {
         "Offline end-to-end demo: shapes data, dense yolov8n, progressive pruning to half the MACs with the "
         "callbacks + fine-tune, the dense model trained as many epochs, export (ONNX, OpenVINO FP32/BF16/INT8, "
         "CoreML), CPU benchmark, run report.",
-        lambda: {"model": "yolov8n.yaml", "data": "shapes", "epochs": None, "prune_epochs": None, "amount": 0.5,
-                 "criterion": "auto", "steps": 3, "imgsz": None, "formats": DEMO_FORMATS,
-                 "runs": 30, **COMMON, "project": "runs/demo", "name": "demo"},
+        lambda: {**DemoConfig().to_dict(), **COMMON, "project": "runs/demo", "name": "demo"},
         _demo),
 }
 

@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from yoloprune.core.config import ProgressiveConfig, PruneConfig, from_options, progressive_config
+from yoloprune.core.config import ProgressiveConfig, PruneConfig, from_options
 from yoloprune.errors import ConfigError
 
 
@@ -51,7 +51,7 @@ def test_flat_options_round_trip_through_checkpoints():
     flat = cfg.to_dict()
     assert flat["amount"] == 0.4 and flat["steps"] == 2 and flat["skip"] == [3, "model.22"]
     assert ProgressiveConfig.of(**flat) == cfg
-    with pytest.raises(ConfigError, match="unknown option"):
+    with pytest.raises(ConfigError, match="unknown ProgressiveConfig option 'stepz'"):
         ProgressiveConfig.of(amount=0.5, stepz=3)
 
 
@@ -66,8 +66,14 @@ def test_a_config_and_loose_options_together_is_an_error():
     with pytest.raises(ConfigError, match="not both"):
         from_options(PruneConfig, PruneConfig(amount=0.3), {"amount": 0.6})
     with pytest.raises(ConfigError, match="not both"):
-        progressive_config(ProgressiveConfig(), steps=2)
+        from_options(ProgressiveConfig, ProgressiveConfig(), {"steps": 2})
     with pytest.raises(ConfigError, match="must be a PruneConfig"):
         from_options(PruneConfig, ProgressiveConfig(), {})
     assert from_options(PruneConfig, None, {"amount": 0.3}) == PruneConfig(amount=0.3)
-    assert progressive_config(PruneConfig(amount=0.3)).prune.amount == 0.3
+    assert from_options(ProgressiveConfig, PruneConfig(amount=0.3)).prune.amount == 0.3
+    with pytest.raises(ConfigError, match="must be a ProgressiveConfig or PruneConfig"):
+        from_options(ProgressiveConfig, 0.5)
+    with pytest.raises(ConfigError, match="steps= is an option of pruning while training"):
+        from_options(PruneConfig, None, {"steps": 2})
+    flat = from_options(ProgressiveConfig, None, {"amount": 0.3, "steps": 2})
+    assert flat == ProgressiveConfig(prune=PruneConfig(amount=0.3), steps=2) == ProgressiveConfig.of(amount=0.3, steps=2)

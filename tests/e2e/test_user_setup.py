@@ -81,7 +81,7 @@ model.train(data={str(mini_data)!r}, epochs=1, imgsz=64, batch=8, workers=0, plo
 export_all(r.checkpoint, "onnx", imgsz=64)
 from yoloprune.benchmarking.benchmark import benchmark
 benchmark(r.checkpoint, dense=r.checkpoint, formats="onnx", imgsz=64, runs=2, warmup=1, out_dir={str(tmp_path / "b")!r})
-ft = yoloprune.finetune(r.checkpoint, {str(mini_data)!r}, epochs=1,
+ft = yoloprune.finetune(r.checkpoint, data={str(mini_data)!r}, epochs=1,
                         train_args=dict(imgsz=64, batch=8, workers=0, plots=False))
 first["finetuned"] = str(ft.checkpoint)  # no project=: where Ultralytics puts runs for this user
 print(json.dumps({{"first": first, "last": state()}}, default=str))

@@ -133,7 +133,7 @@ def test_finetune_with_distillation_on_the_gpu(mini_data, tmp_path, dense_ckpt):
 
     ucb.default_callbacks["on_train_epoch_end"].append(watch)  # Ultralytics copies these into the trainer
     try:
-        result = finetune(pruned.checkpoint, mini_data, epochs=2, teacher=dense_ckpt, distill="both",
+        result = finetune(pruned.checkpoint, data=mini_data, epochs=2, teacher=dense_ckpt, distill="both",
                           train_args=dict(project=str(tmp_path), name="ft", amp=True, **TRAIN))
     finally:
         ucb.default_callbacks["on_train_epoch_end"].remove(watch)

@@ -40,4 +40,4 @@ def test_sparsity_survives_save_load_and_coreml_export(dense_ckpt, tmp_path):
     assert sparse.parity.get("sparse_weights", 0) > 0 and dense.parity.get("sparse_weights", 0) == 0  # spec checked here
     assert sparse.size_mb < 0.6 * dense.size_mb  # stored sparse: smaller file
     if "skipped" in sparse.parity:  # prediction needs macOS
-        assert "macOS" in sparse.parity["skipped"]
+        assert "macOS" in sparse.parity.skipped

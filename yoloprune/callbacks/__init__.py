@@ -17,20 +17,20 @@ flat; or pass one ``config`` (a ``ProgressiveConfig``, or a ``PruneConfig`` with
 
 from __future__ import annotations
 
-from ..core.config import progressive_config
+from ..core.config import ProgressiveConfig, from_options
 from .pruning import PruningCallbacks
 
 
 def pruning_callbacks(config=None, **options) -> dict:
     """``{event: callback}`` for a new :class:`PruningCallbacks`."""
-    return PruningCallbacks(progressive_config(config, **options)).callbacks
+    return PruningCallbacks(from_options(ProgressiveConfig, config, options)).callbacks
 
 
 def add_pruning_callbacks(model, config=None, **options) -> PruningCallbacks:
     """Register pruning callbacks on a ``YOLO`` model (idempotent); return the callbacks object."""
     for event, fns in model.callbacks.items():
         model.callbacks[event] = [f for f in fns if not isinstance(getattr(f, "__self__", None), PruningCallbacks)]
-    cb = PruningCallbacks(progressive_config(config, **options))
+    cb = PruningCallbacks(from_options(ProgressiveConfig, config, options))
     for event, fn in cb.callbacks.items():
         model.add_callback(event, fn)
     return cb

@@ -19,7 +19,7 @@ from ultralytics.utils import LOGGER, RANK
 from ultralytics.utils.torch_utils import unwrap_model
 
 from .. import offline
-from ..core.config import ProgressiveConfig, PruneConfig, progressive_config
+from ..core.config import ProgressiveConfig, PruneConfig, from_options, needs_latency_table
 from ..core.criteria import CRITERIA
 from ..core.distributed import from_rank0
 from ..core.plan import WidthPlan
@@ -42,8 +42,9 @@ class PruningCallbacks:
     """Prunes ``trainer.model`` on a schedule and keeps the trainer consistent after every step."""
 
     def __init__(self, config: ProgressiveConfig | PruneConfig | None = None, **options):
-        self.config = progressive_config(config, **options)  # a config, or its flat options (not both)
+        self.config = from_options(ProgressiveConfig, config, options)  # a config, or its flat options (not both)
         config = self.config
+        needs_latency_table(config.prune, "the pruning callbacks")  # at registration, not at the first step
         self.history: list[dict] = []  # one entry per completed prune step
         self.dense: dict | None = None  # {"params", "macs", "channels", "widths"} of the model when the run started
         self.times: list[float] = []  # when each step runs, in epochs (0-based; fractions fall mid-epoch)

@@ -3,7 +3,7 @@ during training, when and how (:class:`ProgressiveConfig`). Each validates once,
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 
 from ..errors import ConfigError
 from .criteria import CRITERIA
@@ -30,27 +30,55 @@ def _check(ok: bool, message: str) -> None:
         raise ConfigError(message)
 
 
+def needs_latency_table(config: PruneConfig, where: str) -> None:
+    """``target=latency`` / ``round_to=auto`` on a model in hand (``prune_``, the callbacks) read a table that
+    must be given: only the workflows profile one."""
+    if (config.target == "latency" or config.round_to == "auto") and not config.latency_table:
+        what = "target=latency" if config.target == "latency" else "round_to=auto"
+        raise ConfigError(f"{where} with {what} needs the target's latency table: latency_table=<json from "
+                          "'yolo-prune profile'> (yoloprune.prune / yolo-prune prune profile one themselves from "
+                          "hardware= and format=)")
+
+
 def _one_of(name: str, value, allowed) -> None:
     _check(value in allowed, f"unknown {name} {value!r}: use one of {', '.join(allowed)}")
 
 
-def from_options(cls, config, options: dict):
-    """``config`` or ``cls(**options)``; both at once is an error (the options would be silently dropped)."""
+def from_options(cls, config=None, options: dict | None = None):
+    """The one way a verb gets its config: ``config`` (a ``cls``) or ``cls`` built from flat ``options``, never
+    both (the options would be silently dropped). A config nested in ``cls`` (``ProgressiveConfig.prune``) takes
+    its own fields flat among the options, and may stand in for the whole (a ``PruneConfig`` where a
+    ``ProgressiveConfig`` is asked for: that prune with the default schedule)."""
+    options = dict(options or {})
     if config is not None and options:
         raise ConfigError(f"give either a {cls.__name__} or its options ({', '.join(sorted(options))}), not both: "
                           f"use dataclasses.replace(config, ...) to change a config")
-    if config is not None and not isinstance(config, cls):
-        raise ConfigError(f"config must be a {cls.__name__}, got {type(config).__name__}")
+    nested = _nested(cls)
     if config is not None:
-        return config
-    known = {f.name for f in fields(cls)}
-    progressive = {f.name for f in fields(ProgressiveConfig)} - {"prune"}
+        if isinstance(config, cls):
+            return config
+        for name, sub in nested.items():
+            if isinstance(config, sub):
+                return cls(**{name: config})
+        allowed = " or ".join([cls.__name__, *(sub.__name__ for sub in nested.values())])
+        raise ConfigError(f"config must be a {allowed}, got {type(config).__name__}")
+    own = {f.name for f in fields(cls)} - set(nested)
+    theirs = {name: {f.name for f in fields(sub)} for name, sub in nested.items()}
+    known = own.union(*theirs.values())
     for key in sorted(set(options) - known):
-        if cls is PruneConfig and key in progressive:
-            raise ConfigError(f"{key}= is an option of pruning while training (ProgressiveConfig), not of a "
-                              "one-shot prune: use prune_progressive(..., epochs=N), or leave it out")
+        if cls is PruneConfig and key in _SCHEDULE_KEYS:
+            raise ConfigError(f"{key}= is an option of pruning while training (ProgressiveConfig), not of a one-shot "
+                              "prune: prune while training (yoloprune.prune_progressive(..., epochs=N); on the command "
+                              "line add epochs=N), or leave it out")
         raise ConfigError(f"unknown {cls.__name__} option {key!r}: valid options are {', '.join(sorted(known))}")
-    return cls(**options)
+    subs = {name: nested[name](**{k: v for k, v in options.items() if k in keys}) for name, keys in theirs.items()}
+    return cls(**{k: v for k, v in options.items() if k in own}, **subs)
+
+
+def _nested(cls) -> dict:
+    """``{field name: config class}`` of the configs nested in ``cls`` (fields whose default is one)."""
+    return {f.name: f.default_factory for f in fields(cls)
+            if isinstance(f.default_factory, type) and is_dataclass(f.default_factory)}
 
 
 @dataclass(frozen=True)
@@ -86,7 +114,9 @@ class PruneConfig:
         taylor_batches: batches of real data the ``taylor`` criteria accumulate gradients over.
         seed: seed for the ``random`` criterion and any sampling.
         latency_table: path of the latency table (``yolo-prune profile``) that ``target=latency`` and
-            ``round_to=auto`` read.
+            ``round_to=auto`` read. Left empty with ``target=latency``, the workflows (``yoloprune.prune``,
+            ``prune_progressive``, the CLI) profile one for their ``LatencyCheck``'s hardware and format;
+            ``prune_`` and the callbacks, which work on a model in hand, need it given.
         sensitivity_table / sensitivity_drop: for ``allocation=sensitivity`` (mAP50-95 points, absolute).
     """
 
@@ -118,15 +148,12 @@ class PruneConfig:
         _check(0.0 < self.amount < 1.0, f"amount={self.amount} must be strictly between 0 and 1 (e.g. amount=0.5)")
         _one_of("allocation", self.allocation, ALLOCATIONS)
         _check(self.round_to == "auto" or self.round_to >= 1, f"round_to={self.round_to} is invalid: must be >= 1")
-        _check(self.target != "latency" or bool(self.latency_table),
-               "target=latency needs the target's latency table: latency_table=<json from 'yolo-prune profile'> "
-               "(the CLI profiles one itself from hardware= and format=)")
         _check(self.allocation != "knapsack" or self.target == "latency",
                f"allocation=knapsack spends a latency budget: use it with target=latency (got target={self.target})")
         _check(self.allocation != "sensitivity" or bool(self.sensitivity_table),
                "allocation=sensitivity needs sensitivity_table=<json from 'yolo-prune sensitivity'>")
         _check(self.sensitivity_drop >= 0, f"sensitivity_drop={self.sensitivity_drop} is invalid: must be >= 0")
-        _check(self.round_to != "auto" or bool(self.latency_table),
+        _check(self.round_to != "auto" or bool(self.latency_table) or self.target == "latency",
                "round_to=auto reads the latency staircase: give latency_table=<json> (or a number, e.g. round_to=8)")
         _check(self.min_channels >= 1, f"min_channels={self.min_channels} is invalid: must be >= 1")
         _check(0.0 < self.max_layer_ratio < 1.0,
@@ -209,28 +236,13 @@ class ProgressiveConfig:
 
     @classmethod
     def of(cls, **options) -> ProgressiveConfig:
-        """From one flat set of options (PruneConfig's and this config's fields), as the CLI and checkpoints hold them."""
-        ours = {f.name for f in fields(cls)} - {"prune"}
-        theirs = {f.name for f in fields(PruneConfig)}
-        unknown = sorted(set(options) - ours - theirs)
-        _check(not unknown, f"unknown option(s) {unknown}: valid options are {sorted(ours | theirs)}")
-        return cls(prune=PruneConfig(**{k: v for k, v in options.items() if k in theirs}),
-                   **{k: v for k, v in options.items() if k in ours})
+        """From one flat set of options (PruneConfig's and this config's fields), as the CLI and checkpoints hold
+        them (:func:`from_options`)."""
+        return from_options(cls, None, options)
 
     def to_dict(self) -> dict:
         """Flat: PruneConfig's fields and this config's (the layout of ``prune.json`` and checkpoints)."""
         return {**self.prune.to_dict(), **{f.name: getattr(self, f.name) for f in fields(self) if f.name != "prune"}}
 
 
-def progressive_config(config=None, **options) -> ProgressiveConfig:
-    """One ``ProgressiveConfig`` from ``config`` or flat options (both at once is an error)."""
-    if config is not None and options:
-        raise ConfigError(f"give either a config or its options ({', '.join(sorted(options))}), not both: "
-                          "use dataclasses.replace(config, ...) to change a config")
-    if isinstance(config, PruneConfig):
-        return ProgressiveConfig(prune=config)
-    if config is None:
-        return ProgressiveConfig.of(**options)
-    if not isinstance(config, ProgressiveConfig):
-        raise ConfigError(f"config must be a ProgressiveConfig or PruneConfig, got {type(config).__name__}")
-    return config
+_SCHEDULE_KEYS = frozenset(f.name for f in fields(ProgressiveConfig)) - {"prune"}

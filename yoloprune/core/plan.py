@@ -8,10 +8,19 @@ to its final one (:meth:`WidthPlan.at`). Groups are keyed by the name of their r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Hashable, Iterable, TypeVar
 
 from ..errors import ConfigError
 from .schedule import width_at
+
+G = TypeVar("G", bound=Hashable)
+
+
+def partners(pairs: Iterable[tuple[G, G]]) -> dict[G, G]:
+    """Each half of a split block mapped to its twin, both ways: ``pairs`` are the groups that must keep equal
+    widths (stock C2f / C3k2 / C2PSA split their output in two), by name or by index."""
+    pairs = list(pairs)
+    return {a: b for a, b in pairs} | {b: a for a, b in pairs}
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from ultralytics.utils import LOGGER
 
 from ..errors import ConfigError
 from .allocation import Allocator, CostModel
-from .config import PruneConfig
+from .config import PruneConfig, needs_latency_table
 from .criteria import CRITERIA, build_criterion
 from .graph import check_supported, traced
 from .modes import model_mode
@@ -112,6 +112,7 @@ def plan_pruning(model: nn.Module, config: PruneConfig, batches: Iterable[dict] 
     thin layers keep shrinking).
     """
     check_supported(model, "plan_pruning")
+    needs_latency_table(config, "plan_pruning")
     config = config.resolved(batches is not None)
     with traced(model, config.skip) as pg:
         _, allocator, names = _scored_graph(pg, model, config, batches)
@@ -183,6 +184,7 @@ def prune_(
     if not isinstance(model, nn.Module):
         raise ConfigError(f"prune_ expects an Ultralytics DetectionModel or YOLO object, got {type(model).__name__}")
     check_supported(model, "prune_")
+    needs_latency_table(config, "prune_")
     config = config.resolved(batches is not None)
     start = time.perf_counter()
     dense = model_stats(model, config.imgsz)

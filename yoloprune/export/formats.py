@@ -1,7 +1,8 @@
 """The one format table: validation, the CLI, the exporters, the benchmarks and the device bundles read it.
 
 Everything that differs between formats lives in the entries below (fields and per-format hooks);
-no other module branches on a format's name. ``HARDWARE`` says which format each deployment target
+no other module branches on a format's name. ``PYTORCH`` is the checkpoint itself, the baseline a
+benchmark times beside the exports. ``HARDWARE`` says which format each deployment target
 runs and what its device bundle ships.
 """
 
@@ -12,32 +13,42 @@ import importlib.util
 import json
 import os
 import platform
-from dataclasses import dataclass
+import warnings
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, ContextManager
 
 import numpy as np
 import torch
+from ultralytics import YOLO
 
 from ..errors import ConfigError
 from ..io import replace_path, write_text_atomic
 
 
 # ----------------------------------------------------------------------------- per-format hooks
-def _runtime_installed(fmt: ExportFormat) -> str | None:
-    return None if importlib.util.find_spec(fmt.runtime) is not None else f"runtime {fmt.runtime!r} is not installed"
+def _runtime_missing(module: str) -> str | None:
+    return None if importlib.util.find_spec(module) is not None else f"runtime {module!r} is not installed"
 
 
-def _coreml_runnable(fmt: ExportFormat) -> str | None:
+def _any_host() -> str | None:
+    return None
+
+
+def _macos() -> str | None:
     if platform.system() != "Darwin":
         return "CoreML prediction needs macOS (the model converts and its spec is checked here)"
-    return _runtime_installed(fmt)
+    return None
 
 
-def _engine_runnable(fmt: ExportFormat) -> str | None:
+def _nvidia_gpu() -> str | None:
     if not torch.cuda.is_available():
         return "TensorRT engines need an NVIDIA GPU (none on this machine)"
-    return _runtime_installed(fmt)
+    return None
+
+
+def _every_precision(precision: str) -> str | None:
+    return None
 
 
 def _openvino_unavailable(precision: str) -> str | None:
@@ -49,10 +60,26 @@ def _openvino_unavailable(precision: str) -> str | None:
     return unsupported(precision, cpu_capabilities())
 
 
+def _no_scope(precision: str):
+    return contextlib.nullcontext([])
+
+
 def _openvino_scope(precision: str):
     from .openvino_precision import forced_precision  # noqa: PLC0415 (optional backend)
 
     return forced_precision(precision)
+
+
+def _no_metadata_slot(path: Path, text: str) -> None:
+    return None
+
+
+def _as_exported(path: Path, record: dict) -> None:
+    return None
+
+
+def _nothing_to_check(path: Path) -> None:
+    return None
 
 
 def _embed_onnx(path: Path, text: str) -> None:
@@ -95,7 +122,23 @@ def _compress_coreml(path: Path, record: dict) -> None:
     replace_path(tmp, path)
 
 
-def coreml_spec(path: Path) -> dict:
+@dataclass(frozen=True)
+class CoreMLSpec:
+    """What was checked of a CoreML model where it cannot run (no macOS): its input, op set and weight storage."""
+
+    input: str
+    input_hw: list[int]  # [height, width] of the image input ([] for a tensor input)
+    ops: list[str]
+    n_ops: int
+    spec_version: int
+    const_dtypes: list[int]  # the weights' storage types (coremltools' enum values)
+    sparse_weights: int  # ops that store their weights sparse
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def coreml_spec(path: Path) -> CoreMLSpec:
     """What can be checked of a CoreML model without macOS: input shape, weight precision, op set."""
     import coremltools as ct  # noqa: PLC0415 (optional backend)
 
@@ -115,8 +158,8 @@ def coreml_spec(path: Path) -> dict:
                                 dtypes.add(int(v.type.tensorType.dataType))
     sparse = sum(1 for fn in spec.mlProgram.functions.values() for block in fn.block_specializations.values()
                  for op in block.operations if "sparse" in op.type) if spec.WhichOneof("Type") == "mlProgram" else 0
-    return {"input": image.name, "input_hw": shape, "ops": sorted(ops), "n_ops": len(ops),
-            "spec_version": spec.specificationVersion, "const_dtypes": sorted(dtypes), "sparse_weights": sparse}
+    return CoreMLSpec(input=image.name, input_hw=shape, ops=sorted(ops), n_ops=len(ops),
+                      spec_version=spec.specificationVersion, const_dtypes=sorted(dtypes), sparse_weights=sparse)
 
 
 def _onnx_runner(path: Path, precision: str, imgsz: int, threads: int):
@@ -142,6 +185,20 @@ def _openvino_runner(path: Path, precision: str, imgsz: int, threads: int):
     return (lambda: request.infer({0: x})), f"{weights} weights, {ran} compute"
 
 
+def _pytorch_runner(path: Path, precision: str, imgsz: int, threads: int):
+    if torch.get_num_threads() != threads:  # re-setting the same count made convs 20x slower here (measured)
+        torch.set_num_threads(threads)
+    torch.set_flush_denormal(True)  # denormals (common in barely trained weights) would dominate CPU timings
+    model = YOLO(str(path)).model.float().eval().fuse()
+    x = torch.from_numpy(_timing_input(imgsz))
+
+    def run():
+        with torch.inference_mode():
+            model(x)
+
+    return run, "fp32"
+
+
 def _timing_input(imgsz: int) -> np.ndarray:
     return np.random.default_rng(0).random((1, 3, imgsz, imgsz), dtype=np.float32)
 
@@ -149,20 +206,31 @@ def _timing_input(imgsz: int) -> np.ndarray:
 # ----------------------------------------------------------------------------- the table
 @dataclass(frozen=True)
 class ExportFormat:
+    """One format: what Ultralytics exports, what must be installed, and every way it differs from the others.
+
+    The hook fields are called as they are (``fmt.precision_scope("fp32")``); each has a default that
+    does nothing, so no caller needs to ask whether a format has one. ``runner`` is the exception: None
+    says that this format's models are not timed on this machine.
+    """
+
     name: str  # Ultralytics' format argument
     suffix: str  # file or folder suffix Ultralytics writes
     precisions: tuple[str, ...]  # what we export: fp32 / bf16 / fp16 / int8
     backend: str  # Python module that must import to export
     runtime: str  # Python module that must import to run the export here
-    extra: str  # pip extra that installs it
+    extra: str  # pip extra that installs it ("" where yoloprune's own requirements do)
     int8_calibrates: bool = True  # int8 is calibrated on real images (data=); False: weights-only quantisation
-    runnable: Callable[[ExportFormat], str | None] = _runtime_installed  # why its models cannot run here, or None
-    unavailable: Callable[[str], str | None] = lambda precision: None  # why this machine cannot run a precision
-    scope: Callable[[str], object] | None = None  # context forcing the runtime's compute precision (yields a list)
-    embed: Callable[[Path, str], None] | None = None  # writes the pruning record into the file's metadata slot
-    offline_check: Callable[[Path], dict] | None = None  # what can be checked where it cannot run
+    # why this machine cannot run its models besides a missing runtime (no macOS, no NVIDIA GPU); None: it can
+    host_check: Callable[[], str | None] = _any_host
+    # why this machine cannot run one precision of it (bf16 on a CPU without bf16); None: it can, or cannot tell
+    precision_unavailable: Callable[[str], str | None] = _every_precision
+    # context in which the runtime (Ultralytics' validator, parity) computes in that precision; it yields a list
+    # that collects the compute precision each compiled model reported ([] where the runtime has no such choice)
+    precision_scope: Callable[[str], ContextManager[list]] = _no_scope
+    write_metadata: Callable[[Path, str], None] = _no_metadata_slot  # the record's JSON into the file's own slot
+    offline_check: Callable[[Path], CoreMLSpec | None] = _nothing_to_check  # what can be checked where it cannot run
     runner: Callable[[Path, str, int, int], tuple] | None = None  # (path, precision, imgsz, threads) -> (fn, precision)
-    compress: Callable[[Path, dict], None] | None = None  # after export: storage the checkpoint's record asks for
+    compress: Callable[[Path, dict], None] = _as_exported  # after export: the storage the checkpoint's record asks for
     compute_units: tuple[str, ...] = ()  # the runtime's choice of processors (first: its default); () none
 
     def units(self, asked: str | None = None) -> str:
@@ -185,24 +253,14 @@ class ExportFormat:
 
     def why_not_runnable(self) -> str | None:
         """None when exported models of this format can be executed here, else the reason."""
-        return self.runnable(self)
-
-    def precision_unavailable(self, precision: str) -> str | None:
-        """Why this machine cannot run ``precision`` of this format (None when it can, or cannot tell)."""
-        return self.unavailable(precision)
-
-    def precision_scope(self, precision: str):
-        """Context in which Ultralytics' own runtime (validation, parity) computes in ``precision``; yields
-        a list that collects the compute precision each compiled model reported ([] where not applicable)."""
-        return self.scope(precision) if self.scope is not None else contextlib.nullcontext([])
+        return self.host_check() or _runtime_missing(self.runtime)
 
     def embed_record(self, path: Path, record: dict) -> None:
         """The pruning record beside the export (a sidecar JSON), and inside it where the format has a slot."""
         text = json.dumps(record, default=str)
         sidecar = (path / "yoloprune.json") if path.is_dir() else path.with_name(path.name + ".yoloprune.json")
         write_text_atomic(text, sidecar)
-        if self.embed is not None:
-            self.embed(path, text)
+        self.write_metadata(path, text)
 
     def tagged_path(self, exported: Path, precision: str) -> Path:
         """``best.onnx`` -> ``best_fp32.onnx``; ``best_int8_openvino_model`` -> ``best_int8_openvino_model``."""
@@ -210,21 +268,41 @@ class ExportFormat:
         stem = name[: -len(self.suffix)] if name.endswith(self.suffix) else Path(name).stem
         return exported.with_name(f"{stem}_{precision}{self.suffix}")
 
+    def __getattr__(self, name: str):  # only reached for names the class does not have
+        if name not in _RENAMED:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        new, hook = _RENAMED[name]
+        warnings.warn(f"ExportFormat.{name} is deprecated: use ExportFormat.{new}", DeprecationWarning, stacklevel=2)
+        return hook(self)
+
+
+# hooks under their former names (still readable, with a DeprecationWarning): old name -> (new name, old value)
+_RENAMED: dict[str, tuple[str, Callable[[ExportFormat], object]]] = {
+    "runnable": ("why_not_runnable()", lambda f: lambda fmt=None: f.why_not_runnable()),
+    "unavailable": ("precision_unavailable", lambda f: f.precision_unavailable),
+    "scope": ("precision_scope", lambda f: f.precision_scope),
+    "embed": ("write_metadata", lambda f: f.write_metadata),
+}
 
 FORMATS: dict[str, ExportFormat] = {
     f.name: f
     for f in (
-        ExportFormat("onnx", ".onnx", ("fp32",), "onnx", "onnxruntime", "export", embed=_embed_onnx,
+        ExportFormat("onnx", ".onnx", ("fp32",), "onnx", "onnxruntime", "export", write_metadata=_embed_onnx,
                      runner=_onnx_runner),
         ExportFormat("openvino", "_openvino_model", ("fp32", "bf16", "fp16", "int8"), "openvino", "openvino", "export",
-                     unavailable=_openvino_unavailable, scope=_openvino_scope, runner=_openvino_runner),
+                     precision_unavailable=_openvino_unavailable, precision_scope=_openvino_scope,
+                     runner=_openvino_runner),
         ExportFormat("coreml", ".mlpackage", ("fp16", "int8"), "coremltools", "coremltools", "export",
-                     int8_calibrates=False, runnable=_coreml_runnable, embed=_embed_coreml, offline_check=coreml_spec,
-                     compress=_compress_coreml, compute_units=("ALL", "CPU_AND_NE", "CPU_AND_GPU", "CPU_ONLY")),
-        ExportFormat("engine", ".engine", ("fp16", "int8"), "tensorrt", "tensorrt", "tensorrt",
-                     runnable=_engine_runnable),
+                     int8_calibrates=False, host_check=_macos, write_metadata=_embed_coreml,
+                     offline_check=coreml_spec, compress=_compress_coreml,
+                     compute_units=("ALL", "CPU_AND_NE", "CPU_AND_GPU", "CPU_ONLY")),
+        ExportFormat("engine", ".engine", ("fp16", "int8"), "tensorrt", "tensorrt", "tensorrt", host_check=_nvidia_gpu),
     )
 }
+# the checkpoint itself, run by PyTorch: a benchmark's baseline row (timed, never exported)
+PYTORCH = ExportFormat("pytorch", ".pt", ("fp32",), "torch", "torch", "", runner=_pytorch_runner)
+# every format a benchmark row can name: the exports and PyTorch
+BENCHMARK_FORMATS: dict[str, ExportFormat] = {PYTORCH.name: PYTORCH, **FORMATS}
 
 # Ultralytics' quantize= argument per precision (bf16: an FP32 IR that OpenVINO computes in bf16)
 QUANTIZE = {"fp32": None, "bf16": None, "fp16": 16, "int8": 8}

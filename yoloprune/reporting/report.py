@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import YoloPruneError
@@ -26,7 +27,21 @@ def _find(run: Path, name: str) -> Path | None:
     return hits[0] if hits else None
 
 
-def collect(run: Path) -> dict:
+@dataclass(frozen=True)
+class RunContents:
+    """What a run folder holds, as read from its files (each JSON file as written; None where absent)."""
+
+    prune: dict | None  # prune.json (or the demo's pruning run)
+    schedule: dict | None  # prune_schedule.json
+    curve: list[dict]  # {"epoch", "map50_95"} per epoch of the training that pruned
+    benchmark: dict | None  # benchmark.json
+    demo: dict | None  # demo.json
+    dense_map: float | None = None  # the demo's dense model (of equal epochs, where it has one) and pruned model
+    pruned_map: float | None = None
+    models: list[dict] = field(default_factory=list)  # the demo's model rows
+
+
+def collect(run: Path) -> RunContents:
     """Everything the report needs, from the files in ``run``."""
     if not run.is_dir():
         raise YoloPruneError(f"run folder {run} not found: give the <project>/<name> folder of a yolo-prune run")
@@ -46,8 +61,7 @@ def collect(run: Path) -> dict:
         # compare with the dense model trained as many epochs as the pruned one, where the run has it
         dense_map, pruned_map = demo["rows"][-2 if len(demo["rows"]) > 2 else 0]["map50_95"], demo["rows"][-1]["map50_95"]
         models = [{k: r.get(k) for k in ("model", "params", "macs", "epochs_label", "map50_95")} for r in demo["rows"]]
-    return {"prune": prune, "schedule": schedule, "curve": curve, "benchmark": bench, "demo": demo,
-            "dense_map": dense_map, "pruned_map": pruned_map, "models": models}
+    return RunContents(prune, schedule, curve, bench, demo, dense_map, pruned_map, models)
 
 
 def _training_curve_file(run: Path, schedule_path: Path | None) -> Path | None:
@@ -69,28 +83,29 @@ def _read_curve(path: Path) -> list[dict]:
     return out
 
 
-def _epochs(info: dict, index: int) -> str | None:
+def _epochs(info: RunContents, index: int) -> str | None:
     """How long a demo row's model trained ("10 + 7"), for the dense (equal-epochs) and pruned rows."""
-    models = info.get("models") or []
+    models = info.models
     if len(models) < 3:
         return models[0 if index == -2 else -1].get("epochs_label") if models else None
     return models[index].get("epochs_label")
 
 
-def report_json(info: dict) -> dict:
-    prune = info["prune"] or {}
+def report_json(info: RunContents) -> dict:
+    """The layout of ``report.json``."""
+    prune = info.prune or {}
     dense, pruned = prune.get("dense", {}), prune.get("pruned", {})
-    bench = info["benchmark"] or {}
+    bench = info.benchmark or {}
     return {
-        "dense": {"params": dense.get("params"), "macs": dense.get("macs"), "map50_95": info["dense_map"],
+        "dense": {"params": dense.get("params"), "macs": dense.get("macs"), "map50_95": info.dense_map,
                   "epochs": _epochs(info, -2)},
-        "pruned": {"params": pruned.get("params"), "macs": pruned.get("macs"), "map50_95": info["pruned_map"],
+        "pruned": {"params": pruned.get("params"), "macs": pruned.get("macs"), "map50_95": info.pruned_map,
                    "epochs": _epochs(info, -1)},
         "criterion": prune.get("criterion"), "config": prune.get("config"), "imgsz": prune.get("imgsz"),
-        "schedule": (info["schedule"] or {}).get("history") or prune.get("history"),
+        "schedule": (info.schedule or {}).get("history") or prune.get("history"),
         "benchmarks": bench.get("benchmarks", []), "benchmark_summary": bench.get("summary", {}),
         "benchmark_settings": {k: bench.get(k) for k in ("target", "imgsz", "batch", "threads", "warmup", "runs")},
-        "machine": bench.get("machine"), "curve": info["curve"], "models": info.get("models") or [],
+        "machine": bench.get("machine"), "curve": info.curve, "models": info.models,
     }
 
 
@@ -128,12 +143,12 @@ def build_report(run) -> Path:
     info = collect(run)
     rep = report_json(info)
     plots = []
-    layers = (info["prune"] or {}).get("layers")
+    layers = (info.prune or {}).get("layers")
     if layers:
         plot_layers(layers, run / "channels_per_layer.png")
         plots.append("channels_per_layer.png")
-    if info["curve"]:
-        plot_curve(info["curve"], rep["schedule"], run / "map_over_epochs.png", rep["dense"]["map50_95"])
+    if info.curve:
+        plot_curve(info.curve, rep["schedule"], run / "map_over_epochs.png", rep["dense"]["map50_95"])
         plots.append("map_over_epochs.png")
     if rep["benchmarks"] and any(r.get("latency_ms_median") for r in rep["benchmarks"]):
         pareto_plot(rep["benchmarks"], run / "pareto.png")

@@ -23,12 +23,13 @@ def markdown_table(report: dict) -> str:
 
 
 def export_table(results) -> str:
-    """One summary table for an export run: status, size, time, parity and mAP per format:precision."""
+    """One summary table for an export run (``ExportResult``s): status, size, time, parity and mAP per
+    format:precision."""
     lines = ["| format | status | size MB | seconds | runtime precision | max abs err | mAP50-95 (PyTorch) | file |",
              "|---|---|---:|---:|---|---:|---|---|"]
     for r in results:
         status = "ok" if r.ok else (f"skipped: {r.skipped}" if r.skipped else f"FAILED: {r.error}")
-        err = f"{r.parity['max_abs_error']:.2e}" if "max_abs_error" in r.parity else (r.parity.get("skipped") or "")
+        err = f"{r.parity.max_abs_error:.2e}" if r.parity.measured else (r.parity.skipped or "")
         m = f"{r.map50_95:.3f} ({r.map50_95_pytorch:.3f})" if r.map50_95 is not None else ""
         lines.append(f"| {r.format}:{r.precision} | {status} | {r.size_mb or 0:.2f} | {r.seconds:.1f} | "
                      f"{r.runtime_precision or ''} | {err} | {m} | {r.file or ''} |")

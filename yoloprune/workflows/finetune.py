@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ultralytics.utils import LOGGER
@@ -14,6 +14,7 @@ from ..errors import ConfigError
 from ..callbacks.distill import DistillCallbacks
 from ..integrations.ultralytics.model_io import is_pruned, load_model
 from ..integrations.ultralytics.trainer import YOLO
+from .legacy import config_and_data
 
 
 @dataclass(frozen=True)
@@ -41,21 +42,42 @@ class FinetuneConfig:
 
 
 @dataclass(frozen=True)
+class FinetuneReport:
+    """What a fine-tune reached: the epochs it trained and the validation metrics of its best epoch
+    (Ultralytics' names, e.g. ``metrics/mAP50-95(B)``)."""
+
+    epochs: int
+    metrics: dict = field(default_factory=dict)
+
+    @property
+    def map50_95(self) -> float | None:
+        return self.metrics.get("metrics/mAP50-95(B)")
+
+
+@dataclass(frozen=True)
 class FinetuneResult:
     run_dir: Path
     checkpoint: Path  # weights/best.pt (weights/last.pt when no epoch was validated)
+    report: FinetuneReport | None = None
 
 
-def finetune(model: str | Path, data: str | Path, config: FinetuneConfig | None = None, *,
-             train_args: dict | None = None, **options) -> FinetuneResult:
+def finetune(model: str | Path, config: FinetuneConfig | None = None, *legacy, data: str | Path | None = None,
+             train_args: dict | None = None, project: str | Path | None = None, name: str | None = None,
+             exist_ok: bool = False, **options) -> FinetuneResult:
     """Train ``model`` (a pruned ``.pt``) on ``data`` with ``config``; the run folder and its best checkpoint.
 
     ``options`` are :class:`FinetuneConfig` fields when no ``config`` is given (both is an error).
-    ``train_args`` go to ``YOLO.train`` unchanged (``imgsz``, ``batch``, ``project``, ``name``, ...).
+    ``train_args`` go to ``YOLO.train`` unchanged (``imgsz``, ``batch``, ``lr0``, ...). The run folder is
+    ``project/name`` (a new ``name2``, ... unless ``exist_ok``), as in Ultralytics; without ``project`` it is
+    where Ultralytics puts your training runs (its ``runs_dir`` setting).
     """
     offline.configure_if_requested()  # YOLOPRUNE_OFFLINE=1 only
+    config, data = config_and_data("finetune", config, legacy, data)
     config = from_options(FinetuneConfig, config, options)
-    train_args = dict(train_args or {})
+    if data is None:
+        raise ConfigError("finetune needs data=<dataset name or data YAML>")
+    where = {"project": project, "name": name, "exist_ok": exist_ok or None}
+    train_args = {**{k: v for k, v in where.items() if v is not None}, **(train_args or {})}
     net, _ = load_model(model)  # clear errors for missing / corrupt files before Ultralytics sees them
     if not is_pruned(net):
         LOGGER.warning(f"yoloprune: {model} was not pruned by yoloprune; training it as a normal model")
@@ -72,4 +94,6 @@ def finetune(model: str | Path, data: str | Path, config: FinetuneConfig | None 
         train_args["project"] = str(Path(train_args["project"]).resolve())
     yolo.train(data=str(data_yaml), epochs=config.epochs, **train_args)
     best = Path(yolo.trainer.best)
-    return FinetuneResult(Path(yolo.trainer.save_dir), best if best.exists() else Path(yolo.trainer.last))
+    metrics = {k: float(v) for k, v in (getattr(yolo.trainer, "metrics", None) or {}).items()}
+    return FinetuneResult(Path(yolo.trainer.save_dir), best if best.exists() else Path(yolo.trainer.last),
+                          FinetuneReport(config.epochs, metrics))

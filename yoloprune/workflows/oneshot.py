@@ -16,25 +16,9 @@ from ..data.loaders import dataset_classes, detection_batches
 from ..errors import ConfigError
 from ..export.formats import HARDWARE
 from ..profiling.profile import LatencyMeter
+from .latency import LatencyCheck, with_latency_table
 from ..integrations.ultralytics.model_io import deployment_args, load_model, save_pruned
 from ..io import run_dir, write_json_atomic
-
-
-@dataclass(frozen=True)
-class LatencyCheck:
-    """The closed loop of ``target=latency``: after pruning, measure dense vs pruned on this machine with
-    ``format``; while the measured latency misses the asked one by more than ``tolerance`` (relative),
-    correct the budget and prune again from the dense model, at most ``iterations`` times."""
-
-    format: str = "openvino:fp32"
-    threads: int = 2
-    tolerance: float = 0.05
-    iterations: int = 4
-    runs: int = 30
-
-    def __post_init__(self):
-        if not 0 < self.tolerance < 1 or self.iterations < 1 or self.runs < 3:
-            raise ConfigError(f"LatencyCheck: tolerance in (0, 1), iterations >= 1, runs >= 3 (got {self})")
 
 
 @dataclass(frozen=True)
@@ -54,8 +38,11 @@ def prune(model: str | Path, config: PruneConfig | None = None, *, data: str | P
     ``options`` are :class:`PruneConfig` fields (``criterion``, ``target``, ``amount``, ...) when no
     ``config`` is given (both is an error). ``data`` (a dataset name such as ``shapes`` or a data YAML)
     feeds the criteria that need real batches, and sets the class count of a model built from a YAML.
-    ``target=latency`` prunes to the table's prediction; with ``check`` (and a table measured on this
-    machine) the result is measured and the budget corrected until it holds (:class:`LatencyCheck`).
+    ``target=latency`` keeps ``amount`` of the dense model's latency where ``check`` says
+    (:class:`LatencyCheck`: by default OpenVINO FP32 on this CPU, or where the config's ``latency_table``
+    was measured): the table is profiled (once, then cached) unless ``latency_table=`` names one, the prune
+    cuts where it predicts ``amount``, and on this machine the result is measured and the budget corrected
+    until it holds.
     """
     offline.configure_if_requested()  # YOLOPRUNE_OFFLINE=1 only; otherwise the user's Ultralytics setup stays
     config = from_options(PruneConfig, config, options).resolved(has_data=data is not None)
@@ -71,7 +58,12 @@ def prune(model: str | Path, config: PruneConfig | None = None, *, data: str | P
 
     latency = None
     if config.target == "latency":
+        given = LatencyTable.load(config.latency_table) if config.latency_table else None
+        check = check or (LatencyCheck.of_table(given) if given else LatencyCheck())
+        config = with_latency_table(model, config, check, data)
         net, ckpt, report, latency = _latency_loop(model, nc, config, check, pruned, data)
+    elif check is not None:
+        with_latency_table(model, config, check, data)  # refuses what only a latency target reads
     else:
         net, ckpt, report = pruned(config)
     out = run_dir(project, name, exist_ok)
@@ -83,7 +75,7 @@ def prune(model: str | Path, config: PruneConfig | None = None, *, data: str | P
     return OneShotResult(out, checkpoint, report_json, report, latency)
 
 
-def _latency_loop(model, nc, config: PruneConfig, check: LatencyCheck | None, pruned, data):
+def _latency_loop(model, nc, config: PruneConfig, check: LatencyCheck, pruned, data):
     """Asked vs predicted vs measured; re-solve with a corrected budget while the measurement misses.
 
     The prediction is the prune's own ``report.achieved`` (the table's estimate for the widths it chose).
@@ -92,11 +84,10 @@ def _latency_loop(model, nc, config: PruneConfig, check: LatencyCheck | None, pr
     asked = config.amount
     record = {"asked": asked, "table": asdict(table.key), "table_mape": (table.validation or {}).get("mape")}
     where = table.key.hardware
-    if check is None or where not in HARDWARE or not HARDWARE[where].measured_here:
+    if where not in HARDWARE or not HARDWARE[where].measured_here:
         net, ckpt, report = pruned(config)
         record.update(predicted=report.achieved, measured=None,
-                      check=("not measured: pass a LatencyCheck (the CLI does)" if check is None else
-                             f"the closed-loop check must run on the {where} (its device bundle's benchmark)"))
+                      check=f"the closed-loop check must run on the {where} (its device bundle's benchmark)")
         return net, ckpt, report, record
     meter = LatencyMeter(load_model(model, nc=nc)[0], check.format, config.imgsz, check.threads, check.runs, data=data)
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from ultralytics.utils import LOGGER
 
 from .. import offline
-from ..core.config import ProgressiveConfig, progressive_config
+from ..core.config import ProgressiveConfig, from_options
 from ..core.stats import ModelStats, conv_widths
 from ..data.registry import resolve_dataset
 from ..errors import ConfigError
@@ -16,6 +16,8 @@ from ..callbacks import PruningCallbacks, add_pruning_callbacks
 from ..integrations.ultralytics.model_io import load_model
 from ..integrations.ultralytics.trainer import YOLO
 from ..io import write_json_atomic
+from .latency import LatencyCheck, with_latency_table
+from .legacy import config_and_data
 
 
 @dataclass(frozen=True)
@@ -42,26 +44,35 @@ class ProgressiveResult:
     run_dir: Path
     checkpoint: Path  # weights/best.pt (weights/last.pt when no epoch was validated)
     report_json: Path  # prune.json
-    summary: ProgressiveSummary
+    report: ProgressiveSummary
+
+    @property
+    def summary(self) -> ProgressiveSummary:
+        """The run's :class:`ProgressiveSummary` (``report``: every verb's result names its record so)."""
+        return self.report
 
 
-def prune_progressive(model: str | Path, data: str | Path, config: ProgressiveConfig | None = None, *, epochs: int,
-                      train_args: dict | None = None, project: str | Path = "runs/prune", name: str = "exp",
-                      exist_ok: bool = False, **options) -> ProgressiveResult:
+def prune_progressive(model: str | Path, config: ProgressiveConfig | None = None, *legacy, data: str | Path | None = None,
+                      epochs: int, train_args: dict | None = None, project: str | Path = "runs/prune",
+                      name: str = "exp", exist_ok: bool = False, check: LatencyCheck | None = None,
+                      **options) -> ProgressiveResult:
     """Train ``model`` on ``data`` for ``epochs`` with the pruning callbacks: the schedule in ``config``
     prunes during training and the rest of the run is the fine-tune stage.
 
     ``options`` are the flat fields of :class:`ProgressiveConfig` and its :class:`PruneConfig` when no
     ``config`` is given (both is an error); ``train_args`` go to Ultralytics' ``train`` unchanged
-    (``batch``, ``lr0``, ``device``, ...).
+    (``batch``, ``lr0``, ``device``, ...). ``target=latency`` without a ``latency_table`` profiles one first
+    for ``check``'s hardware and format (:class:`LatencyCheck`; default OpenVINO FP32 on this CPU).
     """
     offline.configure_if_requested()  # YOLOPRUNE_OFFLINE=1 only
-    config = progressive_config(config, **options)
+    config, data = config_and_data("prune_progressive", config, legacy, data)
+    config = from_options(ProgressiveConfig, config, options)
     if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
         raise ConfigError(f"epochs={epochs!r}: pruning while training needs epochs >= 1")
     if data is None:
         raise ConfigError("pruning while training needs data=<dataset name or data YAML>")
     load_model(model)  # clear errors for a missing / corrupt / unsupported model before training starts
+    config = replace(config, prune=with_latency_table(model, config.prune, check or LatencyCheck(), data))
     yolo = YOLO(str(model))
     callbacks = add_pruning_callbacks(yolo, config)
     out = Path(project).resolve()  # relative to the working directory, like one-shot runs

@@ -27,6 +27,7 @@ from ..integrations.ultralytics.model_io import load_model
 from ..io import run_dir, write_json_atomic, write_text_atomic
 from ..logs import third_party_logs_to
 from ..reporting.plots import plot_sensitivity
+from .legacy import config_and_data
 
 @dataclass(frozen=True)
 class SensitivityConfig:
@@ -71,8 +72,13 @@ class SensitivityTable:
 @dataclass(frozen=True)
 class SensitivityResult:
     run_dir: Path | None
-    table: SensitivityTable
+    report: SensitivityTable
     cached: Path
+
+    @property
+    def table(self) -> SensitivityTable:
+        """The :class:`SensitivityTable` (``report``: every verb's result names its record so)."""
+        return self.report
 
 
 def _checksum(path: Path) -> str:
@@ -97,11 +103,16 @@ def _val_map(model, data_yaml: Path, imgsz: int) -> float:
     return float(validator(model=copy.deepcopy(model))["metrics/mAP50-95(B)"])
 
 
-def sensitivity(model: str | Path, data: str | Path, config: SensitivityConfig | None = None, *, project=None,
-                name: str = "exp", exist_ok: bool = False, cache_dir=None, log_file="auto", **options) -> SensitivityResult:
-    """Prune each group alone at ``config.ratios``; mAP50-95 on the first ``config.images`` validation images."""
+def sensitivity(model: str | Path, config: SensitivityConfig | None = None, *legacy, data: str | Path | None = None,
+                project=None, name: str = "exp", exist_ok: bool = False, cache_dir=None, log_file="auto",
+                **options) -> SensitivityResult:
+    """Prune each group alone at ``config.ratios``; mAP50-95 on the first ``config.images`` validation images of
+    ``data``. The table is cached per checkpoint; ``project`` (with ``name``) also writes it there with a plot."""
     offline.configure_if_requested()
+    config, data = config_and_data("sensitivity", config, legacy, data)
     config = from_options(SensitivityConfig, config, options)
+    if data is None:
+        raise ConfigError("sensitivity needs data=<dataset name or data YAML> to measure mAP on")
     model = Path(model)
     if model.suffix != ".pt":
         raise ConfigError("sensitivity needs a trained checkpoint (.pt): a YAML's random weights have no accuracy to lose")
