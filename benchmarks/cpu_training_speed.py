@@ -2,7 +2,8 @@
 
 1. Forward + backward of a YOLO detector (train mode, the raw head outputs as a stand-in loss), batch
    ``--batch`` at ``--imgsz``, interleaved rounds of each setting: Ultralytics' default on this machine
-   (``cpu_count - 1`` threads, NCHW), all cores NCHW, all cores NHWC (``yoloprune.callbacks.speed``).
+   (``cpu_count - 1`` threads, NCHW), all cores NCHW, all cores NHWC
+   (``yoloprune.integrations.ultralytics.cpu_speed``).
 2. One real training epoch on ``shapes`` each with ``ultralytics.YOLO`` (its defaults) and with
    ``yoloprune.YOLO`` (whose trainer registers the speed callbacks), same recipe, validation off.
 

@@ -70,7 +70,7 @@ def set_environment() -> None:
     """The offline environment defaults alone (stdlib only): what must be in place before Ultralytics' import.
 
     ``import yoloprune`` calls it when ``YOLOPRUNE_OFFLINE=1``, so importing any submodule directly
-    (``yoloprune.callbacks``, ``yoloprune.engine``) is offline too.
+    (``yoloprune.callbacks``, ``yoloprune.core.prune``) is offline too.
     """
     os.environ.setdefault("YOLO_OFFLINE", "1")
     os.environ.setdefault("YOLO_CONFIG_DIR", str(yoloprune_home() / "ultralytics"))
