@@ -31,7 +31,8 @@ sensitivity``, each group pruned alone; ``allocation=sensitivity sensitivity_dro
 a group further than the fraction whose mAP dropped by at most D.
 
 ``--arms dense,latency-0.42`` fine-tunes, exports and times only those arms (the others are pruned or reused as
-usual): e.g. a longer fine-tune of a few arms of an earlier run, its ``arms.json`` copied into the new ``--out``.
+usual): e.g. a longer fine-tune of a few arms of an earlier run, whose pruned arms ``--reuse-arms <its --out>``
+reads (its ``arms.json``) when the new ``--out`` has none yet.
 
 ``--round-to 16`` adds arm ``latency-r16``: the latency arm with widths multiples of 16 (8 by default), to see
 whether widths on the CPU's channel blocks pay once quantised.
@@ -54,7 +55,8 @@ further and the gap measured is partly the pruned model's head start lost). Its 
 Resumable: the pruned arms are recorded in ``arms.json`` (reused on a rerun with the same ``--out``), finished
 fine-tunes are kept (their ``results.csv`` has every epoch).
 
-Writes ``results.json`` and ``table.md`` into ``--out``.
+Writes ``results.json``, ``table.md`` and ``tradeoff.png`` into ``--out``; with ``--tag T``, ``results_T.json``,
+``table_T.md`` and ``tradeoff_T.png`` (a second run into the same ``--out`` keeps the first one's files).
 """
 
 from __future__ import annotations
@@ -184,7 +186,17 @@ def main() -> None:
                     help="add arm <arm>+kd for every pruned arm: fine-tuned distilling from --start in this mode")
     ap.add_argument("--distill-weight", type=float, default=1.0)
     ap.add_argument("--out", default="benchmarks/results/latency_accuracy_shapes")
+    ap.add_argument("--tag", default=None,
+                    help="name this run's outputs results_<tag>.json, table_<tag>.md, tradeoff_<tag>.png, so a second "
+                         "run into the same --out (its pruned arms reused) keeps the first run's files")
+    ap.add_argument("--reuse-arms", default=None, metavar="DIR",
+                    help="when --out has no arms.json yet, start from DIR/arms.json (the pruned arms of an earlier "
+                         "run): e.g. a longer fine-tune of some of its arms with --arms")
     args = ap.parse_args()
+    suffix = f"_{args.tag}" if args.tag else ""  # the output files' names: results{suffix}.json, ...
+    if args.reuse_arms and not (Path(args.out) / "arms.json").exists() \
+            and not (Path(args.reuse_arms) / "arms.json").exists():  # before any profiling or training
+        ap.error(f"--reuse-arms {args.reuse_arms}: no arms.json there (run that benchmark first)")
 
     from yoloprune import offline
 
@@ -219,7 +231,7 @@ def main() -> None:
         """``ckpt`` fine-tuned with the recipe into ``runs/finetune/<name>`` (kept if that run finished); its best.pt."""
         best_pt = out / "runs" / "finetune" / name / "weights" / "best.pt"
         if not finished(best_pt, epochs):  # resumable: finished runs kept
-            finetune(ckpt, args.data, FinetuneConfig(epochs=epochs, **kd),
+            finetune(ckpt, FinetuneConfig(epochs=epochs, **kd), data=args.data,
                      train_args={**recipe, "imgsz": args.imgsz, "seed": seed, "project": str(out / "runs" / "finetune"),
                                  "name": name, "exist_ok": True, "verbose": False})
         return best_pt
@@ -232,11 +244,13 @@ def main() -> None:
         print(f"pretrained start {start}: mAP50-95 of its last epochs {pretrain['map50_95_last5']}", flush=True)
 
     grid = {"fractions": floats(args.fractions)} if args.fractions else {}
-    table = profile(start, format=fmt, imgsz=args.imgsz, threads=args.threads, out_dir=out / "profile",
-                    log_file=out / "runs" / "profile.log", **grid)
+    table = profile(start, format=fmt, imgsz=args.imgsz, threads=args.threads, project=out, name="profile",
+                    exist_ok=True, **grid).report  # its exporters' log: profile/profile.log
     print(f"table: dense {table.dense_ms:.2f} ms, MAPE {table.validation['mape']:.1%}", flush=True)
     record = out / "arms.json"  # the pruned arms of an earlier, interrupted run with this --out
-    done = json.loads(record.read_text()) if record.exists() else {"arms": {"dense": str(start)}, "pruned": {}}
+    reused = Path(args.reuse_arms).resolve() / "arms.json" if args.reuse_arms else None  # or another run's
+    source = record if record.exists() else reused
+    done = json.loads(source.read_text()) if source is not None else {"arms": {"dense": str(start)}, "pruned": {}}
     settings = {"start": str(start), "amount": args.amount, "imgsz": args.imgsz, "fractions": args.fractions,
                 "int8_speedup": args.int8_speedup, "int8_fractions": args.int8_fractions,
                 "sensitivity_drop": args.sensitivity_drop}  # not --curve: its arms are named by amount
@@ -291,7 +305,7 @@ def main() -> None:
 
     sens_limits = {}
     if args.sensitivity_drop is not None:  # each group pruned alone, on the start; the arms stay within
-        sens = sensitivity(start, args.data, SensitivityConfig(imgsz=args.imgsz), project=out / "runs",
+        sens = sensitivity(start, SensitivityConfig(imgsz=args.imgsz), data=args.data, project=out / "runs",
                            name="sensitivity", exist_ok=True)
         sens_limits = {"allocation": "sensitivity", "sensitivity_table": str(sens.cached),
                        "sensitivity_drop": args.sensitivity_drop}
@@ -299,8 +313,7 @@ def main() -> None:
     if args.int8_speedup:  # pruned for the deployed INT8 model
         int8 = profile(start, format="openvino:int8", imgsz=args.imgsz, threads=args.threads, data=args.data,
                        fractions=floats(args.int8_fractions), fit=40, validate=10,
-                       out_dir=out / "profile_int8",
-                       log_file=out / "runs" / "profile_int8.log")
+                       project=out, name="profile_int8", exist_ok=True).report
         print(f"INT8 table: dense {int8.dense_ms:.2f} ms, MAPE {int8.validation['mape']:.1%}", flush=True)
         if "int8" not in pruned_info:  # the dense FP32 / INT8 ratio, timed interleaved, sets the amount asked
             net = load_model(start)[0]
@@ -327,7 +340,7 @@ def main() -> None:
     for a in floats(args.curve):  # the trade-off, as target=latency prunes
         latency_arm(f"latency-{a:g}", table.key, a, fmt, allocation="global")
     probes = pruned_info.get("macs", {}).get("probes")
-    if chosen:  # e.g. a longer fine-tune of a few arms pruned by an earlier run (its arms.json copied into --out)
+    if chosen:  # e.g. a longer fine-tune of a few arms pruned by an earlier run (--reuse-arms: its arms.json)
         unreachable = {a: pruned_info[a]["unreachable"] for a in chosen if "unreachable" in pruned_info.get(a, {})}
         if unreachable:  # pruned to what was asked, it could not be: said, not blamed on the --arms list
             raise SystemExit("; ".join(f"{a} was not pruned: {why}" for a, why in unreachable.items()))
@@ -383,7 +396,7 @@ def main() -> None:
                         "cache": str(cached_path(table.key))},
               "pruned": pruned_info, "runs": runs, "timing_ms": timing, "precision_ran": ran,
               "minutes": round((time.time() - t0) / 60, 1)}
-    (out / "results.json").write_text(json.dumps(result, indent=2, default=str))
+    (out / f"results{suffix}.json").write_text(json.dumps(result, indent=2, default=str))
 
     lines = [f"{args.data}, start {start.name} ({args.imgsz} px"
              + (f"; trained {args.pretrain} more epochs first, mAP50-95 of its last five "
@@ -423,8 +436,8 @@ def main() -> None:
                              f"mAP50-95 lost: {dense_fp32 / timing[f'{arm} int8']:.2f}x, "
                              f"{100 * (q_map - dense_map):+.1f} points (INT8 mAP {q_map:.4f} vs dense FP32 "
                              f"{dense_map:.4f}, means over seeds {args.seeds})")
-    lines.insert(-1, tradeoff(arms, runs, timing, out / "tradeoff.png", mean_sd))
-    (out / "table.md").write_text("\n".join(lines) + "\n")
+    lines.insert(-1, tradeoff(arms, runs, timing, out / f"tradeoff{suffix}.png", mean_sd))
+    (out / f"table{suffix}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
