@@ -246,7 +246,7 @@ def main() -> None:
     grid = {"fractions": floats(args.fractions)} if args.fractions else {}
     table = profile(start, format=fmt, imgsz=args.imgsz, threads=args.threads, project=out, name="profile",
                     exist_ok=True, **grid).report  # its exporters' log: profile/profile.log
-    print(f"table: dense {table.dense_ms:.2f} ms, MAPE {table.validation['mape']:.1%}", flush=True)
+    print(f"table: dense {table.dense_ms:.2f} ms, MAPE {table.validation.mape:.1%}", flush=True)
     record = out / "arms.json"  # the pruned arms of an earlier, interrupted run with this --out
     reused = Path(args.reuse_arms).resolve() / "arms.json" if args.reuse_arms else None  # or another run's
     source = record if record.exists() else reused
@@ -314,7 +314,7 @@ def main() -> None:
         int8 = profile(start, format="openvino:int8", imgsz=args.imgsz, threads=args.threads, data=args.data,
                        fractions=floats(args.int8_fractions), fit=40, validate=10,
                        project=out, name="profile_int8", exist_ok=True).report
-        print(f"INT8 table: dense {int8.dense_ms:.2f} ms, MAPE {int8.validation['mape']:.1%}", flush=True)
+        print(f"INT8 table: dense {int8.dense_ms:.2f} ms, MAPE {int8.validation.mape:.1%}", flush=True)
         if "int8" not in pruned_info:  # the dense FP32 / INT8 ratio, timed interleaved, sets the amount asked
             net = load_model(start)[0]
             with tempfile.TemporaryDirectory() as tmp, third_party_logs_to(out / "runs" / "export.log"):
@@ -327,7 +327,7 @@ def main() -> None:
                 fp32_ms, int8_ms = interleaved_medians(runners, args.runs, 10)
             pruned_info["int8"] = {"dense_fp32_ms": fp32_ms, "dense_int8_ms": int8_ms, "speedup": args.int8_speedup,
                                    "amount": round(fp32_ms / args.int8_speedup / int8_ms, 4),  # at dense FP32 / S
-                                   "table": {"cache": str(cached_path(int8.key)), "mape": int8.validation["mape"],
+                                   "table": {"cache": str(cached_path(int8.key)), "mape": int8.validation.mape,
                                              "dense_ms": int8.dense_ms}}
         q = pruned_info["int8"]
         print(f"dense FP32 {q['dense_fp32_ms']:.2f} ms, INT8 {q['dense_int8_ms']:.2f} ms: asking the INT8 table for "
@@ -392,7 +392,7 @@ def main() -> None:
     stats = {arm: model_stats(load_model(Path(ckpt))[0], args.imgsz) for arm, ckpt in arms.items()}
     result = {"settings": {**vars(args), "recipe": recipe, "start": str(start), "pretrain": pretrain},
               "machine": machine_info(),
-              "table": {"dense_ms": table.dense_ms, "mape": table.validation["mape"],
+              "table": {"dense_ms": table.dense_ms, "mape": table.validation.mape,
                         "cache": str(cached_path(table.key))},
               "pruned": pruned_info, "runs": runs, "timing_ms": timing, "precision_ran": ran,
               "minutes": round((time.time() - t0) / 60, 1)}
@@ -421,7 +421,7 @@ def main() -> None:
     loop = pruned_info["latency"]["loop"]
     lines += ["", f"precision that ran: {json.dumps(ran)}", *([f"MACs arm search: {json.dumps(probes)}"] if probes else []),
               *([f"latency arm closed loop: asked {loop['asked']}, predicted {loop['predicted']:.3f}, "
-                 f"measured {loop['measured']:.3f}; table MAPE {table.validation['mape']:.1%}"] if "latency" in arms else []),
+                 f"measured {loop['measured']:.3f}; table MAPE {table.validation.mape:.1%}"] if "latency" in arms else []),
               f"wall time {result['minutes']} min"]
     for arm in [a for a in pruned_info if a.startswith("latency-") and (a in arms or not chosen)]:
         if "unreachable" in pruned_info[arm]:

@@ -60,14 +60,14 @@ def main() -> None:
     for model in args.models.split(","):
         ckpt = seeded(model, out / "models")
         table = profile(ckpt, format=args.format, imgsz=args.imgsz, threads=args.threads, validate=args.validate,
-                        out_dir=out / Path(model).stem)
+                        project=out, name=Path(model).stem, exist_ok=True).report
         tables[model] = {"dense_ms": table.dense_ms, "groups": len(table.groups), "round_to_auto": table.round_to(),
-                         "mape_random_variants": table.validation["mape"],
-                         "mape_additive": table.validation["mape_additive"], "calibration": table.calibration,
+                         "mape_random_variants": table.validation.mape,
+                         "mape_additive": table.validation.mape_additive, "calibration": table.calibration,
                          "model": table.model,
                          "cache": str(cached_path(table.key))}
         print(f"{model}: dense {table.dense_ms:.2f} ms, {len(table.groups)} groups, "
-              f"MAPE {table.validation['mape']:.1%}", flush=True)
+              f"MAPE {table.validation.mape:.1%}", flush=True)
         for amount in (float(a) for a in args.amounts.split(",")):
             arms = [("latency", a, r) for a in args.allocations.split(",") for r in args.round_to.split(",")]
             for target, allocation, rounding in arms + [("macs", "global", "8")]:

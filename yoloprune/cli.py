@@ -26,8 +26,8 @@ from .errors import ConfigError, YoloPruneError
 from .benchmarking.benchmark import benchmark, import_device_results, write_outputs
 from .export.exporter import export_all
 from .export.formats import hardware
-from .profiling.profile import cached_path, profile
-from .profiling.kit import kit_target, merge, write_kit
+from .profiling.profile import profile
+from .profiling.kit import merge, write_kit
 from .io import run_dir
 from .reporting.report import build_report
 from .reporting.tables import export_table, markdown_table
@@ -269,16 +269,6 @@ def _sensitivity(args: dict, extra: dict, debug: bool) -> str:
             f"allocation=sensitivity sensitivity_table={result.cached}")
 
 
-def _fractions(args: dict) -> tuple | None:
-    """The grid asked for, or None: whatever table is cached serves, else the default grid is measured."""
-    if args["fractions"] is None:
-        return None
-    fractions = args["fractions"] if isinstance(args["fractions"], tuple) else (args["fractions"],)
-    if not fractions or not all(isinstance(f, (int, float)) and 0 < f < 1 for f in fractions):
-        raise ConfigError(f"fractions={args['fractions']!r}: widths to measure as fractions in (0, 1), e.g. 0.75,0.5,0.25")
-    return fractions
-
-
 def _profile(args: dict, extra: dict, debug: bool) -> str:
     if args["merge"]:
         if args["compute_units"] is not None:
@@ -287,33 +277,24 @@ def _profile(args: dict, extra: dict, debug: bool) -> str:
                               "line): leave it out here")
         return f"Latency table {args['merge']} merged into the cache: {merge(args['merge'], kit=args['kit'])}"
     _need(args, "model", "checkpoint .pt or model .yaml", "profile")
-    on_device = not hardware(args["hardware"]).measured_here
-    if on_device:
-        kit_target(args["hardware"], args["format"], args["imgsz"])  # bad input: one error, no run folder
-        if args["compute_units"] is not None:
-            raise ConfigError(f"compute_units={args['compute_units']}: chosen where the kit is timed "
-                              "(run_benchmark.py --profile --compute-units on the Mac; Xcode's report on the iPhone); "
-                              "give it to prune with target=latency")
-    out = run_dir(args["project"], args["name"], args["exist_ok"])
-    if on_device:
-        kit = write_kit(args["model"], args["hardware"], args["format"], imgsz=args["imgsz"], out_dir=out,
-                        fractions=_fractions(args), validate=args["validate"], fit=args["fit"],
-                        log_file=None if debug else "auto")
+    options = {k: args[k] for k in ("hardware", "format", "imgsz", "threads", "runs", "validate", "fractions", "fit",
+                                    "compute_units")}  # checked by ProfileConfig before a run folder is made
+    where = {"project": args["project"], "name": args["name"], "exist_ok": args["exist_ok"], "debug": debug}
+    if not hardware(args["hardware"]).measured_here:
+        kit = write_kit(args["model"], **where, **options).kit
         return (f"Profile kit for {args['hardware']} written to {kit}: run it on the device as its README.txt says, "
                 f"then 'yolo-prune profile merge=<kit>/timings.json'")
-    table = profile(args["model"], hardware=args["hardware"], format=args["format"], imgsz=args["imgsz"],
-                    threads=args["threads"], runs=args["runs"], validate=args["validate"], out_dir=out,
-                    log_file=None if debug else out / "profile.log", data=args["data"], fractions=_fractions(args),
-                    fit=args["fit"], compute_units=args["compute_units"])
-    mape, floor = (table.validation or {}).get("mape"), table.floor_ms()
+    result = profile(args["model"], data=args["data"], **where, **options)
+    table = result.report
+    mape, floor = table.validation.mape if table.validation else None, table.floor_ms()
     reach = (f"pruning reaches at most {table.dense_ms / floor:.2f}x by this table ({floor:.2f} ms, the lowest it "
              f"predicts; groups measured down to {table.depth():.0%} of their widths)" if floor > 0 else
              f"its latency model predicts {floor:.2f} ms at its narrowest widths: beyond its range, profile again")
     print(f"{len(table.groups)} groups, dense {table.dense_ms:.2f} ms ({table.key.runtime}:{table.key.precision}"
           f"{', compute units ' + table.key.units if table.key.units else ''}, "
           f"imgsz {table.key.imgsz}, {table.key.threads} threads); {reach}; round_to=auto -> {table.round_to()}"
-          + (f"; latency model MAPE {mape:.1%} on {len(table.validation['variants'])} random variants" if mape is not None else ""))
-    return f"Results saved to {out} (latency_table.json, latency_groups.png; cached as {cached_path(table.key)})"
+          + (f"; latency model MAPE {mape:.1%} on {len(table.validation.variants)} random variants" if mape is not None else ""))
+    return f"Results saved to {result.run_dir} (latency_table.json, latency_groups.png; cached as {result.cached})"
 
 
 def _finetune(args: dict, extra: dict, debug: bool) -> str:

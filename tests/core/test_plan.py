@@ -23,3 +23,14 @@ def test_plan_round_trips_and_refuses_mismatched_groups():
     assert WidthPlan.from_dict(plan.to_dict()) == plan
     with pytest.raises(ConfigError, match="same groups"):
         WidthPlan(dense={"a": 64}, final={"b": 16})
+
+
+def test_split_block_partners_are_one_map_both_ways():
+    """The one map from each split-block half to its twin, by name (a traced layout) or by index (the allocator)."""
+    from yoloprune.core.plan import partners
+    from yoloprune.core.prune import GroupLayout
+
+    assert partners([("a", "b"), ("c", "d")]) == {"a": "b", "b": "a", "c": "d", "d": "c"}
+    assert partners(iter([(0, 3)])) == {0: 3, 3: 0} and partners([]) == {}
+    layout = GroupLayout({"a": 16, "b": 16, "c": 8}, (("a", "b"),))
+    assert layout.partner == partners(layout.pairs) and layout.with_width("b", 8) == {"a": 8, "b": 8, "c": 8}

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from yoloprune.core.latency import LatencyTable
+from yoloprune.core.latency import GroupTiming, LatencyTable
 from yoloprune.errors import ConfigError
 
 IMGSZ = 64
@@ -17,8 +17,10 @@ IMGSZ = 64
 def jetson_kit(dense_ckpt, tmp_path_factory):
     from yoloprune.profiling.kit import write_kit
 
-    return write_kit(dense_ckpt, "jetson", "engine:fp16", imgsz=IMGSZ, out_dir=tmp_path_factory.mktemp("kit"),
-                     groups=3, validate=2, fit=4, log_file=None)
+    result = write_kit(dense_ckpt, hardware="jetson", format="engine:fp16", imgsz=IMGSZ,
+                       project=tmp_path_factory.mktemp("kit"), name="exp", groups=3, validate=2, fit=4, debug=True)
+    assert result.kit == result.run_dir / "jetson_profile_kit"
+    return result.kit
 
 
 def test_a_kit_ships_every_variant_a_local_profile_would_time(jetson_kit):
@@ -42,6 +44,31 @@ def test_a_kit_ships_every_variant_a_local_profile_would_time(jetson_kit):
     assert csv_rows[2] == "variant,file,median_ms" and len(csv_rows) == 3 + len(spec["variants"])
 
 
+def test_a_kit_json_keeps_its_layout_and_draws_the_variants_a_local_profile_times(jetson_kit, dense_ckpt):
+    """kit.json reads back into its record unchanged (the kit's script reads that layout), and its random
+    variants are the ones a local profile with the same seed draws."""
+    from yoloprune.export.formats import FORMATS
+    from yoloprune.integrations.ultralytics.model_io import load_model
+    from yoloprune.profiling.config import ProfileConfig
+    from yoloprune.profiling.kit import KitSpec
+    from yoloprune.profiling.variants import VariantTimer, random_draws
+
+    text = (jetson_kit / "kit.json").read_text()
+    spec = KitSpec.from_dict(json.loads(text))
+    assert json.dumps(spec.to_dict(), indent=2) == text and spec.partial == "first 3 groups only"
+    assert [list(s.to_dict()) for s in spec.sets[:1]] == [["role", "group", "widths", "variants"]]
+    timer = VariantTimer(load_model(dense_ckpt)[0], FORMATS["onnx"], "fp32", IMGSZ, 1, jetson_kit)
+    names = list(timer.dense)[:3]
+    config = ProfileConfig(hardware="jetson", format="engine:fp16", imgsz=IMGSZ, groups=3, validate=2, fit=4)
+    for draw in random_draws(config, sum(s.role == "group" for s in spec.sets)):
+        drawn = [spec.variants[s.variants[0]].changed for s in spec.sets if s.role == draw.role]
+        assert drawn == [{g: w for g, w in widths.items() if w != timer.dense[g]} for widths in timer.drawn(draw, names)]
+    with pytest.raises(ConfigError, match="is not a yoloprune profile kit"):
+        KitSpec.from_dict({**json.loads(text), "kind": "other"})
+    with pytest.raises(ConfigError, match="not a readable yoloprune profile kit"):
+        KitSpec.from_dict({**json.loads(text), "sets": [{"role": "group"}]})
+
+
 def test_the_kits_runner_times_it_and_merge_builds_the_table(jetson_kit, tmp_path):
     from yoloprune.profiling.kit import merge
 
@@ -62,8 +89,8 @@ def test_the_kits_runner_times_it_and_merge_builds_the_table(jetson_kit, tmp_pat
     assert (table.key.hardware, table.key.runtime, table.key.precision) == ("dry-run", "onnx", "fp32")  # what ran
     assert table.key.fingerprint == spec["fingerprint"] and table.dense_ms > 0
     for name, g in table.groups.items():
-        assert g["widths"][-1] == g["dense"] == spec["dense"][name] and len(g["ms"]) == len(g["widths"])
-    assert table.staircase["ms"] and len(table.validation["variants"]) == 2
+        assert g.widths[-1] == g.dense == spec["dense"][name] and len(g.ms) == len(g.widths)
+    assert table.staircase.ms and len(table.validation.variants) == 2
     assert cached.with_suffix(".png").stat().st_size > 0
 
     timings["fingerprint"] = "another-model"
@@ -76,8 +103,8 @@ def test_the_kits_runner_times_it_and_merge_builds_the_table(jetson_kit, tmp_pat
 def test_iphone_rows_come_from_the_phone_through_the_csv(dense_ckpt, tmp_path):
     from yoloprune.profiling.kit import IPHONE_CSV, merge, write_kit
 
-    kit = write_kit(dense_ckpt, "iphone", "coreml:fp16", imgsz=IMGSZ, out_dir=tmp_path, groups=1, validate=1,
-                    log_file=None)
+    kit = write_kit(dense_ckpt, hardware="iphone", format="coreml:fp16", imgsz=IMGSZ, project=tmp_path, groups=1,
+                    validate=1, debug=True).kit
     spec = json.loads((kit / "kit.json").read_text())
     assert spec["ships"] == "coreml" and all(v["file"].endswith(".mlpackage") for v in spec["variants"].values())
     lines = (kit / IPHONE_CSV).read_text().splitlines()
@@ -101,7 +128,7 @@ def test_iphone_rows_come_from_the_phone_through_the_csv(dense_ckpt, tmp_path):
     table = LatencyTable.load(merge(filled("# iPhone 15 Pro, iOS 18"), cache_dir=tmp_path))  # a keyless first line
     assert table.key.hardware == "iphone" and table.key.runtime == "coreml" and table.dense_ms == 2.0
     assert table.measured_on["device"] == "iPhone 15 Pro, iOS 18"
-    assert all(ms == 1.5 for ms in next(iter(table.groups.values()))["ms"][:-1])
+    assert all(ms == 1.5 for ms in next(iter(table.groups.values())).ms[:-1])
     assert table.key.units == "ALL" and "Xcode's default" in table.measured_on["compute_units"]  # not given: All
 
     # timed again on the Neural Engine alone (Xcode's label): a table of its own, found by compute_units=
@@ -113,7 +140,7 @@ def test_iphone_rows_come_from_the_phone_through_the_csv(dense_ckpt, tmp_path):
     merge(ne_csv, cache_dir=tmp_path)
     for units, want in (("cpu_and_ne", on_ne), (None, table)):
         assert profile(dense_ckpt, hardware="iphone", format="coreml:fp16", imgsz=IMGSZ, cache_dir=tmp_path,
-                       compute_units=units) == want
+                       compute_units=units).report == want
     with pytest.raises(ConfigError, match="timed with compute units CPU_AND_NE, not ALL: give compute_units=CPU_AND_NE"):
         profile(dense_ckpt, hardware="iphone", format="coreml:fp16", imgsz=IMGSZ, cache_dir=tmp_path / "both")
     with pytest.raises(ConfigError, match="openvino has no compute units"):
@@ -134,10 +161,13 @@ def test_a_merged_device_table_is_found_for_the_model_and_prunes_without_the_loo
     dense = group_widths(load_model(dense_ckpt)[0])
     key = TableKey("iphone", "coreml", "fp16", IMGSZ, 1, 0, fingerprint(dense))  # merged before compute units were
     # keyed: served for the default units (ALL), the only ones it could have been asked for then
-    table = LatencyTable(key=key, dense_ms=4.0, groups={n: {"dense": w, "widths": [8, w], "ms": [4.0 - 0.05, 4.0]}
+    table = LatencyTable(key=key, dense_ms=4.0, groups={n: GroupTiming(dense=w, widths=[8, w], ms=[4.0 - 0.05, 4.0])
                                                           for n, w in dense.items()})
     cached = write_json_atomic(table.to_dict(), cached_path(key, tmp_path))
-    assert profile(dense_ckpt, hardware="iphone", format="coreml:fp16", imgsz=IMGSZ, cache_dir=tmp_path) == table
+    result = profile(dense_ckpt, hardware="iphone", format="coreml:fp16", imgsz=IMGSZ, cache_dir=tmp_path,
+                     project=tmp_path / "runs", name="merged")
+    assert result.report == table and result.cached == cached  # the name it was merged under, before units were keyed
+    assert LatencyTable.load(result.run_dir / "latency_table.json") == table
     with pytest.raises(ConfigError, match="timed with compute units ALL, not CPU_ONLY"):
         profile(dense_ckpt, hardware="iphone", format="coreml:fp16", imgsz=IMGSZ, cache_dir=tmp_path,
                 compute_units="CPU_ONLY")
@@ -151,7 +181,8 @@ def test_a_merged_device_table_is_found_for_the_model_and_prunes_without_the_loo
 def test_a_kit_timed_on_a_mac_is_labelled_mac(dense_ckpt, tmp_path):
     from yoloprune.profiling.kit import write_kit
 
-    kit = write_kit(dense_ckpt, "mac", "coreml:fp16", imgsz=IMGSZ, out_dir=tmp_path, groups=1, validate=1, log_file=None)
+    kit = write_kit(dense_ckpt, hardware="mac", format="coreml:fp16", imgsz=IMGSZ, project=tmp_path, groups=1,
+                    validate=1, debug=True).kit
     subprocess.run([sys.executable, str(kit / "run_benchmark.py"), "--profile", "--runs", "3"], check=True)
     timings = json.loads((kit / "timings.json").read_text())
     assert timings["hardware"] == "mac" and timings["machine"]["chip"] and timings["machine"]["compute_units"] == "ALL"
@@ -162,9 +193,12 @@ def test_kits_are_only_for_other_devices(dense_ckpt, tmp_path):
     from yoloprune.profiling.kit import write_kit
 
     with pytest.raises(ConfigError, match="is this machine"):
-        write_kit(dense_ckpt, "intel-cpu", "openvino:fp32", out_dir=tmp_path)
+        write_kit(dense_ckpt, hardware="intel-cpu", format="openvino:fp32", project=tmp_path)
     with pytest.raises(ConfigError, match="runs engine"):
-        write_kit(dense_ckpt, "jetson", "coreml:fp16", out_dir=tmp_path)
+        write_kit(dense_ckpt, hardware="jetson", format="coreml:fp16", project=tmp_path)
+    with pytest.raises(ConfigError, match="chosen where the kit is timed"):
+        write_kit(dense_ckpt, hardware="mac", format="coreml:fp16", compute_units="ALL", project=tmp_path)
+    assert not list(tmp_path.iterdir())  # nothing written
 
 
 def test_cli_profile_for_another_device_checks_before_writing(dense_ckpt, tmp_path):

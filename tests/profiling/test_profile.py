@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from yoloprune.core.latency import LatencyTable, TableKey, fingerprint
+from yoloprune.core.latency import GroupTiming, LatencyTable, TableKey, fingerprint
 from yoloprune.io import write_json_atomic
 
 IMGSZ = 64
@@ -23,17 +23,19 @@ def _dense_groups(ckpt):
 def test_profile_measures_groups_staircase_and_validation(dense_ckpt, tmp_path):
     from yoloprune.profiling.profile import profile
 
-    table = profile(dense_ckpt, format="openvino:fp32", imgsz=IMGSZ, groups=2, validate=2, runs=3, warmup=1,
-                    out_dir=tmp_path / "out", cache_dir=tmp_path / "cache")
+    result = profile(dense_ckpt, format="openvino:fp32", imgsz=IMGSZ, groups=2, validate=2, runs=3, warmup=1,
+                     project=tmp_path, name="out", cache_dir=tmp_path / "cache")
+    table = result.report
+    assert result.table is table and result.run_dir == (tmp_path / "out").resolve()
     assert len(table.groups) == 2 and table.dense_ms > 0
     for g in table.groups.values():
-        assert g["widths"] == sorted(g["widths"]) and g["widths"][-1] == g["dense"] and all(ms > 0 for ms in g["ms"])
-    assert table.staircase["widths"] and table.round_to() in (8, 16, 32, 64)
-    assert len(table.validation["variants"]) == 2 and math.isfinite(table.validation["mape"])
+        assert g.widths == sorted(g.widths) and g.widths[-1] == g.dense and all(ms > 0 for ms in g.ms)
+    assert table.staircase.widths and table.round_to() in (8, 16, 32, 64)
+    assert len(table.validation.variants) == 2 and math.isfinite(table.validation.mape)
     assert table.key.runtime == "openvino" and table.key.precision == "fp32" and table.measured_on["cpu"]
-    assert (tmp_path / "out" / "latency_groups.png").stat().st_size > 0
-    assert LatencyTable.load(tmp_path / "out" / "latency_table.json") == table
-    assert not list((tmp_path / "cache").glob("*.json"))  # a partial table never goes into the cache
+    assert (result.run_dir / "latency_groups.png").stat().st_size > 0 and (result.run_dir / "profile.log").exists()
+    assert LatencyTable.load(result.run_dir / "latency_table.json") == table
+    assert result.cached is None and not list((tmp_path / "cache").glob("*.json"))  # a partial table: never cached
 
 
 def test_a_cached_table_is_returned_without_measuring(dense_ckpt, tmp_path):
@@ -41,12 +43,14 @@ def test_a_cached_table_is_returned_without_measuring(dense_ckpt, tmp_path):
 
     dense = _dense_groups(dense_ckpt)
     key = TableKey("intel-cpu", "openvino", "fp32", IMGSZ, 1, 2, fingerprint(dense))
-    groups = {n: {"dense": w, "widths": [*grid_widths(w, (0.5,)), w]} for n, w in dense.items()}
-    table = LatencyTable(key=key, dense_ms=12.345, groups={n: {**g, "ms": [12.345] * len(g["widths"])}
-                                                          for n, g in groups.items()})
+    widths = {n: [*grid_widths(w, (0.5,)), w] for n, w in dense.items()}
+    table = LatencyTable(key=key, dense_ms=12.345, groups={n: GroupTiming(dense=w, widths=widths[n],
+                                                                          ms=[12.345] * len(widths[n]))
+                                                          for n, w in dense.items()})
     write_json_atomic(table.to_dict(), cached_path(key, tmp_path))
-    assert profile(dense_ckpt, imgsz=IMGSZ, cache_dir=tmp_path, validate=0, fractions=(0.5,)).dense_ms == 12.345
-    assert profile(dense_ckpt, imgsz=IMGSZ, cache_dir=tmp_path, validate=0, fractions=(0.75, 0.5)).dense_ms == 12.345
+    result = profile(dense_ckpt, imgsz=IMGSZ, cache_dir=tmp_path, validate=0, fractions=(0.5,))
+    assert result.report == table and result.cached == cached_path(key, tmp_path) and result.run_dir is None
+    assert profile(dense_ckpt, imgsz=IMGSZ, cache_dir=tmp_path, validate=0, fractions=(0.75, 0.5)).report.dense_ms == 12.345
 
 
 def test_cli_profile_says_how_far_pruning_can_go(dense_ckpt, tmp_path):
@@ -60,7 +64,7 @@ def test_cli_profile_says_how_far_pruning_can_go(dense_ckpt, tmp_path):
     key = TableKey("intel-cpu", "openvino", "fp32", IMGSZ, 1, 2, fingerprint(dense))
     groups = {n: [*grid_widths(w, (0.5,)), w] for n, w in dense.items()}
     table = LatencyTable(key=key, dense_ms=40.0, model="joint",
-                         groups={n: {"dense": w, "widths": groups[n], "ms": [39.75] + [40.0] * (len(groups[n]) - 1)}
+                         groups={n: GroupTiming(dense=w, widths=groups[n], ms=[39.75] + [40.0] * (len(groups[n]) - 1))
                                  for n, w in dense.items()})
     write_json_atomic(table.to_dict(), cached_path(key, tmp_path / "home" / "latency"))  # this test's cache only
     proc = subprocess.run([sys.executable, "-m", "yoloprune", "profile", f"model={dense_ckpt}", f"imgsz={IMGSZ}",
@@ -76,7 +80,7 @@ def test_a_cached_table_too_shallow_for_the_fractions_asked_is_measured_again(de
     """A table profiled down to half of each width cannot let target=latency prune deeper: asking for
     fractions=0.25 measures again (and caches the deeper table) instead of returning it; asking for no grid
     (prune target=latency profiling on its own) takes the cached table as it is."""
-    from yoloprune.export import profile as profile_module
+    from yoloprune.profiling import profile as profile_module
     from yoloprune.profiling.profile import cached_path, grid_widths, profile
 
     dense = _dense_groups(dense_ckpt)
@@ -84,17 +88,18 @@ def test_a_cached_table_too_shallow_for_the_fractions_asked_is_measured_again(de
 
     def table_at(fractions, dense_ms):
         return LatencyTable(key=key, dense_ms=dense_ms, groups={
-            n: {"dense": w, "widths": (ws := [*grid_widths(w, fractions), w]), "ms": [dense_ms] * len(ws)}
+            n: GroupTiming(dense=w, widths=(ws := [*grid_widths(w, fractions), w]), ms=[dense_ms] * len(ws))
             for n, w in dense.items()})
 
     write_json_atomic(table_at((0.5,), 12.345).to_dict(), cached_path(key, tmp_path))
     measured = []
-    monkeypatch.setattr(profile_module, "_measure", lambda timer, key, fractions, *a: measured.append(fractions)
-                        or table_at(fractions, 6.789))
-    assert profile(dense_ckpt, imgsz=IMGSZ, cache_dir=tmp_path, validate=0).dense_ms == 12.345  # no grid asked
-    assert profile(dense_ckpt, imgsz=IMGSZ, cache_dir=tmp_path, validate=0, fractions=(0.5, 0.25)).dense_ms == 6.789
+    monkeypatch.setattr(profile_module, "_measure", lambda timer, key, config, **kw: measured.append(config.grid)
+                        or table_at(config.grid, 6.789))
+    assert profile(dense_ckpt, imgsz=IMGSZ, cache_dir=tmp_path, validate=0).report.dense_ms == 12.345  # no grid asked
+    assert profile(dense_ckpt, imgsz=IMGSZ, cache_dir=tmp_path, validate=0,
+                   fractions=(0.5, 0.25)).report.dense_ms == 6.789
     assert measured == [(0.5, 0.25)] and LatencyTable.load(cached_path(key, tmp_path)).dense_ms == 6.789
-    assert profile(dense_ckpt, imgsz=IMGSZ, cache_dir=tmp_path, validate=0, fractions=(0.5,)).dense_ms == 6.789
+    assert profile(dense_ckpt, imgsz=IMGSZ, cache_dir=tmp_path, validate=0, fractions=(0.5,)).report.dense_ms == 6.789
     assert len(measured) == 1  # the deeper table serves shallower asks
 
 
@@ -108,6 +113,40 @@ def test_profile_refuses_what_it_cannot_measure(dense_ckpt):
         profile(dense_ckpt, format="openvino")
     with pytest.raises(ConfigError, match="int8 quantises every variant.*add data="):
         profile(dense_ckpt, format="openvino:int8")
+
+
+def test_a_profile_config_checks_every_field_when_it_is_made(dense_ckpt, tmp_path):
+    """The checks the command line made are the config's: a Python caller gets the same errors, before anything
+    is loaded, exported or written."""
+    from yoloprune.cli import parse_args, run
+    from yoloprune.errors import ConfigError
+    from yoloprune.profiling.config import GRID, ProfileConfig
+    from yoloprune.profiling.profile import profile
+
+    assert ProfileConfig(fractions=0.5).fractions == (0.5,) and ProfileConfig(fractions=[0.5, 0.25]).grid == (0.5, 0.25)
+    assert ProfileConfig().grid == GRID and ProfileConfig(hardware="mac", format="coreml:fp16").units == "ALL"
+    for options, match in (({"fractions": 1.5}, r"fractions=1.5: widths to measure as fractions in \(0, 1\)"),
+                           ({"fractions": ()}, "fractions=\\(\\): widths to measure"),
+                           ({"fractions": (0.5, True)}, "widths to measure as fractions"),
+                           ({"imgsz": 100}, "imgsz=100 must be a multiple of 32"),
+                           ({"imgsz": 640.0}, "imgsz=640.0 is invalid: a whole number >= 32"),
+                           ({"runs": 0}, "runs=0 is invalid: a whole number >= 1, e.g. runs=15"),
+                           ({"threads": True}, "threads=True is invalid"), ({"validate": -1}, "validate=-1 is invalid"),
+                           ({"fit": -2}, "fit=-2 is invalid: a whole number >= 0 \\(or None\\)"),
+                           ({"groups": 0}, "groups=0 is invalid"), ({"seed": "a"}, "seed='a' is invalid"),
+                           ({"format": "openvino"}, "profile one format and precision"),
+                           ({"hardware": "jetson", "format": "engine"}, "hardware=jetson runs engine: give one precision"),
+                           ({"hardware": "tpu"}, "unknown hardware 'tpu'"),
+                           ({"compute_units": "ALL"}, "openvino has no compute units")):
+        with pytest.raises(ConfigError, match=match):
+            ProfileConfig(**options)
+    with pytest.raises(ConfigError, match="unknown ProfileConfig option 'out_dir'"):
+        profile(dense_ckpt, out_dir=tmp_path)
+    with pytest.raises(ConfigError, match="give either a ProfileConfig or its options"):
+        profile(dense_ckpt, ProfileConfig(), imgsz=320)
+    with pytest.raises(ConfigError, match="fractions=2: widths to measure"):
+        run("profile", parse_args("profile", [f"model={dense_ckpt}", "fractions=2", f"project={tmp_path / 'p'}"]))
+    assert not (tmp_path / "p").exists()
 
 
 def test_int8_tables_time_the_quantised_export_calibrated_on_a_few_images(dense_ckpt, mini_data, tmp_path):
@@ -125,9 +164,9 @@ def test_int8_tables_time_the_quantised_export_calibrated_on_a_few_images(dense_
     assert "FakeQuantize" in xml.read_text()  # the variant timed is NNCF's quantised IR, as deployed
 
     table = profile(dense_ckpt, format="openvino:int8", data=mini_data, imgsz=IMGSZ, groups=1, validate=0, runs=3,
-                    warmup=1, cache_dir=tmp_path / "cache")
+                    warmup=1, cache_dir=tmp_path / "cache").report
     (group,) = table.groups.values()
-    assert table.key.precision == "int8" and table.dense_ms > 0 and all(ms > 0 for ms in group["ms"])
+    assert table.key.precision == "int8" and table.dense_ms > 0 and all(ms > 0 for ms in group.ms)
 
 
 def test_cli_prune_to_latency_measures_and_records_asked_predicted_measured(dense_ckpt, tmp_path):
@@ -137,7 +176,7 @@ def test_cli_prune_to_latency_measures_and_records_asked_predicted_measured(dens
     table = LatencyTable(key=key, dense_ms=10.0)
     for name, w in dense.items():  # every channel removed "saves" 0.005 ms
         widths = sorted({8, w // 2, w} - {0})
-        table.groups[name] = {"dense": w, "widths": widths, "ms": [10.0 - 0.005 * (w - x) for x in widths]}
+        table.groups[name] = GroupTiming(dense=w, widths=widths, ms=[10.0 - 0.005 * (w - x) for x in widths])
     path = write_json_atomic(table.to_dict(), tmp_path / "table.json")
     proc = subprocess.run([sys.executable, "-m", "yoloprune", "prune", f"model={dense_ckpt}", "target=latency",
                            "amount=0.8", f"latency_table={path}", "format=onnx", f"imgsz={IMGSZ}", "criterion=l2",

@@ -21,6 +21,7 @@ from .config import PruneConfig
 from .latency import LatencyTable, knapsack
 from ..errors import ConfigError
 from .modes import model_mode
+from .plan import partners
 
 
 @dataclass
@@ -222,7 +223,7 @@ class Allocator:
         measure jump in steps coarser than the tolerance; the least evenly pruned group moves first,
         so the widths stay close to the uniform plan (within two rounding steps on the nano models).
         """
-        partner = {a: b for a, b in self.pairs} | {b: a for a, b in self.pairs}
+        partner = partners(self.pairs)
         increasing = self.cfg.target == "ratio"
         while True:
             value = self.measure(keep)

@@ -6,20 +6,22 @@ the end-to-end latency of the model with that group at each width of a grid and 
 dense; its ``key`` says where it was measured (hardware, runtime, precision, imgsz, batch, threads)
 and for which architecture (``fingerprint``). The model predicts a pruned variant as the dense latency
 minus each group's saving (additive); ``validation`` records how well that held on random variants.
-Measuring is :mod:`yoloprune.export.profile`'s job; everything here is arithmetic on the table.
+Measuring is :mod:`yoloprune.profiling`'s job; everything here is the table's record and arithmetic on it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+import warnings
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 from scipy.optimize import nnls
 
 from ..errors import ConfigError
+from .plan import partners
 
 STAIRCASE_STEPS = (8, 16, 32, 64)  # candidate channel multiples for round_to=auto
 
@@ -49,13 +51,172 @@ def fingerprint(dense_widths: dict[str, int]) -> str:
     return hashlib.sha256(json.dumps(sorted(dense_widths.items())).encode()).hexdigest()[:16]
 
 
+class _ReadsLikeJson:
+    """Read access by the JSON keys (``g["ms"]``, ``"paired_with" in g``) for code written when these records
+    were plain dicts; it warns: read the attributes (``g.ms``, ``g.paired``) instead. An optional field left
+    empty (None) reads as a missing key."""
+
+    def __getitem__(self, key: str):
+        value = getattr(self, key, None) if key in self.__dataclass_fields__ else None
+        if value is None:
+            raise KeyError(key)
+        warnings.warn(f"{type(self).__name__}[{key!r}]: the latency table's records are dataclasses now: read "
+                      f".{key} instead", DeprecationWarning, stacklevel=2)
+        return value
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.__dataclass_fields__ and getattr(self, key) is not None
+
+    def get(self, key: str, default=None):
+        return self[key] if key in self else default
+
+
+def _record(cls, d, what: str):
+    """``cls(**d)`` for a JSON record, or the one error saying which record is malformed."""
+    try:
+        return cls(**d)
+    except TypeError as e:
+        raise ConfigError(f"not a yoloprune latency table ({what}: {e}): write one with yolo-prune profile") from None
+
+
+@dataclass(frozen=True)
+class GroupTiming(_ReadsLikeJson):
+    """One prunable group in a latency table: the model's end-to-end latency with this group at each measured
+    width (ascending, ending at the dense width) and every other group dense.
+
+    A split block's second half (``paired_with`` its twin, which was measured and holds the pair's saving)
+    moves with its twin and saves nothing of its own: its ``ms`` are flat. When the joint latency model
+    describes the table better, ``ms`` are its fitted line and ``ms_isolated`` the timings it replaced.
+    """
+
+    dense: int
+    widths: list[int]
+    ms: list[float]
+    paired_with: str | None = None
+    ms_isolated: list[float] | None = None
+
+    def __post_init__(self):
+        if len(self.widths) != len(self.ms) or not self.widths:
+            raise ConfigError(f"not a yoloprune latency table (a group with {len(self.widths)} widths and "
+                              f"{len(self.ms)} timings): write one with yolo-prune profile")
+
+    @property
+    def paired(self) -> bool:
+        """The second half of a split block: it moves with (and saves within) its twin ``paired_with``."""
+        return self.paired_with is not None
+
+    def saved_ms(self, width: int) -> float:
+        """Milliseconds saved end to end at ``width`` channels (linear between measured widths)."""
+        widths, ms = np.asarray(self.widths, float), np.asarray(self.ms, float)
+        return float(np.interp(self.dense, widths, ms)) - float(np.interp(width, widths, ms))
+
+    def to_dict(self) -> dict:
+        d = {"dense": self.dense, "widths": list(self.widths), "ms": list(self.ms)}
+        if self.paired_with is not None:
+            d["paired_with"] = self.paired_with
+        if self.ms_isolated is not None:
+            d["ms_isolated"] = list(self.ms_isolated)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> GroupTiming:
+        return _record(cls, d, "group")
+
+
+@dataclass(frozen=True)
+class Staircase(_ReadsLikeJson):
+    """A fine grid on one group (every multiple of 8 near its dense width): where latency steps, which
+    ``round_to=auto`` reads."""
+
+    group: str
+    widths: list[int]
+    ms: list[float]
+
+    def to_dict(self) -> dict:
+        return {"group": self.group, "widths": list(self.widths), "ms": list(self.ms)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Staircase:
+        return _record(cls, d, "staircase")
+
+
+@dataclass(frozen=True)
+class ValidationRow(_ReadsLikeJson):
+    """One whole variant timed against the table: the table's uncalibrated prediction and its measurement
+    (ms), the measurement scaled by the dense model timed beside it (``measured = raw_ms * table dense /
+    dense_ms``: drift since the table removed). ``widths``: the groups not at their dense width. Tables
+    written by early versions hold ``predicted`` and ``measured`` only."""
+
+    predicted: float
+    measured: float
+    raw_ms: float | None = None
+    dense_ms: float | None = None
+    widths: dict[str, int] | None = None
+
+    def to_dict(self) -> dict:
+        return {k: (dict(v) if k == "widths" else v) for k, v in
+                (("predicted", self.predicted), ("measured", self.measured), ("raw_ms", self.raw_ms),
+                 ("dense_ms", self.dense_ms), ("widths", self.widths)) if v is not None}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ValidationRow:
+        return _record(cls, d, "validation variant")
+
+
+# the JSON key order of each kind of validation record (as :func:`choose_model` and a calibration write them)
+_CHOSEN_ORDER = ("mape_additive", "mape_isolated_calibrated", "mape_joint", "model", "mape", "fit_variants",
+                 "mape_note", "calibration", "variants")
+_CALIBRATED_ORDER = ("variants", "mape_additive", "calibration", "mape", "mape_note")
+
+
+@dataclass(frozen=True)
+class Validation(_ReadsLikeJson):
+    """How well the table predicts whole random variants: ``mape`` (mean absolute percentage error of the
+    end-to-end latency) of the latency model the table holds, on the ``variants`` it was judged on.
+
+    ``mape_additive``: the isolated timings summed, uncalibrated. With fitted variants (``fit_variants``),
+    ``model`` is the one chosen ("isolated" scaled by ``calibration``, or "joint") and ``mape_isolated_calibrated``
+    / ``mape_joint`` the two candidates' errors. ``mape_note`` says how ``mape`` was measured.
+    """
+
+    variants: list[ValidationRow]
+    mape: float
+    mape_additive: float | None = None
+    calibration: float | None = None
+    mape_note: str | None = None
+    model: str | None = None
+    mape_isolated_calibrated: float | None = None
+    mape_joint: float | None = None
+    fit_variants: int | None = None
+
+    def to_dict(self) -> dict:
+        order = _CHOSEN_ORDER if self.model is not None else _CALIBRATED_ORDER + tuple(
+            k for k in _CHOSEN_ORDER if k not in _CALIBRATED_ORDER)
+        d = {k: getattr(self, k) for k in order if getattr(self, k) is not None}
+        d["variants"] = [r.to_dict() for r in self.variants]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Validation:
+        d = dict(d)
+        if not isinstance(d.get("variants"), list):
+            raise ConfigError("not a yoloprune latency table (its validation has no variants): write one with "
+                              "yolo-prune profile")
+        d["variants"] = [ValidationRow.from_dict(r) for r in d["variants"]]
+        return _record(cls, d, "validation")
+
+
 @dataclass
 class LatencyTable:
+    """A model's latency table on one target (``key``): the dense latency, every group's :class:`GroupTiming`,
+    the :class:`Staircase` ``round_to=auto`` reads, and the :class:`Validation` of its latency model on random
+    variants. ``to_dict`` / ``from_dict`` / ``load``: the JSON ``yolo-prune profile`` writes and caches."""
+
     key: TableKey
     dense_ms: float  # the dense model end to end (median)
-    groups: dict[str, dict] = field(default_factory=dict)  # name -> {"dense", "widths" (ascending), "ms"}
-    staircase: dict | None = None  # {"group", "widths", "ms"}: a fine grid on one group, read by round_to=auto
-    validation: dict | None = None  # {"variants": [{"predicted", "measured"}], "mape", "calibration"...}
+    groups: dict[str, GroupTiming] = field(default_factory=dict)
+    staircase: Staircase | None = None  # a fine grid on one group, read by round_to=auto
+    validation: Validation | None = None  # how well the table predicts whole random variants
     measured_on: dict = field(default_factory=dict)  # machine info (CPU, flags) where it was measured
     calibration: float = 1.0  # measured / summed savings of whole variants (savings are not fully additive)
     model: str | None = "isolated"  # what ``groups`` hold: "isolated" one-group-at-a-time timings, or "joint"
@@ -63,10 +224,7 @@ class LatencyTable:
 
     def saved_ms(self, name: str, width: int) -> float:
         """Milliseconds saved end to end when group ``name`` keeps ``width`` channels (linear between grid points)."""
-        g = self.groups[name]
-        widths, ms = np.asarray(g["widths"], float), np.asarray(g["ms"], float)
-        at_dense = float(np.interp(g["dense"], widths, ms))
-        return at_dense - float(np.interp(width, widths, ms))
+        return self.groups[name].saved_ms(width)
 
     def predict(self, widths: dict[str, int], calibrated: bool = True) -> float:
         """Predicted end-to-end latency (ms) of the variant with these group widths (missing groups: dense):
@@ -74,42 +232,57 @@ class LatencyTable:
         saved = sum(self.saved_ms(name, w) for name, w in widths.items() if name in self.groups)
         return self.dense_ms - (self.calibration if calibrated else 1.0) * saved
 
+    def free(self) -> dict[str, GroupTiming]:
+        """The groups that save on their own: every group but the twin halves of split blocks."""
+        return {name: g for name, g in self.groups.items() if not g.paired}
+
+    def dense_widths(self) -> dict[str, int]:
+        """Every group's dense width."""
+        return {name: g.dense for name, g in self.groups.items()}
+
     def check_model(self, dense_widths: dict[str, int]) -> None:
         """Every group being pruned is in the table at its dense width (else the table is another model's)."""
-        if any(self.groups.get(name, {}).get("dense") != w for name, w in dense_widths.items()):
+        if any(name not in self.groups or self.groups[name].dense != w for name, w in dense_widths.items()):
             raise ConfigError(f"latency table {self.key.slug()} was measured for another architecture: profile this "
                               "model (yolo-prune profile model=...) or give its own table")
 
     def depth(self) -> float:
         """How narrow the table was measured: the smallest measured width, as a fraction of its group's dense width
         (``target=latency`` predicts no saving below a group's narrowest measured width)."""
-        return min((g["widths"][0] / g["dense"] for g in self.groups.values() if "paired_with" not in g), default=1.0)
+        return min((g.widths[0] / g.dense for g in self.free().values()), default=1.0)
 
     def floor_ms(self) -> float:
         """The lowest latency the table predicts for any widths: every group at its most saving measured width
         (its narrowest, unless a narrower one timed slower), the twin halves of split blocks saving with their
         partner. What stays runs whatever the widths (input, the head's outputs and decoding, non-conv work) or
         is the groups' own narrowest cost; at INT8 it is a larger share of the model than at FP32."""
-        saved = sum(max(self.saved_ms(name, w) for w in g["widths"])
-                    for name, g in self.groups.items() if "paired_with" not in g)
+        saved = sum(max(g.saved_ms(w) for w in g.widths) for g in self.free().values())
         return self.dense_ms - self.calibration * saved
 
     def round_to(self) -> int:
         """``round_to=auto``: the channel multiple at which latency steps, read from the fine-grid group."""
         if not self.staircase:
             return STAIRCASE_STEPS[0]
-        return staircase_step(self.staircase["widths"], self.staircase["ms"])
+        return staircase_step(self.staircase.widths, self.staircase.ms)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The table's JSON layout (what ``yolo-prune profile`` writes and caches)."""
+        return {"key": asdict(self.key), "dense_ms": self.dense_ms,
+                "groups": {name: g.to_dict() for name, g in self.groups.items()},
+                "staircase": self.staircase.to_dict() if self.staircase else None,
+                "validation": self.validation.to_dict() if self.validation else None,
+                "measured_on": dict(self.measured_on), "calibration": self.calibration, "model": self.model}
 
     @classmethod
     def from_dict(cls, d: dict) -> LatencyTable:
         try:
-            return cls(key=TableKey(**d["key"]), dense_ms=float(d["dense_ms"]), groups=d["groups"],
-                       staircase=d.get("staircase"), validation=d.get("validation"), measured_on=d.get("measured_on", {}),
-                       calibration=float(d.get("calibration", 1.0)), model=d.get("model"))
-        except (KeyError, TypeError) as e:
+            return cls(key=TableKey(**d["key"]), dense_ms=float(d["dense_ms"]),
+                       groups={name: GroupTiming.from_dict(g) for name, g in d["groups"].items()},
+                       staircase=Staircase.from_dict(d["staircase"]) if d.get("staircase") else None,
+                       validation=Validation.from_dict(d["validation"]) if d.get("validation") else None,
+                       measured_on=d.get("measured_on", {}), calibration=float(d.get("calibration", 1.0)),
+                       model=d.get("model"))
+        except (KeyError, TypeError, AttributeError) as e:
             raise ConfigError(f"not a yoloprune latency table ({type(e).__name__}: {e}): write one with yolo-prune "
                               "profile") from None
 
@@ -162,7 +335,7 @@ def knapsack(scores: list[np.ndarray], allowed: list[list[int]], names: list[str
     n = np.array([len(s) for s in scores])
     order = [np.sort(s)[::-1] for s in scores]  # most important first: keeping k keeps order[:k]
     keep = n.copy()
-    partner = {a: b for a, b in pairs} | {b: a for a, b in pairs}
+    partner = partners(pairs)
 
     def predict(k: np.ndarray) -> float:
         return table.predict({name: int(w) for name, w in zip(names, k)})
@@ -215,9 +388,9 @@ def _unreachable(table: LatencyTable, names: list[str], keep: np.ndarray, allowe
     floor, shallow, flat = [], [], []
     for name, k, a in zip(names, keep, allowed):
         g = table.groups.get(name)
-        if g is None or "paired_with" in g:
+        if g is None or g.paired:
             continue
-        (floor if k <= a[0] else shallow if k <= g["widths"][0] else flat).append(name)
+        (floor if k <= a[0] else shallow if k <= g.widths[0] else flat).append(name)
     why = []
     if floor:
         why.append(f"{len(floor)} at their floor (min_channels / max_layer_ratio)")
@@ -265,67 +438,65 @@ def calibrate(dense_ms: float, predicted_saved: list[float], measured_saved: lis
     return float(np.clip((p * m).sum() / (p * p).sum(), 0.25, 4.0)) if (p * p).sum() > 0 else 1.0
 
 
-def fit_joint(table: LatencyTable, rows: list[dict], ridge: float = 1e-3) -> dict[str, float]:
+def fit_joint(table: LatencyTable, rows: list[ValidationRow], ridge: float = 1e-3) -> dict[str, float]:
     """Milliseconds each group saves when pruned to nothing, fitted on whole random variants: measured saving
     = sum over groups of ``beta_g * (1 - w_g / d_g)`` (non-negative least squares, a small ridge).
 
     Isolated timings (one group pruned, the rest dense) miss how groups interact; at small image sizes the
-    runtime's savings appear only when many groups shrink together. ``rows``: ``{"widths", "measured"}``
-    (``widths`` may list only the groups not at their dense width).
+    runtime's savings appear only when many groups shrink together. ``rows``: whole variants, their ``widths``
+    (which may list only the groups not at their dense width) and ``measured``.
     """
-    names = [n for n, g in table.groups.items() if "paired_with" not in g]
-    a = np.array([[1 - r["widths"].get(n, table.groups[n]["dense"]) / table.groups[n]["dense"] for n in names]
-                  for r in rows])
-    b = np.array([table.dense_ms - r["measured"] for r in rows])
+    free = table.free()
+    names = list(free)
+    a = np.array([[1 - r.widths.get(n, free[n].dense) / free[n].dense for n in names] for r in rows])
+    b = np.array([table.dense_ms - r.measured for r in rows])
     lam = ridge * float(np.mean(np.sum(a * a, axis=0)))
     beta, _ = nnls(np.vstack([a, np.sqrt(lam) * np.eye(len(names))]), np.concatenate([b, np.zeros(len(names))]))
     return dict(zip(names, map(float, beta)))
 
 
-def choose_model(table: LatencyTable, fit_rows: list[dict], val_rows: list[dict]) -> dict:
+def choose_model(table: LatencyTable, fit_rows: list[ValidationRow], val_rows: list[ValidationRow]) -> Validation:
     """Pick the latency model that predicts held-out variants best, and set the table to it.
 
     Candidates: the isolated timings scaled by one calibration factor (fitted on ``fit_rows``), and the
     joint model (:func:`fit_joint` on ``fit_rows``). Both are judged on ``val_rows`` (mean absolute
     percentage error of end-to-end latency); the winner's per-group curves go into ``table.groups`` (the
-    isolated ones are kept as ``ms_isolated`` when the joint model wins). Returns the validation record.
+    isolated ones are kept as ``ms_isolated`` when the joint model wins). Returns the validation record
+    (judged on ``val_rows``).
     """
     def mape(predict):
-        return float(np.mean([abs(predict(r) - r["measured"]) / r["measured"] for r in val_rows]))
+        return float(np.mean([abs(predict(r) - r.measured) / r.measured for r in val_rows]))
+
+    dense = table.dense_widths()
 
     def isolated(r, scale):
-        return table.dense_ms - scale * (table.dense_ms - table.predict({**_dense(table), **r["widths"]},
-                                                                         calibrated=False))
+        return table.dense_ms - scale * (table.dense_ms - table.predict({**dense, **r.widths}, calibrated=False))
 
     scale = calibrate(table.dense_ms, [table.dense_ms - isolated(r, 1.0) for r in fit_rows],
-                      [table.dense_ms - r["measured"] for r in fit_rows])
+                      [table.dense_ms - r.measured for r in fit_rows])
     beta = fit_joint(table, fit_rows)
 
     def joint(r):
-        return table.dense_ms - sum(b * (1 - r["widths"].get(n, table.groups[n]["dense"]) / table.groups[n]["dense"])
+        return table.dense_ms - sum(b * (1 - r.widths.get(n, table.groups[n].dense) / table.groups[n].dense)
                                     for n, b in beta.items())
 
     scores = {"isolated": mape(lambda r: isolated(r, scale)), "joint": mape(joint)}
     chosen = min(scores, key=scores.get)
-    record = {"mape_additive": mape(lambda r: isolated(r, 1.0)), "mape_isolated_calibrated": scores["isolated"],
-              "mape_joint": scores["joint"], "model": chosen, "mape": scores[chosen], "fit_variants": len(fit_rows),
-              "mape_note": f"{chosen} model, fitted on {len(fit_rows)} random variants, measured on "
-                           f"{len(val_rows)} others"}
+    additive = mape(lambda r: isolated(r, 1.0))
     table.model = chosen
     if chosen == "joint":
         table.calibration = 1.0
         for n, b in beta.items():
             g = table.groups[n]
-            g["ms_isolated"] = g.get("ms_isolated", g["ms"])
-            g["ms"] = [table.dense_ms - b * (1 - w / g["dense"]) for w in g["widths"]]
-        for g in table.groups.values():
-            if "paired_with" in g:
-                g["ms"] = [table.groups[g["paired_with"]]["ms"][-1]] * len(g["widths"])
+            table.groups[n] = replace(g, ms=[table.dense_ms - b * (1 - w / g.dense) for w in g.widths],
+                                      ms_isolated=g.ms_isolated if g.ms_isolated is not None else g.ms)
+        for n, g in table.groups.items():
+            if g.paired:
+                table.groups[n] = replace(g, ms=[table.groups[g.paired_with].ms[-1]] * len(g.widths))
     else:
         table.calibration = scale
-    record["calibration"] = table.calibration
-    return record
-
-
-def _dense(table: LatencyTable) -> dict[str, int]:
-    return {n: g["dense"] for n, g in table.groups.items()}
+    return Validation(variants=list(val_rows), mape=scores[chosen], mape_additive=additive,
+                      calibration=table.calibration, model=chosen, mape_isolated_calibrated=scores["isolated"],
+                      mape_joint=scores["joint"], fit_variants=len(fit_rows),
+                      mape_note=f"{chosen} model, fitted on {len(fit_rows)} random variants, measured on "
+                                f"{len(val_rows)} others")

@@ -22,7 +22,7 @@ from .config import PruneConfig, needs_latency_table
 from .criteria import CRITERIA, build_criterion
 from .graph import check_supported, traced
 from .modes import model_mode
-from .plan import WidthPlan
+from .plan import WidthPlan, partners
 from .stats import ModelStats, conv_widths, model_stats
 
 
@@ -136,7 +136,8 @@ class GroupLayout:
 
     @property
     def partner(self) -> dict[str, str]:
-        return {a: b for a, b in self.pairs} | {b: a for a, b in self.pairs}
+        """Each split-block half's twin, both ways."""
+        return partners(self.pairs)
 
     def with_width(self, name: str, width: int, base: dict[str, int] | None = None) -> dict[str, int]:
         """``base`` (default: these widths) with group ``name`` — and its split-block twin — at ``width``."""

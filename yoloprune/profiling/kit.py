@@ -19,93 +19,182 @@ from __future__ import annotations
 
 import csv
 import json
-import random
 import re
 import shutil
 import statistics
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from ultralytics.utils import TQDM
 
-from ..core.latency import LatencyTable, TableKey, choose_model, fingerprint
-from ..core.prune import pruned_to
+from ..core.config import from_options
+from ..core.latency import LatencyTable, Staircase, TableKey, fingerprint
+from ..core.prune import group_layout, pruned_to
 from ..core.stats import model_stats
 from ..errors import ConfigError
+from ..export.formats import FORMATS, ExportFormat, Hardware
 from ..integrations.ultralytics.model_io import load_model
-from ..io import write_json_atomic, write_text_atomic
+from ..io import run_dir, write_json_atomic, write_text_atomic
 from ..logs import third_party_logs_to
 from ..reporting.plots import plot_latency_table
-from ..export.formats import FORMATS, hardware as hardware_entry, parse_formats
+from .config import ProfileConfig
+from .tables import (cached_path, grid_widths, measured_entry, merged_tables, staircase_widths, twin_entry,
+                     validate_model, validation_row)
 from .timing import DEVICE_SCRIPT
-from .profile import (GRID, IPHONE_CSV, VariantTimer, cached_path, grid_widths, staircase_widths, twin_entry, validation_row,
-                      validation_summary)
+from .variants import VariantTimer, random_draws
 
-KIT = "yoloprune-profile-kit"
-TIMINGS = "yoloprune-profile-timings"
+KIT = "yoloprune-profile-kit"  # kit.json's kind
+TIMINGS = "yoloprune-profile-timings"  # timings.json's kind (written by the kit's run_benchmark.py --profile)
+IPHONE_CSV = "iphone_timings.csv"  # the profile kit's file the iPhone's timings (from Xcode) are typed into
 
 
-def write_kit(model, hardware: str, format: str, imgsz: int = 640, out_dir=".", fractions=None, validate: int = 10,
-              fit: int | None = None, seed: int = 0, groups: int | None = None, log_file="auto") -> Path:
-    """Export the variants a device must time for ``model``'s latency table into ``out_dir/<hardware>_profile_kit``
-    (the same variants as :func:`~yoloprune.export.profile.profile`: ``fit`` random variants for the joint
-    model, default twice the free groups; ``validate`` others to judge it)."""
-    device, fmt, precision = kit_target(hardware, format, imgsz)
-    fractions = tuple(fractions or GRID)
+@dataclass(frozen=True)
+class TimingSet:
+    """Variants of a kit timed together, interleaved with the dense model on the device: one group at the grid
+    widths (``role="group"``, its ``widths``), the fine grid of one group (``"staircase"``), or one random
+    variant (``"fit"`` for the joint latency model, ``"validate"`` to judge it). ``variants``: their ids."""
+
+    role: str
+    variants: list[str]
+    group: str | None = None
+    widths: list[int] | None = None
+
+    def to_dict(self) -> dict:
+        return {"role": self.role, **({"group": self.group} if self.group is not None else {}),
+                **({"widths": list(self.widths)} if self.widths is not None else {}), "variants": list(self.variants)}
+
+
+@dataclass(frozen=True)
+class KitVariant:
+    """One exported variant of a kit: its file (relative to the kit) and the group widths that differ from dense."""
+
+    file: str
+    changed: dict[str, int]
+
+    def to_dict(self) -> dict:
+        return {"file": self.file, "changed": dict(self.changed)}
+
+
+@dataclass(frozen=True)
+class KitSpec:
+    """What a profile kit holds (its ``kit.json``): where the table is for (``hardware``, the ``runtime`` and
+    ``precision`` it deploys, the format it ``ships``), the model (``fingerprint``, ``dense`` widths, split-block
+    ``twins``), the grid ``fractions``, every exported variant and the sets the device times. ``partial``: a
+    kit of the first groups only (``groups=``)."""
+
+    hardware: str
+    runtime: str
+    precision: str
+    ships: str
+    imgsz: int
+    batch: int
+    fingerprint: str
+    dense: dict[str, int]
+    twins: dict[str, str]
+    fractions: list[float]
+    variants: dict[str, KitVariant]
+    sets: list[TimingSet]
+    partial: str | None = None
+
+    def to_dict(self) -> dict:
+        """The layout of ``kit.json`` (what the kit's ``run_benchmark.py`` reads)."""
+        return {"kind": KIT, "hardware": self.hardware, "runtime": self.runtime, "precision": self.precision,
+                "ships": self.ships, "imgsz": self.imgsz, "batch": self.batch, "fingerprint": self.fingerprint,
+                "dense": dict(self.dense), "twins": dict(self.twins), "fractions": list(self.fractions),
+                "variants": {vid: v.to_dict() for vid, v in self.variants.items()},
+                "sets": [s.to_dict() for s in self.sets],
+                **({"partial": self.partial} if self.partial is not None else {})}
+
+    @classmethod
+    def from_dict(cls, d: dict, file="kit.json") -> KitSpec:
+        if not isinstance(d, dict) or d.get("kind") != KIT:
+            raise ConfigError(f"{file} is not a yoloprune profile kit")
+        try:
+            return cls(**{k: v for k, v in d.items() if k not in ("kind", "variants", "sets")},
+                       variants={vid: KitVariant(**v) for vid, v in d["variants"].items()},
+                       sets=[TimingSet(**s) for s in d["sets"]])
+        except (KeyError, TypeError, AttributeError) as e:
+            raise ConfigError(f"{file} is not a readable yoloprune profile kit ({type(e).__name__}: {e}): write the "
+                              "kit again with yolo-prune profile hardware=...") from None
+
+
+@dataclass(frozen=True)
+class KitResult:
+    """A written profile kit: what it holds (``report``), its folder (``kit``) inside the run folder."""
+
+    report: KitSpec
+    kit: Path
+    run_dir: Path
+
+
+def write_kit(model, config: ProfileConfig | None = None, *, project="runs/profile", name: str = "exp",
+              exist_ok: bool = False, debug: bool = False, **options) -> KitResult:
+    """Export the variants a device must time for ``model``'s latency table into the profile kit
+    ``project/name/<hardware>_profile_kit``: the same variants as a local
+    :func:`~yoloprune.profiling.profile.profile` with the same ``config`` (a
+    :class:`~yoloprune.profiling.config.ProfileConfig`, or its fields as keywords) times, i.e. every group at
+    the grid widths, a fine grid on one group, ``fit`` random variants for the joint model and ``validate``
+    others to judge it. The kit's own ``run_benchmark.py`` times them on the device (its runs and warm-up are
+    chosen there). The exporters' output goes to the kit's ``export.log`` (``debug=True``: the console)."""
+    config = from_options(ProfileConfig, config, options)
+    device, fmt, precision = kit_target(config)
     ship = FORMATS[device.kit_format]  # what the device's runtime reads: the format itself, or ONNX it builds from
     ship_precision = precision if ship is fmt else "fp32"
     net, _ = load_model(model)
-    kit = Path(out_dir) / f"{hardware}_profile_kit"
+    out = run_dir(project, name, exist_ok)
+    kit = out / f"{config.hardware}_profile_kit"
     (kit / "variants").mkdir(parents=True, exist_ok=True)
-    if log_file == "auto":
-        log_file = kit / "export.log"
-    with tempfile.TemporaryDirectory() as tmp, third_party_logs_to(log_file) as console:
-        timer = VariantTimer(net, ship, ship_precision, imgsz, 0, Path(tmp), deployed=True)
-        names = list(timer.dense)[:groups] if groups else list(timer.dense)
-        sets, twins = _kit_sets(timer, names, fractions, validate, fit, seed, imgsz)
+    with tempfile.TemporaryDirectory() as tmp, third_party_logs_to(None if debug else kit / "export.log") as console:
+        timer = VariantTimer(net, ship, ship_precision, config.imgsz, 0, Path(tmp), deployed=True)
+        names = list(timer.dense)[:config.groups] if config.groups else list(timer.dense)
+        sets, changes, twins = _kit_sets(timer, names, config)
         variants = {}
-        todo = [("dense", {})] + [(v["id"], v["changed"]) for s in sets for v in s.pop("_variants")]
-        for vid, changed in TQDM(todo, desc=f"exporting {len(todo)} variants for {hardware}", file=console):
+        todo = [("dense", {}), *changes.items()]
+        for vid, changed in TQDM(todo, desc=f"exporting {len(todo)} variants for {config.hardware}", file=console):
             exported = timer.export({**timer.dense, **changed} if changed else None)
             dst = kit / "variants" / f"{vid}{ship.suffix}"
             if dst.exists():
                 shutil.rmtree(dst) if dst.is_dir() else dst.unlink()
             shutil.move(str(exported), dst)
-            variants[vid] = {"file": str(dst.relative_to(kit)), "changed": changed}
-    spec = {"kind": KIT, "hardware": hardware, "runtime": fmt.name, "precision": precision, "ships": ship.name,
-            "imgsz": imgsz, "batch": 1, "fingerprint": fingerprint(timer.dense), "dense": timer.dense,
-            "twins": twins, "fractions": list(fractions), "variants": variants, "sets": sets,
-            **({"partial": f"first {groups} groups only"} if groups else {})}
-    write_json_atomic(spec, kit / "kit.json")
+            variants[vid] = KitVariant(file=str(dst.relative_to(kit)), changed=changed)
+    spec = KitSpec(hardware=config.hardware, runtime=fmt.name, precision=precision, ships=ship.name, imgsz=config.imgsz,
+                   batch=1, fingerprint=fingerprint(timer.dense), dense=timer.dense, twins=twins,
+                   fractions=list(config.grid), variants=variants, sets=sets,
+                   partial=f"first {config.groups} groups only" if config.groups else None)
+    write_json_atomic(spec.to_dict(), kit / "kit.json")
     shutil.copy2(DEVICE_SCRIPT, kit / "run_benchmark.py")
     write_text_atomic("# device: \n# compute units: ALL\nvariant,file,median_ms\n"
-                      + "".join(f"{vid},{v['file']},\n" for vid, v in variants.items()), kit / IPHONE_CSV)
+                      + "".join(f"{vid},{v.file},\n" for vid, v in variants.items()), kit / IPHONE_CSV)
     write_text_atomic(_readme(device, spec), kit / "README.txt")
-    return kit
+    return KitResult(report=spec, kit=kit, run_dir=out)
 
 
-def kit_target(hardware: str, format: str, imgsz: int):
+def kit_target(config: ProfileConfig) -> tuple[Hardware, ExportFormat, str]:
     """``(device, format, precision)`` of a kit, or the one clear error (checked before anything is written)."""
-    device = hardware_entry(hardware)
+    device = config.device
     if device.measured_here:
-        raise ConfigError(f"hardware={hardware} is this machine: profile it here (no kit needed)")
-    items = parse_formats(format)
-    if len(items) != 1 or items[0][0].name != device.format:
-        raise ConfigError(f"hardware={hardware} runs {device.format}: give one precision, e.g. "
+        raise ConfigError(f"hardware={config.hardware} is this machine: profile it here (no kit needed)")
+    fmt, precision = config.target
+    if fmt.name != device.format:
+        raise ConfigError(f"hardware={config.hardware} runs {device.format}: give one precision, e.g. "
                           f"format={device.format}:{device.precisions[0]}")
-    if imgsz % 32:
-        raise ConfigError(f"imgsz={imgsz} must be a multiple of 32")
-    return device, *items[0]
+    if config.compute_units is not None:
+        raise ConfigError(f"compute_units={config.compute_units}: chosen where the kit is timed "
+                          "(run_benchmark.py --profile --compute-units on the Mac; Xcode's report on the iPhone); "
+                          "give it to prune with target=latency")
+    return device, fmt, precision
 
 
-def _kit_sets(timer: VariantTimer, names, fractions, validate: int, fit: int | None, seed: int, imgsz: int):
-    """The timing sets (each timed interleaved with the dense model on the device) and the split-block twins."""
-    sets, twins, seen, n = [], {}, set(), 0
+def _kit_sets(timer: VariantTimer, names, config: ProfileConfig):
+    """The timing sets (each timed interleaved with the dense model on the device), every variant's changed
+    widths by id, and the split-block twins."""
+    sets, changes, twins, seen = [], {}, {}, set()
 
-    def variant(widths):
-        nonlocal n
-        n += 1
-        return {"id": f"v{n}", "changed": {g: w for g, w in widths.items() if w != timer.dense[g]}}
+    def variant(widths) -> str:
+        vid = f"v{len(changes) + 1}"
+        changes[vid] = {g: w for g, w in widths.items() if w != timer.dense[g]}
+        return vid
 
     for name in names:
         twin = timer.partner.get(name)
@@ -113,37 +202,29 @@ def _kit_sets(timer: VariantTimer, names, fractions, validate: int, fit: int | N
             twins[name] = twin  # moves with its twin, which holds the pair's saving
             continue
         seen.add(name)
-        d = timer.dense[name]
-        vs = [variant(timer.with_group(name, w)) for w in grid_widths(d, fractions)]
-        sets.append({"role": "group", "group": name, "widths": grid_widths(d, fractions), "_variants": vs,
-                     "variants": [v["id"] for v in vs]})
+        widths = grid_widths(timer.dense[name], config.grid)
+        sets.append(TimingSet("group", [variant(timer.with_group(name, w)) for w in widths], name, widths))
     # the staircase is read where latency moves most; without a measurement: the group whose narrowest width
     # removes the most MACs
-    dense_macs = model_stats(timer.model, imgsz).macs
+    dense_macs = model_stats(timer.model, config.imgsz).macs
 
-    def macs_saved(s):
-        return dense_macs - model_stats(pruned_to(timer.model, timer.with_group(s["group"], s["widths"][0]), imgsz),
-                                        imgsz).macs
+    def macs_saved(s: TimingSet):
+        return dense_macs - model_stats(pruned_to(timer.model, timer.with_group(s.group, s.widths[0]), config.imgsz),
+                                        config.imgsz).macs
 
-    stair = max(sets, key=macs_saved)["group"]
+    stair = max(sets, key=macs_saved).group
     fine = staircase_widths(timer.dense[stair])
-    vs = [variant(timer.with_group(stair, w)) for w in fine]
-    sets.append({"role": "staircase", "group": stair, "widths": fine, "_variants": vs, "variants": [v["id"] for v in vs]})
-    if fit is None:
-        fit = max(20, 2 * len(seen))
-    for role, n_random, rng in (("fit", fit if validate else 0, random.Random(seed + 2)),
-                                ("validate", validate, random.Random(seed + 1))):  # the seeds a local profile uses
-        for _ in range(n_random):
-            v = variant(timer.random_widths(rng, min(fractions), names))
-            sets.append({"role": role, "_variants": [v], "variants": [v["id"]]})
-    return sets, twins
+    sets.append(TimingSet("staircase", [variant(timer.with_group(stair, w)) for w in fine], stair, fine))
+    for draw in random_draws(config, len(seen)):  # the variants a local profile with the same seed times
+        sets += [TimingSet(draw.role, [variant(widths)]) for widths in timer.drawn(draw, names)]
+    return sets, changes, twins
 
 
-def _readme(device, spec: dict) -> str:
-    n = len(spec["variants"])
+def _readme(device: Hardware, spec: KitSpec) -> str:
+    n = len(spec.variants)
     return (
         f"yoloprune profile kit: {n} variants of one model for a latency table on {device.name} "
-        f"({spec['runtime']}:{spec['precision']}, imgsz {spec['imgsz']}, batch 1).\n\n"
+        f"({spec.runtime}:{spec.precision}, imgsz {spec.imgsz}, batch 1).\n\n"
         "Jetson (JetPack's trtexec; lock the clocks first with `sudo jetson_clocks`):\n"
         "  python3 run_benchmark.py --profile            # builds every engine, then times each set interleaved\n"
         "Mac (coremltools; the table is labelled `mac` with the chip and the compute units):\n"
@@ -185,22 +266,20 @@ def merge(path, cache_dir=None, kit=None) -> Path:
     return out
 
 
-def _kit_spec(folder) -> dict:
+def _kit_spec(folder) -> KitSpec:
     file = Path(folder) / "kit.json"
     try:
         spec = json.loads(file.read_text())
     except (OSError, ValueError) as e:
         raise ConfigError(f"no profile kit at {file} ({e}): keep the timings beside the kit's kit.json, or give "
                           "kit=<kit folder>") from None
-    if spec.get("kind") != KIT:
-        raise ConfigError(f"{file} is not a yoloprune profile kit")
-    return spec
+    return KitSpec.from_dict(spec, file)
 
 
-def _iphone_timings(path: Path, spec: dict) -> dict:
+def _iphone_timings(path: Path, spec: KitSpec) -> dict:
     """The filled CSV as timings: every set shares the one dense median (Xcode times one model at a time)."""
     text = path.read_text().splitlines()
-    fmt = FORMATS[spec["runtime"]]
+    fmt = FORMATS[spec.runtime]
     choices = fmt.compute_units
     notes = _csv_notes(path, [line for line in text if line.startswith("#")], choices)
     device = notes.get("device", "")
@@ -212,7 +291,7 @@ def _iphone_timings(path: Path, spec: dict) -> dict:
             except ValueError:
                 raise ConfigError(f"{path}: variant {row['variant']} has median_ms={row['median_ms']!r}, not a "
                                   "number of milliseconds") from None
-    missing = [v for v in spec["variants"] if v not in ms]
+    missing = [v for v in spec.variants if v not in ms]
     if missing:
         raise ConfigError(f"{path}: {len(missing)} variants have no median_ms (first: {', '.join(missing[:5])}): "
                           "time each package in Xcode's Core ML performance report and fill them in")
@@ -224,12 +303,12 @@ def _iphone_timings(path: Path, spec: dict) -> dict:
         keyed = fmt.units(units)
     except ConfigError as e:
         raise ConfigError(f"{path}, line '# compute units: {units}': {e}") from None
-    return {"kind": TIMINGS, "hardware": spec["hardware"], "fingerprint": spec["fingerprint"], "compute_units": keyed,
+    return {"kind": TIMINGS, "hardware": spec.hardware, "fingerprint": spec.fingerprint, "compute_units": keyed,
             "machine": {"device": device or "not given",
                         "source": "Xcode Core ML performance report (median prediction)",
                         **({} if units else {"compute_units": "not given in the CSV: Xcode's default (All)"})},
-            "sets": [{"variants": ["dense", *s["variants"]], "ms": [ms["dense"], *(ms[v] for v in s["variants"])]}
-                     for s in spec["sets"]]}
+            "sets": [{"variants": ["dense", *s.variants], "ms": [ms["dense"], *(ms[v] for v in s.variants)]}
+                     for s in spec.sets]}
 
 
 def _csv_notes(path: Path, lines: list[str], choices: tuple[str, ...]) -> dict[str, str]:
@@ -250,35 +329,54 @@ def _csv_notes(path: Path, lines: list[str], choices: tuple[str, ...]) -> dict[s
     return notes
 
 
-def table_from_timings(spec: dict, timings: dict) -> LatencyTable:
+def table_from_timings(spec: KitSpec, timings: dict) -> LatencyTable:
     """The latency table from a kit and the device's medians (every set's first entry: the dense model)."""
-    if timings.get("fingerprint") != spec["fingerprint"] or len(timings.get("sets", ())) != len(spec["sets"]):
+    if timings.get("fingerprint") != spec.fingerprint or len(timings.get("sets", ())) != len(spec.sets):
         raise ConfigError("these timings are not of this kit (another model or kit): run the kit's own "
                           "run_benchmark.py --profile")
-    runtime = timings.get("runtime", spec["runtime"])  # a dry run times ONNX whatever the kit is for
+    runtime = timings.get("runtime", spec.runtime)  # a dry run times ONNX whatever the kit is for
     units = timings.get("compute_units") or timings.get("machine", {}).get("compute_units")  # (older kits: machine)
-    key = TableKey(timings["hardware"], runtime, timings.get("precision", spec["precision"]), spec["imgsz"],
-                   spec["batch"], int(timings.get("threads") or 0), spec["fingerprint"],
+    key = TableKey(timings["hardware"], runtime, timings.get("precision", spec.precision), spec.imgsz,
+                   spec.batch, int(timings.get("threads") or 0), spec.fingerprint,
                    FORMATS[runtime].units(units) if runtime in FORMATS else "")
-    dense_ms = statistics.median(t["ms"][0] for s, t in zip(spec["sets"], timings["sets"]) if s["role"] == "group")
+    dense_ms = statistics.median(t["ms"][0] for s, t in zip(spec.sets, timings["sets"]) if s.role == "group")
     table = LatencyTable(key=key, dense_ms=dense_ms, measured_on=timings.get("machine", {}))
     rows = {"fit": [], "validate": []}
-    for s, t in zip(spec["sets"], timings["sets"]):
-        if t["variants"] != ["dense", *s["variants"]]:
-            raise ConfigError(f"timings set {t['variants'][:3]}... does not match the kit's {s['variants'][:2]}...")
+    for s, t in zip(spec.sets, timings["sets"]):
+        if t["variants"] != ["dense", *s.variants]:
+            raise ConfigError(f"timings set {t['variants'][:3]}... does not match the kit's {s.variants[:2]}...")
         dense, ms = t["ms"][0], t["ms"][1:]
-        if s["role"] == "group":
-            table.groups[s["group"]] = {"dense": spec["dense"][s["group"]], "widths": [*s["widths"], spec["dense"][s["group"]]],
-                                        "ms": [*ms, dense]}
-        elif s["role"] == "staircase":
-            table.staircase = {"group": s["group"], "widths": s["widths"], "ms": ms}
+        if s.role == "group":
+            table.groups[s.group] = measured_entry(spec.dense[s.group], s.widths, ms, dense)
+        elif s.role == "staircase":
+            table.staircase = Staircase(group=s.group, widths=s.widths, ms=ms)
         else:
-            rows[s["role"]].append((spec["variants"][s["variants"][0]]["changed"], ms[0], dense))
-    for name, twin in spec["twins"].items():
-        table.groups[name] = twin_entry(table, twin, spec["dense"][name], grid_widths(spec["dense"][name], spec["fractions"]))
-    fit, val = ([validation_row(table, {**spec["dense"], **changed}, ms, dense) for changed, ms, dense in rows[role]]
+            rows[s.role].append((spec.variants[s.variants[0]].changed, ms[0], dense))
+    for name, twin in spec.twins.items():
+        table.groups[name] = twin_entry(table, twin, spec.dense[name], grid_widths(spec.dense[name], spec.fractions))
+    fit, val = ([validation_row(table, {**spec.dense, **changed}, ms, dense) for changed, ms, dense in rows[role]]
                 for role in ("fit", "validate"))
     if val:
-        table.validation = choose_model(table, fit, val) if fit else validation_summary(table, val)
-        table.validation["variants"] = val
+        validate_model(table, fit, val)
     return table
+
+
+def merged_table(model, config: ProfileConfig, cache_dir=None) -> LatencyTable:
+    """The table of ``model`` on ``config.hardware`` (a device, not this machine) merged from its profile kit, for
+    the compute units asked; else the one error saying what to merge or ask for."""
+    fmt, precision = config.target
+    units = config.units
+    key = TableKey(config.hardware, fmt.name, precision, config.imgsz, 1, 0,
+                   fingerprint(group_layout(load_model(model)[0]).widths), units)
+    tables = merged_tables(key, cache_dir)
+    if units in tables:
+        return tables[units]
+    if tables:
+        raise ConfigError(f"hardware={config.hardware}: the merged tables of this model were timed with compute units "
+                          f"{', '.join(sorted(tables))}, not {units}: give compute_units={min(tables)}, or time the "
+                          f"kit with {units} (a Mac: run_benchmark.py --profile --compute-units {units}; the iPhone: "
+                          f"Xcode's report and a line '# compute units: {units}' in {IPHONE_CSV}) and merge it")
+    raise ConfigError(f"hardware={config.hardware} is not this machine and no table of it is merged for this model at "
+                      f"imgsz={config.imgsz}: write a profile kit ('yolo-prune profile model=... "
+                      f"hardware={config.hardware} format={config.format}'), time it on the device and "
+                      "'yolo-prune profile merge=<kit>/timings.json'")

@@ -3,16 +3,23 @@ thermal state) hits every model alike and their ratio stays honest."""
 
 from __future__ import annotations
 
+import math
 import platform
 import random
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from ultralytics.utils import TQDM
 
-# the standalone timing script shipped in device kits and bundles (package data: runs without yoloprune)
+from ..errors import ConfigError
+
+# the standalone timing script shipped in device kits and bundles (package data: runs without yoloprune); it
+# holds copies of this module's timer and constants, pinned to them by tests/profiling/test_device_script.py
 DEVICE_SCRIPT = Path(__file__).with_name("device") / "device_bench.py"
+TIMED_MS = 300  # each median of a profile rests on at least this much timing of one model
+PROBE_RUNS = 5  # timed runs of the dense model that tell how many rounds make TIMED_MS
 
 
 def interleaved_times(fns: list, runs: int, warmup: int, seed: int = 0, desc: str | None = None,
@@ -37,6 +44,31 @@ def interleaved_times(fns: list, runs: int, warmup: int, seed: int = 0, desc: st
 def interleaved_medians(fns: list, runs: int, warmup: int, seed: int = 0) -> list[float]:
     """Median ms of each callable, timed interleaved (:func:`interleaved_times`)."""
     return [float(np.median(t)) for t in interleaved_times(fns, runs, warmup, seed)]
+
+
+def enough_runs(fn, runs: int, warmup: int) -> int:
+    """``runs``, or more rounds where one call of ``fn`` is quick: enough that each median rests on at least
+    ``TIMED_MS`` of timing (a small model's savings are fractions of a millisecond)."""
+    return max(runs, math.ceil(TIMED_MS / interleaved_medians([fn], PROBE_RUNS, warmup)[0]))
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How a set of models is timed side by side: ``runs`` rounds after ``warmup`` calls of each, every round
+    in an order shuffled by the seed a set is timed with."""
+
+    runs: int
+    warmup: int
+
+    def __post_init__(self):
+        for name, least in (("runs", 1), ("warmup", 0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise ConfigError(f"{name}={value!r} is invalid: a whole number >= {least}")
+
+    def medians(self, fns: list, seed: int = 0) -> list[float]:
+        """Median ms of each callable (:func:`interleaved_medians`)."""
+        return interleaved_medians(fns, self.runs, self.warmup, seed)
 
 
 def machine_info() -> dict:

@@ -97,33 +97,33 @@ def plot_latency_table(table, path: Path) -> Path:
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
     for ax, name in zip(axes, names):
         g = table.groups[name]
-        if "ms_isolated" in g:  # the joint model's line over what the group saved alone
-            ax.step(g["widths"], g["ms_isolated"], where="post", marker=".", color="#bbb")
+        if g.ms_isolated is not None:  # the joint model's line over what the group saved alone
+            ax.step(g.widths, g.ms_isolated, where="post", marker=".", color="#bbb")
         if table.model == "joint":  # linear in the kept width by construction
-            ax.plot(g["widths"], g["ms"], marker=".", color="#1f77b4")
+            ax.plot(g.widths, g.ms, marker=".", color="#1f77b4")
         else:
-            ax.step(g["widths"], g["ms"], where="post", marker=".", color="#1f77b4")
+            ax.step(g.widths, g.ms, where="post", marker=".", color="#1f77b4")
         ax.set_title(name.replace("model.", "").replace(".conv", ""), fontsize=6)
         ax.tick_params(labelsize=5)
     i = len(names)
     if table.staircase:
         ax = axes[i]
-        ax.step(table.staircase["widths"], table.staircase["ms"], where="post", marker=".", color="#d62728")
-        ax.set_title(f"fine grid: {table.staircase['group']} (round_to={table.round_to()})", fontsize=6)
+        ax.step(table.staircase.widths, table.staircase.ms, where="post", marker=".", color="#d62728")
+        ax.set_title(f"fine grid: {table.staircase.group} (round_to={table.round_to()})", fontsize=6)
         ax.tick_params(labelsize=5)
         i += 1
     if table.validation:
         ax = axes[i]
-        v = table.validation["variants"]
-        dense = {n: g["dense"] for n, g in table.groups.items()}
-        model = [table.predict({**dense, **r["widths"]}) if "widths" in r else
-                 table.dense_ms - table.calibration * (table.dense_ms - r["predicted"]) for r in v]
-        ax.scatter([r["measured"] for r in v], [r["predicted"] for r in v], s=8, color="#bbb", label="isolated, summed")
-        ax.scatter([r["measured"] for r in v], model, s=8, color="#1f77b4", label=f"{table.model} model")
+        v = table.validation.variants
+        dense = table.dense_widths()
+        model = [table.predict({**dense, **r.widths}) if r.widths is not None else
+                 table.dense_ms - table.calibration * (table.dense_ms - r.predicted) for r in v]
+        ax.scatter([r.measured for r in v], [r.predicted for r in v], s=8, color="#bbb", label="isolated, summed")
+        ax.scatter([r.measured for r in v], model, s=8, color="#1f77b4", label=f"{table.model} model")
         ax.legend(fontsize=5)
-        lo, hi = min(r["measured"] for r in v), max(r["measured"] for r in v)
+        lo, hi = min(r.measured for r in v), max(r.measured for r in v)
         ax.plot([lo, hi], [lo, hi], color="grey", linewidth=0.8)
-        ax.set_title(f"predicted vs measured, MAPE {table.validation['mape']:.1%}", fontsize=6)
+        ax.set_title(f"predicted vs measured, MAPE {table.validation.mape:.1%}", fontsize=6)
         ax.tick_params(labelsize=5)
         i += 1
     for ax in axes[i:]:

@@ -9,7 +9,7 @@ from ..core.config import PruneConfig
 from ..core.latency import LatencyTable
 from ..errors import ConfigError
 from ..export.formats import hardware as hardware_entry, parse_formats
-from ..profiling.profile import cached_path, profile
+from ..profiling.profile import profile
 
 
 @dataclass(frozen=True)
@@ -57,5 +57,4 @@ def with_latency_table(model, config: PruneConfig, check: LatencyCheck, data=Non
         return config
     result = profile(model, hardware=check.hardware, format=check.format, imgsz=config.imgsz, data=data,
                      compute_units=check.compute_units)
-    cached = result.cached if hasattr(result, "cached") else cached_path(result.key)
-    return replace(config, latency_table=str(cached))
+    return replace(config, latency_table=str(result.cached))

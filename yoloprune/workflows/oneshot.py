@@ -62,9 +62,9 @@ def prune(model: str | Path, config: PruneConfig | None = None, *, data: str | P
         check = check or (LatencyCheck.of_table(given) if given else LatencyCheck())
         config = with_latency_table(model, config, check, data)
         net, ckpt, report, latency = _latency_loop(model, nc, config, check, pruned, data)
-    elif check is not None:
-        with_latency_table(model, config, check, data)  # refuses what only a latency target reads
     else:
+        if check is not None:
+            with_latency_table(model, config, check, data)  # refuses what only a latency target reads
         net, ckpt, report = pruned(config)
     out = run_dir(project, name, exist_ok)
     meta = {"config": config.to_dict(), "report": report.to_dict(), **({"latency": latency} if latency else {})}
@@ -82,7 +82,7 @@ def _latency_loop(model, nc, config: PruneConfig, check: LatencyCheck, pruned, d
     """
     table = LatencyTable.load(config.latency_table)
     asked = config.amount
-    record = {"asked": asked, "table": asdict(table.key), "table_mape": (table.validation or {}).get("mape")}
+    record = {"asked": asked, "table": asdict(table.key), "table_mape": table.validation.mape if table.validation else None}
     where = table.key.hardware
     if where not in HARDWARE or not HARDWARE[where].measured_here:
         net, ckpt, report = pruned(config)

@@ -27,7 +27,11 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-TIMED_MS = 300  # each profile median rests on at least this much timing of one model (as yoloprune's own profile)
+# copies of yoloprune's own (this script runs without it; tests/profiling/test_device_script.py pins them equal)
+TIMED_MS = 300  # each profile median rests on at least this much timing of one model (yoloprune.profiling.timing)
+PROBE_RUNS = 5  # timed runs of the dense model that tell how many rounds make TIMED_MS
+COMPUTE_UNITS = ("ALL", "CPU_AND_NE", "CPU_AND_GPU", "CPU_ONLY")  # CoreML's choice (first: its default)
+TIMINGS_KIND = "yoloprune-profile-timings"  # what timings.json is to yolo-prune profile merge=
 
 
 def _row(fmt, precision, target, model, median, p90, size_mb, note=None, runtime=None):
@@ -149,7 +153,8 @@ def mac(manifest, runs, compute_units="ALL"):
 
 # ----------------------------------------------------------------------------- profile kits
 def _interleaved(fns, runs, warmup, seed=0):
-    """Median ms of each callable, timed round-robin in a shuffled order each round."""
+    """Median ms of each callable, timed round-robin in a shuffled order each round (yoloprune's
+    ``interleaved_medians``)."""
     for fn in fns:
         for _ in range(warmup):
             fn()
@@ -161,6 +166,11 @@ def _interleaved(fns, runs, warmup, seed=0):
             fns[i]()
             times[i].append((time.perf_counter() - t) * 1000)
     return [statistics.median(t) for t in times]
+
+
+def _enough_runs(fn, runs, warmup):
+    """``runs``, or more where one call of ``fn`` is quick: each median rests on at least TIMED_MS of timing."""
+    return max(runs, math.ceil(TIMED_MS / _interleaved([fn], PROBE_RUNS, warmup)[0]))
 
 
 def _trtexec_median(engine, runs):
@@ -218,7 +228,7 @@ def profile(kit, runs, warmup, rounds, dry_run, compute_units):
         runner = (lambda vid: _onnx_runner(files[vid], imgsz)) if dry_run else \
             (lambda vid: _coreml_runner(files[vid], imgsz, compute_units))
         dense = runner("dense")
-        runs = max(runs, math.ceil(TIMED_MS / _interleaved([dense], 5, warmup)[0]))  # small models: more rounds
+        runs = _enough_runs(dense, runs, warmup)  # small models: more rounds
         medians = _each_set(ids, lambda n, group: _interleaved([dense, *(runner(v) for v in group[1:])], runs,
                                                                warmup, seed=n), partial)
         if dry_run:  # keyed by what ran, so it can never pass for the device's table
@@ -245,7 +255,7 @@ def profile(kit, runs, warmup, rounds, dry_run, compute_units):
                                        "model": Path("/proc/device-tree/model").read_text().strip("\x00\n")
                                        if Path("/proc/device-tree/model").exists() else platform.machine()}
         extra = {}
-    return {"kind": "yoloprune-profile-timings", "hardware": hardware, "fingerprint": kit["fingerprint"],
+    return {"kind": TIMINGS_KIND, "hardware": hardware, "fingerprint": kit["fingerprint"],
             "machine": {**machine, "runs": runs}, **extra, "partial": partial.name,
             "sets": [{"variants": g, "ms": m} for g, m in zip(ids, medians)]}
 
@@ -256,7 +266,7 @@ def main():
     ap.add_argument("--runs", type=int, default=None, help="timed runs per model (default 50; --profile: 30)")
     ap.add_argument("--out", default=None, help="default: results.json (timings.json with --profile) here")
     ap.add_argument("--profile", action="store_true", help="time a profile kit's variants (kit.json)")
-    ap.add_argument("--compute-units", default="ALL", choices=["ALL", "CPU_AND_NE", "CPU_ONLY", "CPU_AND_GPU"],
+    ap.add_argument("--compute-units", default=COMPUTE_UNITS[0], choices=COMPUTE_UNITS,
                     help="CoreML compute units on a Mac")
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--rounds", type=int, default=3, help="TensorRT profile: shuffled rounds of trtexec runs per set")
