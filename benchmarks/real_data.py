@@ -20,14 +20,11 @@ Content
     7 classes: 0 fish, 1 jellyfish, 2 penguin, 3 puffin, 4 shark, 5 starfish, 6 stingray.
     About 70 MB.
 
-Get it (two steps)
-    1. anywhere with GitHub access:
-           git clone https://github.com/Chandra0804/Underwater-Object-Detection-YOLO-V8 aquarium-src
-           python benchmarks/real_data.py --git-dir aquarium-src/.git      # [--out DIR] [--force]
-       (the commit above is checked out from the clone's history; a newer HEAD is used with a warning)
-    2. in this project's sandbox (no GitHub): the agent tool ``fetch`` with
-       ``github:Chandra0804/Underwater-Object-Detection-YOLO-V8`` puts a bare git dir under
-       /work/.mirror/, which ``python benchmarks/real_data.py`` finds by itself.
+Get it
+    git clone https://github.com/Chandra0804/Underwater-Object-Detection-YOLO-V8 aquarium-src
+    python benchmarks/real_data.py --git-dir aquarium-src/.git      # [--out DIR] [--force]
+(the commit above is checked out from the clone's history; a newer HEAD is used with a warning). Without
+``--git-dir``, a bare mirror of that repository under /work/.mirror/ is used when one is there.
 
 Writes ``<out>/train|valid|test/images|labels`` and ``<out>/data.yaml`` (absolute ``path:``; ``val`` is
 the ``valid`` split, ``test`` the ``test`` split), extracting into a temporary folder first and renaming
@@ -65,7 +62,7 @@ def default_out() -> Path:
 
 
 def find_git_dir(explicit: str | None) -> Path:
-    """The bare git dir that ``fetch`` produced (``/work/.mirror/<owner>+<name>*/...``)."""
+    """The clone's git dir given, else a bare mirror of the repository under ``/work/.mirror/``."""
     if explicit:
         candidates = [Path(explicit)]
     else:
@@ -167,7 +164,7 @@ def write_yaml(dest: Path, final: Path, commit: str, counts: dict[str, int]) -> 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--git-dir", default=None, help=f"bare git dir from `fetch` (default: /work/.mirror/"
+    p.add_argument("--git-dir", default=None, help=f"git dir of a clone of {REPO} (default: a bare mirror /work/.mirror/"
                                                     f"{REPO.replace('/', '+')}*)")
     p.add_argument("--out", default=None, help=f"output folder (default: {default_out()})")
     p.add_argument("--rev", default=COMMIT, help="commit to extract (default: the pinned one)")

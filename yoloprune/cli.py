@@ -174,7 +174,8 @@ def help_text(command: str | None = None) -> str:
         doc, defaults = COMMANDS[command].help, COMMANDS[command].defaults
         rows = "\n".join(f"  {k}={v}" for k, v in defaults().items())
         stage = STAGE.get(command)
-        more = (f"\nand every Ultralytics {stage} argument (e.g. device=0,1 lr0=0.001 optimizer=AdamW; "
+        example = "device=0,1 lr0=0.001 optimizer=AdamW" if stage == "train" else "opset=17 dynamic=False"
+        more = (f"\nand every Ultralytics {stage} argument (e.g. {example}; "
                 "see 'yolo cfg'), passed through unchanged" if stage else "")
         return f"yolo-prune {command}: {doc}\nkeys (defaults):\n{rows}{more}"
     rows = "\n".join(f"  {name:<9} {c.help}" for name, c in COMMANDS.items())

@@ -90,7 +90,7 @@ class PruneConfig:
             (default): ``taylor_raw`` where real data is at hand (always in the callbacks, which use
             the trainer's batches; one-shot with ``data=``), ``l2`` otherwise. Raw Taylor scores kept
             far more of a trained model in ``benchmarks/criteria_sweep.py`` and after fine-tuning
-            (see the README).
+            (see the documentation's guide to choosing settings).
         target: ``"ratio"`` — ``amount`` is the fraction of channels removed (Torch-Pruning's
             ``pruning_ratio``); ``"macs"`` / ``"params"`` — ``amount`` is the fraction of the dense
             model's MACs / parameters to keep (reached within ``tolerance``); ``"latency"`` — the
@@ -103,7 +103,7 @@ class PruneConfig:
             ``target=latency`` each of them is cut where the latency table predicts ``amount``;
             ``"knapsack"`` (``target=latency`` only) instead spends the latency budget where importance
             lost per millisecond saved is lowest (HALP): faster per point of importance, but it can strip
-            the high-resolution layers (stem, P3 head) a detector needs (see the README's measurements).
+            the high-resolution layers (stem, P3 head) a detector needs (``benchmarks/README.md`` has the measurements).
         round_to: keep channel counts a multiple of this (hardware-friendly widths); 1 disables; ``auto``
             (with a latency table): the step at which the measured latency climbs its staircase.
         min_channels: never keep fewer channels than this in any layer.

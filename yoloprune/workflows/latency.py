@@ -21,7 +21,16 @@ class LatencyCheck:
     device is one merged from its profile kit, and ``compute_units`` picks a CoreML table by the units it was
     timed with). A one-shot prune on this machine is then measured, dense vs pruned with ``format``, and while
     the measured latency misses the asked one by more than ``tolerance`` (relative) the budget is corrected and
-    the dense model pruned again, at most ``iterations`` times (``runs`` interleaved timings each, ``threads``).
+    the dense model pruned again, at most ``iterations`` times.
+
+    Attributes:
+        hardware: where the model deploys: ``intel-cpu`` (measured here), ``jetson``, ``mac``, ``iphone``.
+        format: the runtime and precision timed, e.g. ``openvino:fp32``, ``openvino:int8``, ``onnx``.
+        compute_units: CoreML only: the units a merged Mac/iPhone table was timed with (default ``ALL``).
+        threads: inference threads of the closed loop's timings.
+        tolerance: how far (relative) the measured latency may miss the asked one.
+        iterations: at most this many prunes from the dense model.
+        runs: interleaved timing rounds of dense and pruned per measurement.
     """
 
     hardware: str = "intel-cpu"
