@@ -63,7 +63,7 @@ def main() -> None:
         coreml, = export_all(ckpt, "coreml:fp16", imgsz=args.imgsz, log_file=out / f"{label}-export.log")
         speed = measure_speedup(args.model, ckpt, "openvino:fp32", args.imgsz, runs=args.runs)
         rows.append({"model": label, "nonzero_params": params, "coreml_fp16_mb": coreml.size_mb,
-                     "coreml_sparse_weights": coreml.parity.get("sparse_weights"), "coreml_ok": coreml.ok,
+                     "coreml_sparse_weights": coreml.parity.offline.sparse_weights if coreml.parity.offline else None, "coreml_ok": coreml.ok,
                      "openvino_fp32_ms": speed["pruned_ms"], "dense_ms_same_run": speed["dense_ms"],
                      "speedup": 1 / speed["ratio"], "map50_95_zero_shot": val_map(ckpt, data_yaml, args.imgsz, batch=16)})
         print(rows[-1], flush=True)

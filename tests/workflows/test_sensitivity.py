@@ -38,13 +38,13 @@ def test_sensitivity_measures_each_group_and_caches(dense_ckpt, mini_data, tmp_p
     calls = []
     real = module._val_map
     monkeypatch.setattr(module, "_val_map", lambda *a: calls.append(1) or real(*a))
-    first = module.sensitivity(dense_ckpt, mini_data, ratios=(0.5,), images=4, imgsz=64, project=tmp_path,
+    first = module.sensitivity(dense_ckpt, data=mini_data, ratios=(0.5,), images=4, imgsz=64, project=tmp_path,
                                name="s", cache_dir=tmp_path / "cache")
     table = first.table
     assert len(table.groups) == len(calls) - 1 > 10  # the dense model once, every group once at one ratio
     assert all(len(g["map"]) == len(g["drop"]) == 1 for g in table.groups.values())
     assert (first.run_dir / "sensitivity.png").stat().st_size > 0 and first.cached.exists()
-    again = module.sensitivity(dense_ckpt, mini_data, ratios=(0.5,), images=4, imgsz=64, cache_dir=tmp_path / "cache")
+    again = module.sensitivity(dense_ckpt, data=mini_data, ratios=(0.5,), images=4, imgsz=64, cache_dir=tmp_path / "cache")
     assert again.table == table and len(calls) == len(table.groups) + 1  # cached: nothing validated again
     with pytest.raises(ConfigError, match="trained checkpoint"):
-        module.sensitivity("yolov8n.yaml", mini_data)
+        module.sensitivity("yolov8n.yaml", data=mini_data)
