@@ -140,7 +140,11 @@ KEY_HELP = {
         "kit": "with `merge=`: the kit folder (its `kit.json`) the timings belong to, if not beside them",
         "fractions": "widths each group is measured at, as fractions of its width (default `0.75,0.5,0.25`); "
                      "`target=latency` never prunes a group below its narrowest measured width",
-        "fit": "random variants timed to fit the joint latency model (default: twice the number of groups)",
+        "fit": "random whole variants the latency model is fitted on (default: 8 calibrate a per-layer table; "
+               "twice the number of groups fit a whole-variant one)",
+        "method": "`layers`: each convolution timed alone over a grid of its channels, the sum calibrated on a "
+                  "few whole variants (minutes); `variants`: a whole model per group and width (far slower); "
+                  "`auto`: `layers` for FP32/BF16/FP16, `variants` for INT8 (more accurate there)",
         "compute_units": "CoreML compute units (chosen where a kit is timed: give it to `prune` instead)",
         "runs": "timed rounds per variant (a median gets at least 300 ms of runs)",
         "validate": "held-out random variants both latency models are judged on",

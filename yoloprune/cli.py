@@ -279,7 +279,7 @@ def _profile(args: dict, extra: dict, debug: bool) -> str:
         return f"Latency table {args['merge']} merged into the cache: {merge(args['merge'], kit=args['kit'])}"
     _need(args, "model", "checkpoint .pt or model .yaml", "profile")
     options = {k: args[k] for k in ("hardware", "format", "imgsz", "threads", "runs", "validate", "fractions", "fit",
-                                    "compute_units")}  # checked by ProfileConfig before a run folder is made
+                                    "compute_units", "method")}  # checked by ProfileConfig before a run folder is made
     where = {"project": args["project"], "name": args["name"], "exist_ok": args["exist_ok"], "debug": debug}
     if not hardware(args["hardware"]).measured_here:
         kit = write_kit(args["model"], **where, **options).kit
@@ -400,13 +400,16 @@ COMMANDS: dict[str, Command] = {
         _benchmark),
     "profile": Command(
         "Measure the latency table of a model on this machine (hardware=intel-cpu, format=openvino:fp32|bf16|int8 "
-        "or onnx; int8 calibrates each variant on a few images of data=): every prunable group at a grid of widths, "
-        "a staircase for round_to=auto, the latency model validated on random variants; cached. "
+        "or onnx; int8 calibrates each variant on a few images of data=): every convolution pruning changes timed "
+        "alone over a grid of its channels, their sum calibrated on a few whole variants (method=layers; "
+        "method=variants times whole variants, one per group and width: slower; int8's default), a staircase for "
+        "round_to=auto, the latency model validated on random variants; cached. "
         "hardware=jetson|mac|iphone writes a profile kit to time on the device; merge=<timings.json|table.json> "
         "brings its table into the cache.",
         lambda: {"model": None, "hardware": "intel-cpu", "format": "openvino:fp32", "imgsz": 640, "threads": 2,
                  "data": None, "kit": None, "fractions": None, "fit": None, "compute_units": None,
-                 "runs": 15, "validate": 10, "merge": None, **COMMON, "project": "runs/profile", "name": "exp"},
+                 "runs": 15, "validate": 10, "method": "auto", "merge": None, **COMMON, "project": "runs/profile",
+                 "name": "exp"},
         _profile),
     "sensitivity": Command(
         "Prune each group alone at ratios= (fractions removed), measure mAP50-95 on images= validation images; "

@@ -162,10 +162,10 @@ def coreml_spec(path: Path) -> CoreMLSpec:
                       spec_version=spec.specificationVersion, const_dtypes=sorted(dtypes), sparse_weights=sparse)
 
 
-def _onnx_runner(path: Path, precision: str, imgsz: int, threads: int):
+def _onnx_runner(path: Path, precision: str, imgsz: int, threads: int, shape: tuple | None = None):
     import onnxruntime as ort  # noqa: PLC0415 (optional backend)
 
-    x = _timing_input(imgsz)
+    x = _timing_input(imgsz, shape)
     opts = ort.SessionOptions()
     opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
     opts.add_session_config_entry("session.set_denormal_as_zero", "1")
@@ -175,22 +175,22 @@ def _onnx_runner(path: Path, precision: str, imgsz: int, threads: int):
     return (lambda: sess.run(None, {name: x})), "fp32"
 
 
-def _openvino_runner(path: Path, precision: str, imgsz: int, threads: int):
+def _openvino_runner(path: Path, precision: str, imgsz: int, threads: int, shape: tuple | None = None):
     from .openvino_precision import compile_ir  # noqa: PLC0415 (optional backend)
 
-    x = _timing_input(imgsz)
+    x = _timing_input(imgsz, shape)
     compiled, ran = compile_ir(path, precision, threads, extra={"CPU_DENORMALS_OPTIMIZATION": True})
     request = compiled.create_infer_request()
     weights = "fp32" if precision == "bf16" else precision  # the bf16 row runs the FP32 IR with a bf16 hint
     return (lambda: request.infer({0: x})), f"{weights} weights, {ran} compute"
 
 
-def _pytorch_runner(path: Path, precision: str, imgsz: int, threads: int):
+def _pytorch_runner(path: Path, precision: str, imgsz: int, threads: int, shape: tuple | None = None):
     if torch.get_num_threads() != threads:  # re-setting the same count made convs 20x slower here (measured)
         torch.set_num_threads(threads)
     torch.set_flush_denormal(True)  # denormals (common in barely trained weights) would dominate CPU timings
     model = YOLO(str(path)).model.float().eval().fuse()
-    x = torch.from_numpy(_timing_input(imgsz))
+    x = torch.from_numpy(_timing_input(imgsz, shape))
 
     def run():
         with torch.inference_mode():
@@ -199,8 +199,9 @@ def _pytorch_runner(path: Path, precision: str, imgsz: int, threads: int):
     return run, "fp32"
 
 
-def _timing_input(imgsz: int) -> np.ndarray:
-    return np.random.default_rng(0).random((1, 3, imgsz, imgsz), dtype=np.float32)
+def _timing_input(imgsz: int, shape: tuple | None = None) -> np.ndarray:
+    """The input a model is timed with: an image batch of 1 at ``imgsz``, or a tensor of ``shape`` (one layer)."""
+    return np.random.default_rng(0).random(shape or (1, 3, imgsz, imgsz), dtype=np.float32)
 
 
 # ----------------------------------------------------------------------------- the table
@@ -229,7 +230,8 @@ class ExportFormat:
     precision_scope: Callable[[str], ContextManager[list]] = _no_scope
     write_metadata: Callable[[Path, str], None] = _no_metadata_slot  # the record's JSON into the file's own slot
     offline_check: Callable[[Path], CoreMLSpec | None] = _nothing_to_check  # what can be checked where it cannot run
-    runner: Callable[[Path, str, int, int], tuple] | None = None  # (path, precision, imgsz, threads) -> (fn, precision)
+    # (path, precision, imgsz, threads[, shape=input shape of a one-layer network]) -> (fn, precision)
+    runner: Callable[..., tuple] | None = None
     compress: Callable[[Path, dict], None] = _as_exported  # after export: the storage the checkpoint's record asks for
     compute_units: tuple[str, ...] = ()  # the runtime's choice of processors (first: its default); () none
 

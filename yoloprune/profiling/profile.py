@@ -19,8 +19,10 @@ The parts a local profile shares with a device kit (widths, entries, validation,
 
 from __future__ import annotations
 
+import copy
 import tempfile
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +31,7 @@ from ultralytics.utils import LOGGER, TQDM
 from .. import offline
 from ..core.config import from_options
 from ..core.latency import LatencyTable, Staircase, TableKey, ValidationRow, fingerprint
+from ..core.layers import layer_map
 from ..errors import ConfigError
 from ..export.formats import parse_formats
 from ..integrations.ultralytics.model_io import load_model
@@ -37,8 +40,9 @@ from ..logs import third_party_logs_to
 from ..reporting.plots import plot_latency_table
 from .config import GRID, ProfileConfig
 from .kit import merged_table
-from .tables import (cached_path, grid_widths, measured_entry, merged_tables, reaches, staircase_widths, twin_entry,
-                     validate_model, validation_row, validation_summary)
+from .layers import LayerCache, LayerModel, group_entries, site_grid, staircase, staircase_shapes, time_layers
+from .tables import (cached_path, grid_widths, layer_cache_path, measured_entry, merged_tables, reaches,
+                     staircase_widths, twin_entry, validate_model, validation_row, validation_summary)
 from .timing import TIMED_MS, Timing, enough_runs, interleaved_medians, machine_info
 from .variants import CALIBRATION_IMAGES, RandomDraw, VariantTimer, calibration_args, random_draws
 
@@ -47,7 +51,7 @@ __all__ = ["CALIBRATION_IMAGES", "GRID", "TIMED_MS", "LatencyMeter", "ProfileCon
            "reaches", "staircase_widths", "twin_entry", "validation_row", "validation_summary"]
 
 # what each kind of random variant is timed for (the progress bar's words)
-_DRAWN_FOR = {"fit": "timing random variants for the joint model", "validate": "validating the latency model"}
+_DRAWN_FOR = {"fit": "calibrating on random variants", "validate": "validating on random variants"}
 
 
 @dataclass(frozen=True)
@@ -102,11 +106,32 @@ def profile(model, config: ProfileConfig | None = None, *, data=None, project=No
         cached = cached_path(key, cache_dir) if config.groups is None else None
         table = _cached(cached, config) if cached is not None and cached.exists() else None
         if table is None:
-            with third_party_logs_to(None if debug or out is None else out / "profile.log") as console:
-                table = _measure(timer, key, config, console=console)
+            # the exporters' and runtimes' output: the run folder's log, else one beside the cached table
+            log = None if debug else out / "profile.log" if out else cached_path(key, cache_dir).with_suffix(".log")
+            start = time.perf_counter()
+            with third_party_logs_to(log) as console:
+                measure = _measure_layers if config.measured_by == "layers" else _measure
+                table = measure(timer, key, config, console=console, cache_dir=cache_dir)
+            LOGGER.info(f"yoloprune: {_summary(table)} in {_duration(time.perf_counter() - start)}"
+                        + (f" (log: {log})" if log else ""))
             if cached is not None:
                 write_json_atomic(table.to_dict(), cached)
     return _result(table, cached, out)
+
+
+def _summary(table: LatencyTable) -> str:
+    """One line on a table just measured: what, how, and how well it predicts whole variants."""
+    k, v = table.key, table.validation
+    how = table.measured_on.get("method", "variants")
+    line = (f"latency table {k.runtime}:{k.precision} {k.imgsz} px ({how}): {len(table.free())} groups, dense "
+            f"{table.dense_ms:.2f} ms")
+    if v is not None:
+        line += f", {v.model or 'calibrated'} model MAPE {v.mape:.1%} on {len(v.variants)} random variants"
+    return line
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
 
 
 def _cached(path: Path, config: ProfileConfig) -> LatencyTable | None:
@@ -114,6 +139,10 @@ def _cached(path: Path, config: ProfileConfig) -> LatencyTable | None:
     table = LatencyTable.load(path)
     if table.model is None:  # written before the joint model existed: measure again
         LOGGER.info(f"yoloprune: re-profiling {path.name}: it predates the joint latency model")
+        return None
+    method = table.measured_on.get("method", "variants")
+    if config.method != "auto" and method != config.method:  # asked for the other method explicitly
+        LOGGER.info(f"yoloprune: re-profiling {path.name}: it was measured by {method}, method={config.method} asked")
         return None
     if config.fractions and not reaches(table, config.fractions):  # asked to go deeper than cached
         LOGGER.info(f"yoloprune: re-profiling {path.name}: its narrowest measured widths are {table.depth():.0%} "
@@ -131,12 +160,15 @@ def _result(table: LatencyTable, cached: Path | None, out: Path | None) -> Profi
     return ProfileResult(report=table, cached=cached, run_dir=out)
 
 
-def _measure(timer: VariantTimer, key: TableKey, config: ProfileConfig, *, console=None) -> LatencyTable:
-    """Time every group at the grid widths, the staircase and the random variants: the table of ``key``."""
+def _measure(timer: VariantTimer, key: TableKey, config: ProfileConfig, *, console=None,
+             cache_dir=None) -> LatencyTable:
+    """``method=variants``: time every group at the grid widths, the staircase and the random variants, each a
+    whole exported model: the table of ``key``."""
     names = list(timer.dense)[:config.groups] if config.groups else list(timer.dense)
     dense_fn = timer.runner()
     timing = Timing(enough_runs(dense_fn, config.runs, config.warmup), config.warmup)
-    table = LatencyTable(key=key, dense_ms=0.0, measured_on={**machine_info(), "runs": timing.runs})
+    table = LatencyTable(key=key, dense_ms=0.0,
+                         measured_on={**machine_info(), "runs": timing.runs, "method": "variants"})
     dense_samples = []
     for name in TQDM(names, desc="profiling groups", file=console):
         d = timer.dense[name]
@@ -160,6 +192,42 @@ def _measure(timer: VariantTimer, key: TableKey, config: ProfileConfig, *, conso
         fit, val = (random_rows(table, timer, dense_fn, draw, timing, names=names, console=console) if draw.n else []
                     for draw in random_draws(config, len(table.free())))
         validate_model(table, fit, val)
+    return table
+
+
+def _measure_layers(timer: VariantTimer, key: TableKey, config: ProfileConfig, *, console=None,
+                    cache_dir=None) -> LatencyTable:
+    """``method=layers``: every convolution pruning changes timed alone over a grid of its channels (cached by
+    shape), the groups' entries and the staircase predicted from their sum, the sum calibrated on a few whole
+    random variants and judged on others: the table of ``key``."""
+    names = list(timer.dense)[:config.groups] if config.groups else list(timer.dense)
+    fmt, precision = config.target
+    map_ = layer_map(copy.deepcopy(timer.model), config.imgsz)
+    if config.groups:  # a partial table: only the layers its groups change are timed
+        map_ = replace(map_, sites=tuple(s for s in map_.sites if s.groups() & set(names)))
+    grids = [site_grid(map_, i, config.grid) for i in range(len(map_.sites))]
+    cache = LayerCache(layer_cache_path(key, cache_dir))
+    start = time.perf_counter()
+    how = {"runs": config.runs, "warmup": config.warmup, "seed": config.seed, "console": console}
+    timed = time_layers([s for site, g in zip(map_.sites, grids) for s in g.shapes(site.dense)], fmt, precision,
+                        config.threads, cache, **how)
+    layers = LayerModel(map_, grids, cache.__getitem__)
+    dense_fn = timer.runner()
+    timing = Timing(enough_runs(dense_fn, config.runs, config.warmup), config.warmup)
+    dense_ms = timing.medians([dense_fn], config.seed)[0]
+    table = LatencyTable(key=key, dense_ms=dense_ms, groups=group_entries(layers, dense_ms, config.grid,
+                                                                         timer.with_group, timer.partner, names))
+    widest = max(table.free(), key=lambda n: table.groups[n].ms[-1] - table.groups[n].ms[0])
+    timed += time_layers(staircase_shapes(map_, widest, timer.with_group), fmt, precision, config.threads, cache, **how)
+    table.staircase = staircase(layers, cache.__getitem__, dense_ms, widest, timer.with_group)
+    table.measured_on = {**machine_info(), "runs": timing.runs, "method": "layers", "layer_sites": len(map_.sites),
+                         "layer_shapes_timed": timed, "layer_seconds": round(time.perf_counter() - start, 1)}
+    if config.validate:
+        fit, val = (random_rows(table, timer, dense_fn, draw, timing, names=names, console=console) if draw.n else []
+                    for draw in random_draws(config, len(table.free())))
+        validate_model(table, fit, val)
+    if table.model == "isolated":  # the fixed part: what the calibrated layer sum leaves of the dense model
+        table.measured_on["fixed_ms"] = round(dense_ms - table.calibration * layers.total(), 4)
     return table
 
 

@@ -35,10 +35,12 @@ def measured_entry(dense: int, widths: list[int], ms: list[float], dense_ms: flo
     return GroupTiming(dense=dense, widths=[*widths, dense], ms=[*ms, dense_ms])
 
 
-def twin_entry(table: LatencyTable, twin: str, dense: int, widths: list[int]) -> GroupTiming:
+def twin_entry(table: LatencyTable | dict[str, GroupTiming], twin: str, dense: int, widths: list[int]) -> GroupTiming:
     """The second half of a split block: it moves with its ``twin`` (measured first, which holds the pair's
-    saving), so it saves nothing of its own (the latency model is additive)."""
-    return GroupTiming(dense=dense, widths=[*widths, dense], ms=[table.groups[twin].ms[-1]] * (len(widths) + 1),
+    saving), so it saves nothing of its own (the latency model is additive). ``table``: the table being built,
+    or its groups so far."""
+    groups = table.groups if isinstance(table, LatencyTable) else table
+    return GroupTiming(dense=dense, widths=[*widths, dense], ms=[groups[twin].ms[-1]] * (len(widths) + 1),
                        paired_with=twin)
 
 
@@ -87,6 +89,14 @@ def validate_model(table: LatencyTable, fit_rows: list[ValidationRow], val_rows:
 def cached_path(key: TableKey, cache_dir=None) -> Path:
     """Where the table with ``key`` lives in the cache (``$YOLOPRUNE_HOME/latency``)."""
     return (Path(cache_dir) if cache_dir else offline.yoloprune_home() / "latency") / f"{key.slug()}.json"
+
+
+def layer_cache_path(key: TableKey, cache_dir=None) -> Path:
+    """Where the one-layer timings of ``key``'s hardware, runtime, precision and threads are cached (shared by every
+    model and image size measured there)."""
+    units = f"-{key.units.lower()}" if key.units else ""
+    return (cached_path(key, cache_dir).parent / "layers"
+            / f"{key.hardware}-{key.runtime}-{key.precision}-t{key.threads}{units}.json")
 
 
 def merged_tables(key: TableKey, cache_dir=None) -> dict[str, LatencyTable]:

@@ -95,10 +95,14 @@ def _latency_loop(model, nc, config: PruneConfig, check: LatencyCheck, pruned, d
         net, ckpt, report = pruned(replace(config, amount=budget))
         return (net, ckpt, report), report.achieved
 
+    solves = []
+
     def measure(result):
+        solves.append(result)
         speed = meter.compare(result[0])
-        LOGGER.info(f"yoloprune: latency asked {asked:.3f} of dense, measured {speed['ratio']:.3f} "
-                    f"({speed['dense_ms']:.2f} -> {speed['pruned_ms']:.2f} ms with {check.format})")
+        LOGGER.info(f"yoloprune: closed loop {len(solves)}/{check.iterations}: latency asked {asked:.3f} of dense, "
+                    f"measured {speed['ratio']:.3f} ({speed['dense_ms']:.2f} -> {speed['pruned_ms']:.2f} ms with "
+                    f"{check.format})")
         return speed["ratio"]
 
     (net, ckpt, report), best, iterations = close_loop(asked, solve, measure, check.tolerance, check.iterations)

@@ -1,0 +1,138 @@
+"""Every convolution of a model as a function of the channels each prunable group keeps: the layer map that a
+per-layer latency table is built on (each convolution timed alone at its input size, the model the sum).
+
+:func:`layer_map` traces the model once (Torch-Pruning's dependency graph) and records, for every convolution
+whose channels some group changes, its dense shape and which groups remove its output and input channels (a
+concat takes several groups' channels). :meth:`LayerMap.shapes` then gives the exact shape of every such
+convolution in the variant with given group widths, without pruning anything: the shapes ``pruned_to`` builds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import torch
+from torch import nn
+
+from .graph import traced
+from .modes import model_mode
+
+
+@dataclass(frozen=True)
+class ConvShape:
+    """One convolution as it runs: channels, kernel, stride, padding, dilation, groups and input height/width."""
+
+    cin: int
+    cout: int
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dilation: tuple[int, int]
+    groups: int
+    hw: tuple[int, int]
+
+    @property
+    def depthwise(self) -> bool:
+        return self.groups > 1 and self.groups == self.cin
+
+    def with_channels(self, cin: int, cout: int) -> ConvShape:
+        """This convolution with ``cin`` input and ``cout`` output channels (a depthwise one keeps both equal)."""
+        if self.depthwise:
+            c = max(1, min(cin, cout))
+            return replace(self, cin=c, cout=c, groups=c)
+        return replace(self, cin=max(1, cin), cout=max(1, cout))
+
+    def key(self) -> str:
+        """A compact, stable name of the shape (the layer cache's key)."""
+        def pair(p):
+            return f"{p[0]}x{p[1]}"
+        return (f"c{self.cin}-{self.cout}-k{pair(self.kernel)}-s{pair(self.stride)}-p{pair(self.padding)}"
+                f"-d{pair(self.dilation)}-g{self.groups}-i{pair(self.hw)}")
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates of one inference (for ordering and synthetic timers)."""
+        h = (self.hw[0] + 2 * self.padding[0] - self.dilation[0] * (self.kernel[0] - 1) - 1) // self.stride[0] + 1
+        w = (self.hw[1] + 2 * self.padding[1] - self.dilation[1] * (self.kernel[1] - 1) - 1) // self.stride[1] + 1
+        return self.kernel[0] * self.kernel[1] * (self.cin // self.groups) * self.cout * h * w
+
+
+@dataclass(frozen=True)
+class ConvSite:
+    """One convolution whose channels depend on prunable groups: ``out_groups`` / ``in_groups`` are (group, channels
+    removed here per channel removed at the group's root), as many as feed it."""
+
+    name: str
+    dense: ConvShape
+    out_groups: tuple[tuple[str, float], ...]
+    in_groups: tuple[tuple[str, float], ...]
+
+    def shape(self, removed: dict[str, int]) -> ConvShape:
+        """Its shape when each group has ``removed[group]`` channels fewer than dense."""
+        cout = self.dense.cout - sum(removed.get(g, 0) * f for g, f in self.out_groups)
+        cin = self.dense.cin - sum(removed.get(g, 0) * f for g, f in self.in_groups)
+        return self.dense.with_channels(int(round(cin)), int(round(cout)))
+
+    def groups(self) -> set[str]:
+        return {g for g, _ in self.out_groups + self.in_groups}
+
+
+@dataclass(frozen=True)
+class LayerMap:
+    """The model's prunable groups (dense widths) and the convolutions they change."""
+
+    widths: dict[str, int]
+    sites: tuple[ConvSite, ...]
+
+    def shapes(self, widths: dict[str, int] | None = None) -> list[ConvShape]:
+        """Every site's shape in the variant with these group widths (missing groups: dense), in site order."""
+        removed = {g: self.widths[g] - w for g, w in (widths or {}).items() if g in self.widths}
+        return [s.shape(removed) for s in self.sites]
+
+    def sites_of(self, group: str) -> list[int]:
+        """Indices of the sites that group changes."""
+        return [i for i, s in enumerate(self.sites) if group in s.groups()]
+
+
+def _pair(v) -> tuple[int, int]:
+    return (int(v[0]), int(v[1])) if isinstance(v, (tuple, list)) else (int(v), int(v))
+
+
+def layer_map(model: nn.Module, imgsz: int, skip=()) -> LayerMap:
+    """The :class:`LayerMap` of ``model`` at ``imgsz`` (traced on the model as it is; nothing is pruned).
+
+    Only convolutions that run in an inference forward and whose channels some group changes are sites; the
+    rest cost the same in every variant (the latency model's fixed part)."""
+    with traced(model, skip) as pg:
+        module_names = {m: n for n, m in model.named_modules()}
+        names = [module_names[g[0][0].target.module] for g in pg.groups]
+        widths = {name: len(g[0][1]) for name, g in zip(names, pg.groups)}
+        sides: dict[nn.Conv2d, tuple[list, list]] = {}
+        for name, group in zip(names, pg.groups):
+            for dep, idxs in group:
+                m = dep.target.module
+                if isinstance(m, nn.Conv2d):
+                    out, inp = sides.setdefault(m, ([], []))
+                    side = out if pg.dg.is_out_channel_pruning_fn(dep.handler) else inp
+                    side.append((name, len(idxs) / widths[name]))
+        inputs = _input_sizes(model, imgsz, list(sides))
+        sites = tuple(
+            ConvSite(module_names[m], ConvShape(m.in_channels, m.out_channels, _pair(m.kernel_size), _pair(m.stride),
+                                                _pair(m.padding), _pair(m.dilation), m.groups, inputs[m]),
+                     tuple(out), tuple(inp))
+            for m, (out, inp) in sides.items() if m in inputs)
+    return LayerMap(widths, sites)
+
+
+def _input_sizes(model: nn.Module, imgsz: int, convs: list[nn.Conv2d]) -> dict[nn.Conv2d, tuple[int, int]]:
+    """Input height and width of each of ``convs`` that runs in an inference forward at ``imgsz``."""
+    sizes, hooks = {}, []
+    for m in convs:
+        hooks.append(m.register_forward_pre_hook(lambda mod, args: sizes.__setitem__(mod, tuple(args[0].shape[-2:]))))
+    try:
+        with torch.no_grad(), model_mode(model, training=False):
+            model(torch.zeros(1, 3, imgsz, imgsz, device=next(model.parameters()).device))
+    finally:
+        for h in hooks:
+            h.remove()
+    return {m: (int(h), int(w)) for m, (h, w) in sizes.items()}
