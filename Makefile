@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(VENV)/bin/pip install -q -c constraints.txt -e ".[export,dev,docs]"
 	touch $(STAMP)
 
-.PHONY: setup demo test docs bench bench-real bench-latency bench-latency-accuracy bench-readme gpu-check
+.PHONY: setup demo test docs bench bench-real bench-latency bench-latency-table bench-latency-accuracy bench-readme gpu-check
 setup: $(STAMP)
 
 demo: $(STAMP)
@@ -111,6 +111,14 @@ bench-latency: $(STAMP)
 	$(PYTHON) benchmarks/latency_target.py --models yolo11n.yaml --out $(RESULTS)/latency_target_yolo11n
 	$(PYTHON) benchmarks/latency_target.py --models yolov8n.yaml --allocations global --round-to 8,auto \
 		--out $(RESULTS)/latency_target_round_to
+
+# the first target=latency prune from an empty cache: time to the per-layer table and to pruned.pt, the console's
+# lines, the table's error on held-out variants and on the closed loop's solutions; the whole-variant table beside it
+bench-latency-table: $(STAMP)
+	$(PYTHON) benchmarks/latency_table_speed.py --models yolov8n.yaml,yolo11n.yaml --imgsz 640,320 --amounts 0.5,0.33 \
+		--real --variants yolov8n.yaml@640 --out $(RESULTS)/latency_table_speed
+	$(PYTHON) benchmarks/latency_table_speed.py --models "" --int8 yolov8n.yaml@640,yolov8n.yaml@320 --merge \
+		--out $(RESULTS)/latency_table_speed
 
 # target=latency vs target=macs at equal measured latency after the same fine-tune (seeds 0, 1), and the pruned
 # models in INT8 against the dense FP32 one. On shapes from the demo's trained dense model at 320 and 640 px (with

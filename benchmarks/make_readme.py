@@ -47,7 +47,7 @@ README = ROOT / "benchmarks" / "README.md"
 MAKEFILE = ROOT / "Makefile"
 MAKE_RESULTS = "benchmarks/results"  # how the Makefile's --out paths name the results folder
 WRAP = 100  # commands are shown wrapped at this width
-SKIP_DIRS = {"runs", "models"}  # training runs and checkpoints inside a result folder: not results
+SKIP_DIRS = {"runs", "models", "homes"}  # training runs, checkpoints and caches inside a result folder: not results
 
 
 # --------------------------------------------------------------------------------------------------- the records
@@ -431,6 +431,32 @@ def render_latency_target(path: Path) -> Rendered:
                                      "dense and pruned in the same run.",))
 
 
+def render_latency_table_speed(path: Path) -> Rendered:
+    d = load(path)
+    rows = []
+    for r in d["rows"]:
+        first = r["runs"][0]
+        rows.append((r["model"], r["imgsz"], r["method"], r["layer_shapes"], num(r["table_seconds"], 0),
+                     num(first["seconds"], 0), first["console_lines"], ms(r["dense_ms"]),
+                     f"{pct(r['mape'])} ({r['variants']})", r.get("model_chosen") or "", pct(r["loop_mape"]),
+                     "; ".join(f"{x['asked']:.2f} -> {x['measured']:.3f}" if "error" not in x else
+                               f"{x['amount']:.2f} refused: {x['error']}" for x in r["runs"])))
+    for v in d.get("variants", []) + d.get("int8", []):
+        rows.append((v["model"], v["imgsz"], f"{v['method']}, {v.get('format', 'openvino:fp32')}, profile only", "",
+                     num(v["seconds"], 0), "", v.get("console_lines", ""), ms(v["dense_ms"]),
+                     f"{pct(v['mape'])} ({v['variants']})", v.get("model_chosen") or "", "", ""))
+    table = Table.of(("model", ">imgsz", "method", ">layer shapes timed", ">table s", ">empty cache -> pruned.pt s",
+                      ">console lines", ">dense ms", ">MAPE held-out (variants)", "latency model",
+                      ">MAPE closed-loop solutions", "asked -> measured (fraction of dense)"), rows)
+    return Rendered((table,), ("OpenVINO FP32 (f32 forced), 2 threads, batch 1, each model and size from an empty cache "
+                               "(a fresh YOLOPRUNE_HOME); one-shot l2 prunes to target=latency through the CLI, run "
+                               "under `script` as a terminal shows them; seconds are wall time. The first amount "
+                               "profiles the table, the second reads it from the cache. Console lines: what the "
+                               "terminal is left showing for the first prune (progress bars rewrite their line). "
+                               "`variants`: the same model profiled the old way (a whole exported model per group "
+                               "and width), its time beside the new method's.",))
+
+
 def _arm_info(pruned: dict, arm: str) -> dict:
     return pruned.get(arm.removesuffix("+kd"), {})
 
@@ -770,6 +796,12 @@ BENCHMARKS: tuple[Benchmark, ...] = (
               (Part("latency_target_allocations/results.json", render_latency_target, heading="yolov8n"),
                Part("latency_target_yolo11n/results.json", render_latency_target, heading="yolo11n")),
               "bench-latency"),
+    Benchmark("latency-table-speed", "Latency tables in minutes: per-layer tables from an empty cache",
+              "How long the first target=latency prune takes when nothing is cached (the per-layer latency table "
+              "profiled on the way, the closed loop included), what the console shows meanwhile, and how well the "
+              "table predicts held-out whole variants and the closed loop's own solutions; the whole-variant table "
+              "(method=variants) timed beside it.",
+              (Part("latency_table_speed/results.json", render_latency_table_speed),), "bench-latency-table"),
     Benchmark("round-to", "Channel widths on the CPU's staircase (round_to=auto)",
               "target=latency with widths rounded to multiples of 8 against the step the latency table measured "
               "(round_to=auto, 16 on this CPU): the speed-up and the MACs each keeps.",
