@@ -179,6 +179,13 @@ def render(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def settings(args) -> dict:
+    """The options a run measured with, as results.json records them."""
+    return {"models": args.models, "imgsz": [int(x) for x in args.imgsz.split(",")],
+            "amounts": [float(a) for a in args.amounts.split(",")], "variants": args.variants, "int8": args.int8,
+            "real": args.real, "format": "openvino:fp32", "threads": 2}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", default="yolov8n.yaml,yolo11n.yaml")
@@ -202,10 +209,13 @@ def main() -> None:
     amounts = [float(a) for a in args.amounts.split(",")]
     results = {"date": datetime.date.today().isoformat(), "machine": machine_info(), "command": sys.argv,
                "rows": [], "variants": [], "int8": []}
-    if args.merge and (out / "results.json").exists():
+    results["settings"] = settings(args)
+    if args.merge and (out / "results.json").exists():  # the first run's settings stay the file's own
         earlier = json.loads((out / "results.json").read_text())
         results.update({k: earlier.get(k, []) for k in ("rows", "variants", "int8")},
-                       commands=[*earlier.get("commands", [earlier.get("command")]), sys.argv])
+                       command=earlier.get("command"), commands=[*earlier.get("commands", [earlier.get("command")]),
+                                                                 sys.argv],
+                       settings=earlier.get("settings") or results["settings"])
     for imgsz in sizes if args.models else ():
         for name, pt in models.items():
             results["rows"].append(measure(name, pt, imgsz, amounts, out))

@@ -93,8 +93,9 @@ def test_a_cached_table_too_shallow_for_the_fractions_asked_is_measured_again(de
 
     write_json_atomic(table_at((0.5,), 12.345).to_dict(), cached_path(key, tmp_path))
     measured = []
-    monkeypatch.setattr(profile_module, "_measure", lambda timer, key, config, **kw: measured.append(config.grid)
-                        or table_at(config.grid, 6.789))
+    for method in ("_measure", "_measure_layers"):  # whichever method measures: the cache rules are the same
+        monkeypatch.setattr(profile_module, method, lambda timer, key, config, **kw: measured.append(config.grid)
+                            or table_at(config.grid, 6.789))
     assert profile(dense_ckpt, imgsz=IMGSZ, cache_dir=tmp_path, validate=0).report.dense_ms == 12.345  # no grid asked
     assert profile(dense_ckpt, imgsz=IMGSZ, cache_dir=tmp_path, validate=0,
                    fractions=(0.5, 0.25)).report.dense_ms == 6.789
