@@ -219,3 +219,14 @@ def test_an_int8_per_layer_table_times_quantised_layers(dense_ckpt, mini_data, t
     assert table.key.precision == "int8" and table.measured_on["method"] == "layers"
     assert table.measured_on["layer_shapes_timed"] > 0 and len(table.validation.variants) == 2
     assert list((tmp_path / "cache" / "layers").glob("intel-cpu-openvino-int8-t2.json"))
+
+
+def test_an_unvalidated_per_layer_table_is_still_calibrated(dense_ckpt, tmp_path):
+    """validate=0 judges nothing, but the layer sum (one-layer networks cost differently than in a model) is still
+    scaled to whole variants: calibrated on the fit variants, not left at 1."""
+    from yoloprune.profiling.profile import profile
+
+    table = profile(dense_ckpt, format="openvino:fp32", imgsz=IMGSZ, groups=2, validate=0, fit=3, runs=3, warmup=1,
+                    cache_dir=tmp_path / "cache", method="layers").report
+    assert table.validation is None and table.model == "isolated"
+    assert table.calibration != 1.0 and 0.25 <= table.calibration <= 4.0 and "fixed_ms" in table.measured_on

@@ -30,7 +30,7 @@ from ultralytics.utils import LOGGER, TQDM
 
 from .. import offline
 from ..core.config import from_options
-from ..core.latency import LatencyTable, Staircase, TableKey, ValidationRow, fingerprint
+from ..core.latency import LatencyTable, Staircase, TableKey, ValidationRow, calibrate, fingerprint
 from ..core.layers import layer_map
 from ..errors import ConfigError
 from ..export.formats import parse_formats
@@ -222,10 +222,13 @@ def _measure_layers(timer: VariantTimer, key: TableKey, config: ProfileConfig, *
     table.staircase = staircase(layers, cache.__getitem__, dense_ms, widest, timer.with_group)
     table.measured_on = {**machine_info(), "runs": timing.runs, "method": "layers", "layer_sites": len(map_.sites),
                          "layer_shapes_timed": timed, "layer_seconds": round(time.perf_counter() - start, 1)}
-    if config.validate:
-        fit, val = (random_rows(table, timer, dense_fn, draw, timing, names=names, console=console) if draw.n else []
-                    for draw in random_draws(config, len(table.free())))
+    fit, val = (random_rows(table, timer, dense_fn, draw, timing, names=names, console=console) if draw.n else []
+                for draw in random_draws(config, len(table.free())))
+    if val:
         validate_model(table, fit, val)
+    elif fit:  # validate=0: the layer sum calibrated all the same, its error not judged
+        table.calibration = calibrate(table.dense_ms, [table.dense_ms - r.predicted for r in fit],
+                                      [table.dense_ms - r.measured for r in fit])
     if table.model == "isolated":  # the fixed part: what the calibrated layer sum leaves of the dense model
         table.measured_on["fixed_ms"] = round(dense_ms - table.calibration * layers.total(), 4)
     return table

@@ -51,13 +51,13 @@ LAYER_FIT = 8  # whole variants a per-layer table is calibrated on by default
 
 def random_draws(config: ProfileConfig, free_groups: int) -> tuple[RandomDraw, RandomDraw]:
     """The random variants a profile of ``config`` times whole, in the order timed: ``config.fit`` to fit the latency
-    model (default: twice the ``free_groups``, at least 20, for a whole-variant table; ``LAYER_FIT`` to calibrate a
-    per-layer one; none without validation), then ``config.validate`` to judge it. A device kit draws the very
-    variants a local profile with the same seed times."""
-    default = LAYER_FIT if config.measured_by == "layers" else max(20, 2 * free_groups)
-    fit = config.fit if config.fit is not None else default
+    model (default: twice the ``free_groups``, at least 20, for a whole-variant table, none without validation;
+    ``LAYER_FIT`` to calibrate a per-layer one, whose layer sum needs it even unvalidated), then ``config.validate``
+    to judge it. A device kit draws the very variants a local profile with the same seed times."""
+    layers = config.measured_by == "layers"
+    fit = config.fit if config.fit is not None else LAYER_FIT if layers else max(20, 2 * free_groups)
     low = min(config.grid)
-    return (RandomDraw("fit", fit if config.validate else 0, config.seed + 2, low),
+    return (RandomDraw("fit", fit if config.validate or layers else 0, config.seed + 2, low),
             RandomDraw("validate", config.validate, config.seed + 1, low))
 
 
