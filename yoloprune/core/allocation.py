@@ -19,9 +19,10 @@ from torch import nn
 
 from .config import PruneConfig
 from .latency import LatencyTable, knapsack
+from .layers import channel_sides
 from ..errors import ConfigError
-from .modes import model_mode
 from .plan import partners
+from .stats import forward_sizes
 
 
 @dataclass
@@ -40,7 +41,8 @@ class CostModel:
 
     def __init__(self, model: nn.Module, dg: tp.DependencyGraph, groups: list, imgsz: int, dense_macs: float, dense_params: int):
         self.n = np.array([len(g[0][1]) for g in groups])
-        hw = _output_positions(model, imgsz)
+        sizes = forward_sizes(model, imgsz, [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.BatchNorm2d))])
+        hw = {m: out[0] * out[1] for m, (_, out) in sizes.items()}  # output positions (0: does not run at inference)
         self.layers: list[_Layer] = []
         for m in model.modules():
             if isinstance(m, nn.Conv2d):
@@ -48,13 +50,11 @@ class CostModel:
                 self.layers.append(_Layer(m, m.in_channels, m.out_channels, dw, [], [], hw.get(m, 0)))
             elif isinstance(m, nn.BatchNorm2d):
                 self.layers.append(_Layer(m, m.num_features, m.num_features, False, [], [], hw.get(m, 0)))
-        index = {layer.module: layer for layer in self.layers}
-        for gi, group in enumerate(groups):
-            for dep, idxs in group:
-                layer = index.get(dep.target.module)
-                if layer is not None:
-                    side = layer.out_groups if dg.is_out_channel_pruning_fn(dep.handler) else layer.in_groups
-                    side.append((gi, len(idxs) / self.n[gi]))
+        sides = channel_sides(dg, groups)
+        for layer in self.layers:
+            out, inp = sides.get(layer.module, ((), ()))
+            layer.out_groups.extend(out)
+            layer.in_groups.extend(inp)
         keep_all = self.n.copy()
         macs, params = self._costs(keep_all)
         self.const_macs, self.const_params = dense_macs - macs, dense_params - params
@@ -87,21 +87,6 @@ class CostModel:
 
     def params(self, keep: np.ndarray) -> float:
         return self.const_params + self._costs(keep)[1]
-
-
-def _output_positions(model: nn.Module, imgsz: int) -> dict[nn.Module, int]:
-    """Output height*width of every conv/BN in an inference forward at ``imgsz``."""
-    sizes, hooks = {}, []
-    for m in model.modules():
-        if isinstance(m, (nn.Conv2d, nn.BatchNorm2d)):
-            hooks.append(m.register_forward_hook(lambda mod, i, o: sizes.__setitem__(mod, o.shape[-2] * o.shape[-1])))
-    try:
-        with torch.no_grad(), model_mode(model, training=False):
-            model(torch.zeros(1, 3, imgsz, imgsz, device=next(model.parameters()).device))
-    finally:
-        for h in hooks:
-            h.remove()
-    return sizes
 
 
 def _sensitivity_limits(path: str, max_drop: float) -> dict[str, float]:

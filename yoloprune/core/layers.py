@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import torch
 from torch import nn
 
 from .graph import traced
-from .modes import model_mode
+from .stats import forward_sizes
 
 
 @dataclass(frozen=True)
@@ -98,6 +97,18 @@ def _pair(v) -> tuple[int, int]:
     return (int(v[0]), int(v[1])) if isinstance(v, (tuple, list)) else (int(v), int(v))
 
 
+def channel_sides(dg, groups: list) -> dict[nn.Module, tuple[list, list]]:
+    """For every module some group prunes: ``(out, in)``, lists of (group index, channels removed there per channel
+    removed at the group's root) for its output and its input channels (a concat can repeat one group's)."""
+    sides: dict[nn.Module, tuple[list, list]] = {}
+    for gi, group in enumerate(groups):
+        root = len(group[0][1])
+        for dep, idxs in group:
+            out, inp = sides.setdefault(dep.target.module, ([], []))
+            (out if dg.is_out_channel_pruning_fn(dep.handler) else inp).append((gi, len(idxs) / root))
+    return sides
+
+
 def layer_map(model: nn.Module, imgsz: int, skip=()) -> LayerMap:
     """The :class:`LayerMap` of ``model`` at ``imgsz`` (traced on the model as it is; nothing is pruned).
 
@@ -107,32 +118,11 @@ def layer_map(model: nn.Module, imgsz: int, skip=()) -> LayerMap:
         module_names = {m: n for n, m in model.named_modules()}
         names = [module_names[g[0][0].target.module] for g in pg.groups]
         widths = {name: len(g[0][1]) for name, g in zip(names, pg.groups)}
-        sides: dict[nn.Conv2d, tuple[list, list]] = {}
-        for name, group in zip(names, pg.groups):
-            for dep, idxs in group:
-                m = dep.target.module
-                if isinstance(m, nn.Conv2d):
-                    out, inp = sides.setdefault(m, ([], []))
-                    side = out if pg.dg.is_out_channel_pruning_fn(dep.handler) else inp
-                    side.append((name, len(idxs) / widths[name]))
-        inputs = _input_sizes(model, imgsz, list(sides))
+        convs = {m: s for m, s in channel_sides(pg.dg, pg.groups).items() if isinstance(m, nn.Conv2d)}
+        sizes = forward_sizes(model, imgsz, list(convs))
         sites = tuple(
             ConvSite(module_names[m], ConvShape(m.in_channels, m.out_channels, _pair(m.kernel_size), _pair(m.stride),
-                                                _pair(m.padding), _pair(m.dilation), m.groups, inputs[m]),
-                     tuple(out), tuple(inp))
-            for m, (out, inp) in sides.items() if m in inputs)
+                                                _pair(m.padding), _pair(m.dilation), m.groups, sizes[m][0]),
+                     tuple((names[g], f) for g, f in out), tuple((names[g], f) for g, f in inp))
+            for m, (out, inp) in convs.items() if m in sizes)
     return LayerMap(widths, sites)
-
-
-def _input_sizes(model: nn.Module, imgsz: int, convs: list[nn.Conv2d]) -> dict[nn.Conv2d, tuple[int, int]]:
-    """Input height and width of each of ``convs`` that runs in an inference forward at ``imgsz``."""
-    sizes, hooks = {}, []
-    for m in convs:
-        hooks.append(m.register_forward_pre_hook(lambda mod, args: sizes.__setitem__(mod, tuple(args[0].shape[-2:]))))
-    try:
-        with torch.no_grad(), model_mode(model, training=False):
-            model(torch.zeros(1, 3, imgsz, imgsz, device=next(model.parameters()).device))
-    finally:
-        for h in hooks:
-            h.remove()
-    return {m: (int(h), int(w)) for m, (h, w) in sizes.items()}

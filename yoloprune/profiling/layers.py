@@ -23,7 +23,7 @@ from ultralytics.utils import TQDM
 from ..core.layers import ConvShape, LayerMap
 from ..core.latency import GroupTiming, Staircase
 from ..io import write_json_atomic
-from .tables import grid_widths, measured_entry, round8, twin_entry
+from .tables import grid_widths, measured_entry, round8, staircase_widths, twin_entry
 from .timing import interleaved_medians
 
 LAYER_TIMED_MS = 40  # each layer median rests on at least this much timing
@@ -106,8 +106,7 @@ def staircase(model: LayerModel, exact_ms, dense_ms: float, group: str, with_gro
     from half its dense width up (``exact_ms`` of each exact shape), the rest of the model as dense."""
     sites = model.map.sites_of(group)
     dense_shapes = model.map.shapes()
-    d = model.map.widths[group]
-    fine = [w for w in range(8, d + 1, 8) if w >= d // 2]
+    fine = staircase_widths(model.map.widths[group])
     ms = []
     for w in fine:
         shapes = model.map.shapes(with_group(group, w))
@@ -117,12 +116,11 @@ def staircase(model: LayerModel, exact_ms, dense_ms: float, group: str, with_gro
 
 def staircase_shapes(map_: LayerMap, group: str, with_group) -> list[ConvShape]:
     """The exact shapes :func:`staircase` needs timed."""
-    d, sites = map_.widths[group], map_.sites_of(group)
+    sites = map_.sites_of(group)
     out = [map_.shapes()[i] for i in sites]
-    for w in range(8, d + 1, 8):
-        if w >= d // 2:
-            shapes = map_.shapes(with_group(group, w))
-            out += [shapes[i] for i in sites]
+    for w in staircase_widths(map_.widths[group]):
+        shapes = map_.shapes(with_group(group, w))
+        out += [shapes[i] for i in sites]
     return out
 
 
@@ -223,7 +221,6 @@ def time_layers(shapes: list[ConvShape], fmt, precision: str, threads: int, cach
             ms = interleaved_medians(fns, n, 0, seed + start)
             for i, s in enumerate(part):
                 cache.ms[s.key()] = max(ms[2 * i + 1] - ms[2 * i], 0.0)
-            del fns
             cache.save()
             bar.update(len(part))
     bar.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -95,12 +96,11 @@ def _latency_loop(model, nc, config: PruneConfig, check: LatencyCheck, pruned, d
         net, ckpt, report = pruned(replace(config, amount=budget))
         return (net, ckpt, report), report.achieved
 
-    solves = []
+    solves = itertools.count(1)  # numbers the measurements (one per solve) on the console
 
     def measure(result):
-        solves.append(result)
         speed = meter.compare(result[0])
-        LOGGER.info(f"yoloprune: closed loop {len(solves)}/{check.iterations}: latency asked {asked:.3f} of dense, "
+        LOGGER.info(f"yoloprune: closed loop {next(solves)}/{check.iterations}: latency asked {asked:.3f} of dense, "
                     f"measured {speed['ratio']:.3f} ({speed['dense_ms']:.2f} -> {speed['pruned_ms']:.2f} ms with "
                     f"{check.format})")
         return speed["ratio"]
