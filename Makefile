@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(VENV)/bin/pip install -q -c constraints.txt -e ".[export,dev,docs]"
 	touch $(STAMP)
 
-.PHONY: setup demo test docs bench bench-real bench-latency bench-latency-table bench-latency-accuracy bench-readme gpu-check
+.PHONY: setup demo test docs bench bench-real bench-latency bench-latency-table bench-kits bench-latency-accuracy bench-readme gpu-check
 setup: $(STAMP)
 
 demo: $(STAMP)
@@ -114,6 +114,9 @@ bench-latency: $(STAMP)
 
 # the first target=latency prune from an empty cache: time to the per-layer table and to pruned.pt, the console's
 # lines, the table's error on held-out variants and on the closed loop's solutions; the whole-variant table beside it
+bench-kits: $(STAMP)
+	$(PYTHON) benchmarks/profile_kits.py --models yolov8n.yaml --imgsz 640 --mac --out $(RESULTS)/profile_kits
+
 bench-latency-table: $(STAMP)
 	$(PYTHON) benchmarks/latency_table_speed.py --models yolov8n.yaml,yolo11n.yaml --imgsz 640,320 --amounts 0.5,0.33 \
 		--real --variants yolov8n.yaml@640 --out $(RESULTS)/latency_table_speed

@@ -457,6 +457,22 @@ def render_latency_table_speed(path: Path) -> Rendered:
                                "and width), its time beside the new method's.",))
 
 
+def render_profile_kits(path: Path) -> Rendered:
+    d = load(path)
+    rows = [(r["model"], r["imgsz"], f"{r['hardware']} {r['format']}", r["method"], r["whole_variants"],
+             r["layer_networks"] or "", num(r["write_seconds"], 0), num(r["size_mb"], 0), num(r.get("dry_run_seconds"), 0),
+             f"{pct(r['mape'])} ({r['held_out']})" if r.get("mape") is not None else "", r.get("latency_model") or "")
+            for r in d["rows"]]
+    table = Table.of(("model", ">imgsz", "kit", "method", ">whole variants", ">one-layer networks", ">write s",
+                      ">size MB", ">timed here s", ">MAPE held-out (variants)", "latency model"), rows)
+    return Rendered((table,), ("Each kit written through the CLI (`yolo-prune profile hardware=... method=...`, default "
+                               "grid and variant counts), its size on disk, then timed here by its own `run_benchmark.py "
+                               "--profile --dry-run` (ONNX Runtime on this CPU: the Jetson runs TensorRT, which this "
+                               "machine cannot) and merged into a fresh cache; MAPE: the merged table's error on its "
+                               "held-out random variants (the same draws in both kits). The Mac's kit is written "
+                               "only (CoreML packages time on a Mac).",))
+
+
 def _arm_info(pruned: dict, arm: str) -> dict:
     return pruned.get(arm.removesuffix("+kd"), {})
 
@@ -802,6 +818,11 @@ BENCHMARKS: tuple[Benchmark, ...] = (
               "table predicts held-out whole variants and the closed loop's own solutions; the whole-variant table "
               "(method=variants) timed beside it.",
               (Part("latency_table_speed/results.json", render_latency_table_speed),), "bench-latency-table"),
+    Benchmark("profile-kits", "Device profile kits: whole variants and per-layer",
+              "What a device's profile kit costs to write, ship and time, written both ways (a whole exported model "
+              "per group and width, or one-layer networks plus a few whole variants), and how well the merged table "
+              "predicts held-out whole variants.",
+              (Part("profile_kits/results.json", render_profile_kits),), "bench-kits"),
     Benchmark("round-to", "Channel widths on the CPU's staircase (round_to=auto)",
               "target=latency with widths rounded to multiples of 8 against the step the latency table measured "
               "(round_to=auto, 16 on this CPU): the speed-up and the MACs each keeps.",

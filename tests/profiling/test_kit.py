@@ -4,6 +4,7 @@ runner (ONNX Runtime dry run here; TensorRT on a Jetson, CoreML on a Mac), merge
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
@@ -241,3 +242,141 @@ def test_trtexec_latency_is_read_from_the_end_to_end_line():
                                            ("D2H Latency", 0.0153809, 0.02)))
     assert trtexec_latency(out) == {"50": "0.82129", "90": "0.83203"}  # not the D2H copy printed last
     assert trtexec_latency("[E] engine build failed") == {}
+
+
+# ----------------------------------------------------------------------------- per-layer kits
+@pytest.fixture(scope="module")
+def layer_kit(dense_ckpt, tmp_path_factory):
+    from yoloprune.profiling.kit import write_kit
+
+    return write_kit(dense_ckpt, hardware="jetson", format="engine:fp16", imgsz=IMGSZ, method="layers",
+                     project=tmp_path_factory.mktemp("layerkit"), name="exp", groups=3, validate=2, fit=3,
+                     debug=True).kit
+
+
+def test_a_per_layer_kit_ships_every_layer_shape_in_pairs_and_a_few_whole_variants(layer_kit, dense_ckpt):
+    from yoloprune.core.layers import layer_map
+    from yoloprune.core.prune import group_layout
+    from yoloprune.integrations.ultralytics.model_io import load_model
+    from yoloprune.profiling.config import GRID
+    from yoloprune.profiling.kit import KitSpec
+    from yoloprune.profiling.layers import site_grid, staircase_shapes
+
+    text = (layer_kit / "kit.json").read_text()
+    spec = KitSpec.from_dict(json.loads(text))
+    assert json.dumps(spec.to_dict(), indent=2) == text and spec.method == "layers"
+    roles = [s.role for s in spec.sets]
+    assert roles.count("fit") == 3 and roles.count("validate") == 2 and {"group", "staircase"}.isdisjoint(roles)
+    assert set(spec.variants) == {"dense", *(s.variants[0] for s in spec.sets if s.role != "layers")}
+    assert not (layer_kit / "iphone_timings.csv").exists()  # never typed in by hand
+    # each shape twice (one and two copies), its input as the layer runs in the model
+    by_shape = {}
+    for nid, n in spec.networks.items():
+        assert (layer_kit / n.file).stat().st_size > 0 and n.file.endswith(".onnx")
+        by_shape.setdefault(n.shape, []).append(n.copies)
+        cin, hw = int(n.shape.split("-")[0][1:]), n.shape.split("-i")[1]
+        assert n.input[:2] == [1, cin] and f"{n.input[2]}x{n.input[3]}" == hw
+    assert all(sorted(c) == [1, 2] for c in by_shape.values())
+    assert [v for s in spec.sets if s.role == "layers" for v in s.variants] == list(spec.networks)
+    # every shape the merge reads: each changed site's grid, and the staircase group's exact widths
+    net = load_model(dense_ckpt)[0]
+    full = layer_map(net, IMGSZ)
+    names = list(spec.dense)[:3]
+    assert set(spec.layer_map.widths) == set(names)
+    assert {s.name for s in spec.layer_map.sites} == {s.name for s in full.sites if s.groups() & set(names)}
+    lm = spec.layer_map
+    needed = {s.key() for i, site in enumerate(lm.sites) for s in site_grid(lm, i, GRID).shapes(site.dense)}
+    needed |= {s.key() for s in staircase_shapes(lm, spec.staircase_group, group_layout(net).with_width)}
+    assert needed == set(by_shape)
+
+
+def _kit_shapes(spec):
+    """Every convolution shape a per-layer kit's networks time, by key."""
+    from yoloprune.core.prune import GroupLayout
+    from yoloprune.profiling.layers import site_grid, staircase_shapes
+
+    lm = spec.layer_map
+    layout = GroupLayout(dict(spec.dense), tuple((b, a) for a, b in spec.twins.items()))
+    shapes = [s for i, site in enumerate(lm.sites) for s in site_grid(lm, i, spec.fractions).shapes(site.dense)]
+    return {s.key(): s for s in shapes + staircase_shapes(lm, spec.staircase_group, layout.with_width)}
+
+
+def _synthetic_timings(spec, fixed=3.0, overhead=0.5):
+    """What a device whose convolutions cost 1 ns per multiply-accumulate would time: each network its overhead
+    plus its copies' cost, each whole variant its layers' exact sum plus a fixed part."""
+    shapes = _kit_shapes(spec)
+
+    def whole(changed):
+        return fixed + sum(s.macs * 1e-6 for s in spec.layer_map.shapes({**spec.dense, **changed}))
+
+    sets = []
+    for s in spec.sets:
+        if s.role == "layers":
+            nets = [spec.networks[v] for v in s.variants]
+            sets.append({"variants": list(s.variants), "ms": [overhead + n.copies * shapes[n.shape].macs * 1e-6
+                                                              for n in nets]})
+        else:
+            sets.append({"variants": ["dense", *s.variants],
+                         "ms": [whole({}), whole(spec.variants[s.variants[0]].changed)]})
+    return {"kind": "yoloprune-profile-timings", "hardware": "jetson", "fingerprint": spec.fingerprint,
+            "machine": {"model": "synthetic"}, "sets": sets}
+
+
+def test_a_per_layer_kit_merges_into_the_layer_sum_and_recovers_the_fixed_part(layer_kit, tmp_path):
+    """Synthetic device timings: the merged entries are exactly the layer sums (each layer's cost the difference
+    of its two networks, the overhead gone), calibrated to scale 1 with the fixed part recovered."""
+    from yoloprune.core.prune import GroupLayout
+    from yoloprune.profiling.kit import KitSpec, table_from_timings
+
+    spec = KitSpec.from_dict(json.loads((layer_kit / "kit.json").read_text()))
+    table = table_from_timings(spec, _synthetic_timings(spec))
+    lm = spec.layer_map
+    dense = 3.0 + sum(s.macs * 1e-6 for s in lm.shapes())
+    assert table.dense_ms == pytest.approx(dense) and table.measured_on["method"] == "layers"
+    assert set(table.groups) == set(lm.widths)
+    layout = GroupLayout(dict(spec.dense), tuple((b, a) for a, b in spec.twins.items()))
+    for name, g in table.groups.items():  # the layer sums (before the joint model, when it wins, refits them)
+        for w, ms in zip(g.widths, g.ms_isolated or g.ms):
+            assert ms == pytest.approx(3.0 + sum(s.macs * 1e-6 for s in lm.shapes(layout.with_width(name, w))),
+                                       rel=1e-6)
+    assert table.staircase.group == spec.staircase_group
+    assert table.staircase.widths[-1] == spec.dense[spec.staircase_group]
+    assert table.validation.mape < 0.02 and len(table.validation.variants) == 2
+    # calibrated without held-out variants: the scale is the layer sum's (1, up to the groups' interaction
+    # that a per-group table cannot hold) and what it leaves of the dense model is the fixed part
+    unjudged = replace(spec, sets=[s for s in spec.sets if s.role != "validate"])
+    table = table_from_timings(unjudged, _synthetic_timings(unjudged))
+    assert table.calibration == pytest.approx(1.0, abs=0.05)
+    assert table.measured_on["fixed_ms"] == pytest.approx(3.0, abs=0.1)
+
+
+def test_a_per_layer_kit_is_timed_by_its_runner_and_merged(layer_kit, tmp_path):
+    from yoloprune.profiling.kit import merge
+
+    done = subprocess.run([sys.executable, str(layer_kit / "run_benchmark.py"), "--profile", "--dry-run",
+                           "--runs", "3", "--warmup", "1"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    spec = json.loads((layer_kit / "kit.json").read_text())
+    timings = json.loads((layer_kit / "timings.json").read_text())
+    layer_sets = [t for s, t in zip(spec["sets"], timings["sets"]) if s["role"] == "layers"]
+    assert layer_sets and all("dense" not in t["variants"] for t in layer_sets)  # networks against each other
+    table = LatencyTable.load(merge(layer_kit / "timings.json", cache_dir=tmp_path))
+    assert table.key.hardware == "dry-run" and table.measured_on["method"] == "layers"
+    assert table.staircase.ms and len(table.validation.variants) == 2 and table.dense_ms > 0
+
+
+def test_a_macs_per_layer_kit_ships_coreml_layer_packages(dense_ckpt, tmp_path):
+    import coremltools as ct
+
+    from yoloprune.profiling.kit import write_kit
+
+    kit = write_kit(dense_ckpt, hardware="mac", format="coreml:fp16", imgsz=IMGSZ, method="layers", project=tmp_path,
+                    groups=1, validate=0, fit=1, debug=True).kit
+    spec = json.loads((kit / "kit.json").read_text())
+    assert spec["method"] == "layers" and len(spec["variants"]) == 2  # dense and the one fit variant
+    for network in spec["networks"].values():
+        assert network["file"].endswith(".mlpackage")
+        loaded = ct.utils.load_spec(str(kit / network["file"]))
+        assert list(loaded.description.input[0].type.multiArrayType.shape) == network["input"]
+    with pytest.raises(ConfigError, match="typed in from Xcode"):
+        write_kit(dense_ckpt, hardware="iphone", format="coreml:fp16", method="layers", project=tmp_path / "x")

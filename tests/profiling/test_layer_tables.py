@@ -159,8 +159,9 @@ def test_method_is_checked_when_the_config_is_made():
 
     assert ProfileConfig().measured_by == "layers" and ProfileConfig(format="openvino:int8").measured_by == "variants"
     assert ProfileConfig(hardware="jetson", format="engine:fp16").measured_by == "variants"
+    assert ProfileConfig(hardware="jetson", format="engine:fp16", method="layers").measured_by == "layers"
     for options, match in (({"method": "fast"}, "method='fast': use one of auto, layers, variants"),
-                           ({"method": "layers", "hardware": "jetson", "format": "engine:fp16"}, "profile kit times")):
+                           ({"method": "layers", "hardware": "iphone", "format": "coreml:fp16"}, "typed in from Xcode")):
         with pytest.raises(ConfigError, match=match):
             ProfileConfig(**options)
 

@@ -48,6 +48,16 @@ class ConvShape:
         return (f"c{self.cin}-{self.cout}-k{pair(self.kernel)}-s{pair(self.stride)}-p{pair(self.padding)}"
                 f"-d{pair(self.dilation)}-g{self.groups}-i{pair(self.hw)}")
 
+    def to_dict(self) -> dict:
+        return {"cin": self.cin, "cout": self.cout, "kernel": list(self.kernel), "stride": list(self.stride),
+                "padding": list(self.padding), "dilation": list(self.dilation), "groups": self.groups,
+                "hw": list(self.hw)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ConvShape:
+        return cls(int(d["cin"]), int(d["cout"]), _pair(d["kernel"]), _pair(d["stride"]), _pair(d["padding"]),
+                   _pair(d["dilation"]), int(d["groups"]), _pair(d["hw"]))
+
     @property
     def macs(self) -> int:
         """Multiply-accumulates of one inference (for ordering and synthetic timers)."""
@@ -75,6 +85,15 @@ class ConvSite:
     def groups(self) -> set[str]:
         return {g for g, _ in self.out_groups + self.in_groups}
 
+    def to_dict(self) -> dict:
+        return {"name": self.name, "dense": self.dense.to_dict(), "out_groups": [list(g) for g in self.out_groups],
+                "in_groups": [list(g) for g in self.in_groups]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ConvSite:
+        return cls(d["name"], ConvShape.from_dict(d["dense"]), tuple((str(g), float(f)) for g, f in d["out_groups"]),
+                   tuple((str(g), float(f)) for g, f in d["in_groups"]))
+
 
 @dataclass(frozen=True)
 class LayerMap:
@@ -91,6 +110,14 @@ class LayerMap:
     def sites_of(self, group: str) -> list[int]:
         """Indices of the sites that group changes."""
         return [i for i, s in enumerate(self.sites) if group in s.groups()]
+
+    def to_dict(self) -> dict:
+        """As JSON holds it (a device's profile kit carries its model's map to the merge)."""
+        return {"widths": dict(self.widths), "sites": [s.to_dict() for s in self.sites]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> LayerMap:
+        return cls({str(g): int(w) for g, w in d["widths"].items()}, tuple(ConvSite.from_dict(s) for s in d["sites"]))
 
 
 def _pair(v) -> tuple[int, int]:

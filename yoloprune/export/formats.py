@@ -24,6 +24,7 @@ from ultralytics import YOLO
 
 from ..errors import ConfigError
 from ..io import replace_path, write_text_atomic
+from .networks import coreml_conv_network, onnx_conv_network
 
 
 # ----------------------------------------------------------------------------- per-format hooks
@@ -234,6 +235,9 @@ class ExportFormat:
     runner: Callable[..., tuple] | None = None
     compress: Callable[[Path, dict], None] = _as_exported  # after export: the storage the checkpoint's record asks for
     compute_units: tuple[str, ...] = ()  # the runtime's choice of processors (first: its default); () none
+    # (shape, path, copies, precision) -> path: a one-layer network of this format that a per-layer latency table
+    # times (yoloprune.export.networks); None: its runtime times no such networks
+    layer_network: Callable[..., Path] | None = None
 
     def units(self, asked: str | None = None) -> str:
         """The compute units a latency table of this format is keyed by: ``asked`` checked, else the runtime's
@@ -290,14 +294,14 @@ FORMATS: dict[str, ExportFormat] = {
     f.name: f
     for f in (
         ExportFormat("onnx", ".onnx", ("fp32",), "onnx", "onnxruntime", "export", write_metadata=_embed_onnx,
-                     runner=_onnx_runner),
+                     runner=_onnx_runner, layer_network=onnx_conv_network),
         ExportFormat("openvino", "_openvino_model", ("fp32", "bf16", "fp16", "int8"), "openvino", "openvino", "export",
                      precision_unavailable=_openvino_unavailable, precision_scope=_openvino_scope,
                      runner=_openvino_runner),
         ExportFormat("coreml", ".mlpackage", ("fp16", "int8"), "coremltools", "coremltools", "export",
                      int8_calibrates=False, host_check=_macos, write_metadata=_embed_coreml,
                      offline_check=coreml_spec, compress=_compress_coreml,
-                     compute_units=("ALL", "CPU_AND_NE", "CPU_AND_GPU", "CPU_ONLY")),
+                     compute_units=("ALL", "CPU_AND_NE", "CPU_AND_GPU", "CPU_ONLY"), layer_network=coreml_conv_network),
         ExportFormat("engine", ".engine", ("fp16", "int8"), "tensorrt", "tensorrt", "tensorrt", host_check=_nvidia_gpu),
     )
 }
@@ -318,6 +322,7 @@ class Hardware:
     bundle_formats: tuple[str, ...] = ()  # what its device bundle ships
     run_command: str = ""  # how the bundle is run on the device
     kit_format: str = ""  # what its profile kit ships: the file its runtime reads (TensorRT builds from ONNX)
+    layers_unavailable: str = ""  # why its profile kit cannot time one-layer networks ("": it can)
 
     @property
     def precisions(self) -> tuple[str, ...]:
@@ -332,7 +337,9 @@ HARDWARE: dict[str, Hardware] = {
                  "python3 run_benchmark.py        # on the Jetson (JetPack's trtexec builds the engines)", "onnx"),
         Hardware("iphone", "coreml", False, ("onnx", "coreml"),
                  "open each package in Xcode > Core ML performance report on the iPhone (run_benchmark.py on a Mac "
-                 "times the Mac, labelled mac)", "coreml"),
+                 "times the Mac, labelled mac)", "coreml",
+                 "the iPhone's timings are typed in from Xcode by hand, and a per-layer kit holds hundreds of one-layer "
+                 "networks"),
         Hardware("mac", "coreml", False, ("coreml",),
                  "python3 run_benchmark.py        # on the Mac with coremltools (--compute-units ALL|CPU_AND_NE|...)",
                  "coreml"),

@@ -50,10 +50,13 @@ class ProfileConfig:
         method: ``layers`` times every convolution pruning changes alone (a one-layer network of the runtime,
             over a grid of its channels; minutes) and calibrates their sum on a few whole variants; ``variants``
             times the whole model with each group at each grid width (an export per variant; far slower).
-            ``auto`` (default): ``layers`` where it is as accurate (FP32, BF16 and FP16), ``variants`` for INT8
-            and device kits (an INT8 per-layer table, one-layer networks quantised as the runtime runs NNCF's
-            quantisers, predicted held-out variants 8-11 % off against about 3 % for whole variants). A cached
-            table serves ``auto`` however it was measured.
+            ``auto`` (default): ``layers`` where it is as accurate (FP32, BF16 and FP16 on this machine),
+            ``variants`` for INT8 (an INT8 per-layer table, one-layer networks quantised as the runtime runs
+            NNCF's quantisers, predicted held-out variants 8-11 % off against about 3 % for whole variants) and
+            for device kits. A Jetson's or a Mac's kit can be per-layer (``method=layers``: hundreds of small
+            one-layer networks and a few whole variants instead of about a hundred whole models; its error on
+            held-out variants is measured when merged); the iPhone's cannot (its timings are typed in by hand).
+            A cached table serves ``auto`` however it was measured.
     """
 
     hardware: str = "intel-cpu"
@@ -95,9 +98,9 @@ class ProfileConfig:
             object.__setattr__(self, "fractions", _fractions(self.fractions))
         if self.method not in METHODS:
             raise ConfigError(f"method={self.method!r}: use one of {', '.join(METHODS)}")
-        if self.method == "layers" and not device.measured_here:
-            raise ConfigError(f"method=layers is measured on this machine; a {self.hardware} profile kit times whole "
-                              "variants on the device: leave method out (or method=variants)")
+        if self.method == "layers" and device.layers_unavailable:
+            raise ConfigError(f"method=layers for hardware={self.hardware}: {device.layers_unavailable}; leave method "
+                              "out (or method=variants)")
 
     @property
     def measured_by(self) -> str:

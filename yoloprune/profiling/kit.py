@@ -4,11 +4,12 @@
 writes a *kit*: every variant a local profile would time (each group at the grid widths with the rest
 dense, a fine grid on one group for ``round_to=auto``, random variants for the latency model's
 validation), exported to what the device runs (ONNX that TensorRT builds into engines on the Jetson;
-CoreML packages for the Mac and the iPhone), ``kit.json`` naming them, and the bundle's standalone
-``run_benchmark.py`` whose ``--profile`` mode times them there, each set interleaved with the dense model,
-and writes ``timings.json``. ``yolo-prune profile merge=<timings.json>`` builds the same latency table a
-local profile writes, keyed by where it was measured (``jetson``, ``mac`` with its chip and compute
-units), and caches it for ``target=latency``.
+CoreML packages for the Mac and the iPhone; a per-layer kit, ``method=layers``, ships one-layer networks of
+every convolution pruning changes and a few whole variants instead), ``kit.json`` naming them, and the
+bundle's standalone ``run_benchmark.py`` whose ``--profile`` mode times them there, each set interleaved with
+the dense model (one-layer networks with each other), and writes ``timings.json``. ``yolo-prune profile
+merge=<timings.json>`` builds the same latency table a local profile writes, keyed by where it was measured
+(``jetson``, ``mac`` with its chip and compute units), and caches it for ``target=latency``.
 
 The iPhone: Python does not run on the phone. Each package's median prediction time comes from Xcode's
 Core ML performance report on the connected phone, typed into the kit's ``iphone_timings.csv``, merged the
@@ -17,20 +18,22 @@ same way (labelled ``iphone``). A table timed on a Mac is never labelled ``iphon
 
 from __future__ import annotations
 
+import copy
 import csv
 import json
 import re
 import shutil
 import statistics
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ultralytics.utils import TQDM
 
 from ..core.config import from_options
 from ..core.latency import LatencyTable, Staircase, TableKey, fingerprint
-from ..core.prune import group_layout, pruned_to
+from ..core.layers import LayerMap, layer_map
+from ..core.prune import GroupLayout, group_layout, pruned_to
 from ..core.stats import model_stats
 from ..errors import ConfigError
 from ..export.formats import FORMATS, ExportFormat, Hardware
@@ -39,6 +42,8 @@ from ..io import run_dir, write_json_atomic, write_text_atomic
 from ..logs import third_party_logs_to
 from ..reporting.plots import plot_latency_table
 from .config import ProfileConfig
+from .layers import (LAYER_BATCH, LayerModel, calibrate_layers, group_entries, own_ms, site_grid, stair_group,
+                     staircase, staircase_shapes)
 from .tables import (cached_path, grid_widths, measured_entry, merged_tables, staircase_widths, twin_entry,
                      validate_model, validation_row)
 from .timing import DEVICE_SCRIPT
@@ -77,11 +82,31 @@ class KitVariant:
 
 
 @dataclass(frozen=True)
+class KitNetwork:
+    """One one-layer network of a per-layer kit: its file, the convolution it times (a
+    :meth:`~yoloprune.core.layers.ConvShape.key`), how many copies of it (1 or 2: their difference is its cost in a
+    model) and its input's shape."""
+
+    file: str
+    shape: str
+    copies: int
+    input: list[int]
+
+    def to_dict(self) -> dict:
+        return {"file": self.file, "shape": self.shape, "copies": self.copies, "input": list(self.input)}
+
+
+@dataclass(frozen=True)
 class KitSpec:
     """What a profile kit holds (its ``kit.json``): where the table is for (``hardware``, the ``runtime`` and
     ``precision`` it deploys, the format it ``ships``), the model (``fingerprint``, ``dense`` widths, split-block
     ``twins``), the grid ``fractions``, every exported variant and the sets the device times. ``partial``: a
-    kit of the first groups only (``groups=``)."""
+    kit of the first groups only (``groups=``).
+
+    A per-layer kit (``method="layers"``) also ships one-layer ``networks`` (timed in sets of role ``"layers"``,
+    without the dense model), the model's ``layer_map`` (which convolutions each group changes, for the merge)
+    and the group whose staircase its networks cover (``staircase_group``); its whole variants are the random
+    ones that calibrate and judge the layer sum."""
 
     hardware: str
     runtime: str
@@ -96,6 +121,15 @@ class KitSpec:
     variants: dict[str, KitVariant]
     sets: list[TimingSet]
     partial: str | None = None
+    method: str = "variants"
+    networks: dict[str, KitNetwork] = field(default_factory=dict)
+    layer_map: LayerMap | None = None
+    staircase_group: str | None = None
+
+    def timed(self, s: TimingSet) -> list[str]:
+        """What the device times for set ``s``, in order: the dense model first, except in a set of one-layer
+        networks (their medians are compared with each other, not with the model)."""
+        return list(s.variants) if s.role == "layers" else ["dense", *s.variants]
 
     def to_dict(self) -> dict:
         """The layout of ``kit.json`` (what the kit's ``run_benchmark.py`` reads)."""
@@ -104,17 +138,22 @@ class KitSpec:
                 "dense": dict(self.dense), "twins": dict(self.twins), "fractions": list(self.fractions),
                 "variants": {vid: v.to_dict() for vid, v in self.variants.items()},
                 "sets": [s.to_dict() for s in self.sets],
-                **({"partial": self.partial} if self.partial is not None else {})}
+                **({"partial": self.partial} if self.partial is not None else {}),
+                **({"method": self.method, "networks": {nid: n.to_dict() for nid, n in self.networks.items()},
+                    "layer_map": self.layer_map.to_dict(), "staircase_group": self.staircase_group}
+                   if self.method == "layers" else {})}
 
     @classmethod
     def from_dict(cls, d: dict, file="kit.json") -> KitSpec:
         if not isinstance(d, dict) or d.get("kind") != KIT:
             raise ConfigError(f"{file} is not a yoloprune profile kit")
         try:
-            return cls(**{k: v for k, v in d.items() if k not in ("kind", "variants", "sets")},
+            return cls(**{k: v for k, v in d.items() if k not in ("kind", "variants", "sets", "networks", "layer_map")},
                        variants={vid: KitVariant(**v) for vid, v in d["variants"].items()},
-                       sets=[TimingSet(**s) for s in d["sets"]])
-        except (KeyError, TypeError, AttributeError) as e:
+                       sets=[TimingSet(**s) for s in d["sets"]],
+                       networks={nid: KitNetwork(**n) for nid, n in d.get("networks", {}).items()},
+                       layer_map=LayerMap.from_dict(d["layer_map"]) if d.get("layer_map") else None)
+        except (KeyError, TypeError, AttributeError, ValueError) as e:
             raise ConfigError(f"{file} is not a readable yoloprune profile kit ({type(e).__name__}: {e}): write the "
                               "kit again with yolo-prune profile hardware=...") from None
 
@@ -135,8 +174,11 @@ def write_kit(model, config: ProfileConfig | None = None, *, project="runs/profi
     :func:`~yoloprune.profiling.profile.profile` with the same ``config`` (a
     :class:`~yoloprune.profiling.config.ProfileConfig`, or its fields as keywords) times, i.e. every group at
     the grid widths, a fine grid on one group, ``fit`` random variants for the joint model and ``validate``
-    others to judge it. The kit's own ``run_benchmark.py`` times them on the device (its runs and warm-up are
-    chosen there). The exporters' output goes to the kit's ``export.log`` (``debug=True``: the console)."""
+    others to judge it. ``method="layers"`` (a Jetson's or a Mac's kit) ships instead every convolution pruning
+    changes as one-layer networks (one and two copies, over the grid of its channels) and the few whole random
+    variants that calibrate and judge their sum. The kit's own ``run_benchmark.py`` times them on the device (its
+    runs and warm-up are chosen there). The exporters' output goes to the kit's ``export.log`` (``debug=True``:
+    the console)."""
     config = from_options(ProfileConfig, config, options)
     device, fmt, precision = kit_target(config)
     ship = FORMATS[device.kit_format]  # what the device's runtime reads: the format itself, or ONNX it builds from
@@ -148,7 +190,11 @@ def write_kit(model, config: ProfileConfig | None = None, *, project="runs/profi
     with tempfile.TemporaryDirectory() as tmp, third_party_logs_to(None if debug else kit / "export.log") as console:
         timer = VariantTimer(net, ship, ship_precision, config.imgsz, 0, Path(tmp), deployed=True)
         names = list(timer.dense)[:config.groups] if config.groups else list(timer.dense)
-        sets, changes, twins = _kit_sets(timer, names, config)
+        layers = config.measured_by == "layers"
+        if layers:
+            sets, changes, twins, layout = _layer_kit_sets(timer, names, config, ship, ship_precision, kit, console)
+        else:
+            (sets, changes, twins), layout = _kit_sets(timer, names, config), {}
         variants = {}
         todo = [("dense", {}), *changes.items()]
         for vid, changed in TQDM(todo, desc=f"exporting {len(todo)} variants for {config.hardware}", file=console):
@@ -161,11 +207,13 @@ def write_kit(model, config: ProfileConfig | None = None, *, project="runs/profi
     spec = KitSpec(hardware=config.hardware, runtime=fmt.name, precision=precision, ships=ship.name, imgsz=config.imgsz,
                    batch=1, fingerprint=fingerprint(timer.dense), dense=timer.dense, twins=twins,
                    fractions=list(config.grid), variants=variants, sets=sets,
-                   partial=f"first {config.groups} groups only" if config.groups else None)
+                   partial=f"first {config.groups} groups only" if config.groups else None,
+                   method="layers" if layers else "variants", **layout)
     write_json_atomic(spec.to_dict(), kit / "kit.json")
     shutil.copy2(DEVICE_SCRIPT, kit / "run_benchmark.py")
-    write_text_atomic("# device: \n# compute units: ALL\nvariant,file,median_ms\n"
-                      + "".join(f"{vid},{v.file},\n" for vid, v in variants.items()), kit / IPHONE_CSV)
+    if not layers:  # (a per-layer kit is never typed in by hand: the iPhone's kits time whole variants)
+        write_text_atomic("# device: \n# compute units: ALL\nvariant,file,median_ms\n"
+                          + "".join(f"{vid},{v.file},\n" for vid, v in variants.items()), kit / IPHONE_CSV)
     write_text_atomic(_readme(device, spec), kit / "README.txt")
     return KitResult(report=spec, kit=kit, run_dir=out)
 
@@ -179,6 +227,9 @@ def kit_target(config: ProfileConfig) -> tuple[Hardware, ExportFormat, str]:
     if fmt.name != device.format:
         raise ConfigError(f"hardware={config.hardware} runs {device.format}: give one precision, e.g. "
                           f"format={device.format}:{device.precisions[0]}")
+    if config.measured_by == "layers" and FORMATS[device.kit_format].layer_network is None:
+        raise ConfigError(f"method=layers: no one-layer {device.kit_format} networks are built for "
+                          f"hardware={config.hardware}; leave method out (whole variants)")
     if config.compute_units is not None:
         raise ConfigError(f"compute_units={config.compute_units}: chosen where the kit is timed "
                           "(run_benchmark.py --profile --compute-units on the Mac; Xcode's report on the iPhone); "
@@ -220,25 +271,70 @@ def _kit_sets(timer: VariantTimer, names, config: ProfileConfig):
     return sets, changes, twins
 
 
+def _layer_kit_sets(timer: VariantTimer, names, config: ProfileConfig, ship: ExportFormat, precision: str, kit: Path,
+                    console):
+    """A per-layer kit's timing sets (one-layer networks in batches, then the random whole variants), every whole
+    variant's changed widths by id, the split-block twins, and the kit's per-layer fields (networks written into
+    ``kit/layers``)."""
+    map_ = layer_map(copy.deepcopy(timer.model), config.imgsz)
+    if config.groups:  # a partial kit: only its groups vary, only the layers they change are timed
+        map_ = LayerMap({n: map_.widths[n] for n in names}, tuple(s for s in map_.sites if s.groups() & set(names)))
+    stair = stair_group(map_, timer.with_group, names)
+    shapes = [s for i, site in enumerate(map_.sites) for s in site_grid(map_, i, config.grid).shapes(site.dense)]
+    shapes += staircase_shapes(map_, stair, timer.with_group)
+    unique = sorted({s.key(): s for s in shapes}.values(), key=lambda s: s.macs)
+    folder = kit / "layers"
+    folder.mkdir(exist_ok=True)
+    networks, sets = {}, []
+    for n, shape in enumerate(TQDM(unique, desc=f"writing {len(unique)} one-layer networks", file=console)):
+        for copies in (1, 2):
+            path = ship.layer_network(shape, folder / f"l{n}x{copies}{ship.suffix}", copies, precision)
+            networks[f"l{n}x{copies}"] = KitNetwork(str(path.relative_to(kit)), shape.key(), copies,
+                                                     [1, shape.cin, *shape.hw])
+    ids = list(networks)
+    sets += [TimingSet("layers", ids[i:i + 2 * LAYER_BATCH]) for i in range(0, len(ids), 2 * LAYER_BATCH)]
+    changes, twins, seen = {}, {}, set()
+    for name in names:
+        if timer.partner.get(name) in seen:
+            twins[name] = timer.partner[name]
+        seen.add(name)
+    for draw in random_draws(config, len(names) - len(twins)):
+        for widths in timer.drawn(draw, names):
+            vid = f"v{len(changes) + 1}"
+            changes[vid] = {g: w for g, w in widths.items() if w != timer.dense[g]}
+            sets.append(TimingSet(draw.role, [vid]))
+    return sets, changes, twins, {"networks": networks, "layer_map": map_, "staircase_group": stair}
+
+
 def _readme(device: Hardware, spec: KitSpec) -> str:
     n = len(spec.variants)
-    return (
-        f"yoloprune profile kit: {n} variants of one model for a latency table on {device.name} "
+    if spec.method == "layers":
+        what = (f"a per-layer kit: {len(spec.networks)} one-layer networks (each convolution pruning changes, as "
+                f"one and two copies) and {n} whole variants")
+    else:
+        what = f"{n} variants of one model"
+    text = (
+        f"yoloprune profile kit: {what} for a latency table on {device.name} "
         f"({spec.runtime}:{spec.precision}, imgsz {spec.imgsz}, batch 1).\n\n"
         "Jetson (JetPack's trtexec; lock the clocks first with `sudo jetson_clocks`):\n"
         "  python3 run_benchmark.py --profile            # builds every engine, then times each set interleaved\n"
         "Mac (coremltools; the table is labelled `mac` with the chip and the compute units):\n"
-        "  python3 run_benchmark.py --profile --compute-units ALL    # or CPU_AND_NE, CPU_ONLY, CPU_AND_GPU\n"
-        "iPhone (Python does not run on the phone): open each variants/*.mlpackage in Xcode, Performance tab, "
-        "+ > the connected iPhone, and type the report's median Prediction time (ms) into "
-        f"{IPHONE_CSV} (one row per variant; name the phone and iOS on its line '# device: iPhone 15 Pro, iOS 18' "
-        "and the compute units the report ran with on '# compute units: ALL' (or CPU_AND_NE, CPU_AND_GPU, CPU_ONLY; "
-        "one table per choice)). "
-        "Fewer variants: write the kit with fractions=0.5 fit=20 validate=4.\n"
+        "  python3 run_benchmark.py --profile --compute-units ALL    # or CPU_AND_NE, CPU_ONLY, CPU_AND_GPU\n")
+    if spec.method != "layers":
+        text += (
+            "iPhone (Python does not run on the phone): open each variants/*.mlpackage in Xcode, Performance tab, "
+            "+ > the connected iPhone, and type the report's median Prediction time (ms) into "
+            f"{IPHONE_CSV} (one row per variant; name the phone and iOS on its line '# device: iPhone 15 Pro, iOS 18' "
+            "and the compute units the report ran with on '# compute units: ALL' (or CPU_AND_NE, CPU_AND_GPU, "
+            "CPU_ONLY; one table per choice)). "
+            "Fewer variants: write the kit with fractions=0.5 fit=20 validate=4.\n")
+    return text + (
+        "An interrupted run resumes where it stopped (run the same command again).\n"
         "Check the kit here first (ONNX kits, ONNX Runtime on this machine's CPU, labelled dry-run):\n"
         "  python3 run_benchmark.py --profile --dry-run\n\n"
         "Bring the table back to the training machine:\n"
-        f"  yolo-prune profile merge=timings.json      (or merge={IPHONE_CSV})\n"
+        "  yolo-prune profile merge=timings.json"
+        f"{'' if spec.method == 'layers' else f'      (or merge={IPHONE_CSV})'}\n"
         "then prune with target=latency hardware=<device> format=<format:precision> (CoreML: one table per compute "
         "units; prune with compute_units=<the units timed>, default ALL).\n")
 
@@ -339,13 +435,17 @@ def table_from_timings(spec: KitSpec, timings: dict) -> LatencyTable:
     key = TableKey(timings["hardware"], runtime, timings.get("precision", spec.precision), spec.imgsz,
                    spec.batch, int(timings.get("threads") or 0), spec.fingerprint,
                    FORMATS[runtime].units(units) if runtime in FORMATS else "")
-    dense_ms = statistics.median(t["ms"][0] for s, t in zip(spec.sets, timings["sets"]) if s.role == "group")
-    table = LatencyTable(key=key, dense_ms=dense_ms, measured_on=timings.get("machine", {}))
-    rows = {"fit": [], "validate": []}
     for s, t in zip(spec.sets, timings["sets"]):
-        if t["variants"] != ["dense", *s.variants]:
+        if t["variants"] != spec.timed(s):
             raise ConfigError(f"timings set {t['variants'][:3]}... does not match the kit's {s.variants[:2]}...")
-        dense, ms = t["ms"][0], t["ms"][1:]
+    whole = [(s, t["ms"][0], t["ms"][1:]) for s, t in zip(spec.sets, timings["sets"]) if s.role != "layers"]
+    # the dense model's median: of the sets that time one group (else of every set it was timed in)
+    dense_ms = statistics.median([d for s, d, _ in whole if s.role == "group"] or [d for _, d, _ in whole])
+    table = LatencyTable(key=key, dense_ms=dense_ms, measured_on=timings.get("machine", {}))
+    if spec.method == "layers":
+        return _layer_table(spec, table, timings, whole)
+    rows = {"fit": [], "validate": []}
+    for s, dense, ms in whole:
         if s.role == "group":
             table.groups[s.group] = measured_entry(spec.dense[s.group], s.widths, ms, dense)
         elif s.role == "staircase":
@@ -358,6 +458,35 @@ def table_from_timings(spec: KitSpec, timings: dict) -> LatencyTable:
                 for role in ("fit", "validate"))
     if val:
         validate_model(table, fit, val)
+    return table
+
+
+def _layer_table(spec: KitSpec, table: LatencyTable, timings: dict, whole: list) -> LatencyTable:
+    """A per-layer kit's table: each convolution's cost from its one- and two-copy networks, the groups' entries
+    and the staircase predicted from the layer sum, calibrated and judged on the kit's whole random variants."""
+    ms = {}
+    for s, t in zip(spec.sets, timings["sets"]):
+        if s.role == "layers":
+            ms.update(zip(t["variants"], t["ms"]))
+    cost = {}
+    for nid, n in spec.networks.items():
+        if n.copies == 1:
+            cost[n.shape] = own_ms(ms[nid], ms[nid[:-1] + "2"])
+    map_ = spec.layer_map
+    layout = GroupLayout(dict(spec.dense), tuple((twin, name) for name, twin in spec.twins.items()))
+    layers = LayerModel(map_, [site_grid(map_, i, spec.fractions) for i in range(len(map_.sites))],
+                        lambda shape: cost[shape.key()])
+    table.groups = group_entries(layers, table.dense_ms, spec.fractions, layout.with_width, layout.partner,
+                                 list(map_.widths))
+    table.staircase = staircase(layers, lambda shape: cost[shape.key()], table.dense_ms, spec.staircase_group,
+                                layout.with_width)
+    table.measured_on = {**table.measured_on, "method": "layers", "layer_sites": len(map_.sites),
+                         "layer_shapes_timed": len(cost)}
+    rows = {"fit": [], "validate": []}
+    for s, dense, measured in whole:
+        rows[s.role].append(validation_row(table, {**spec.dense, **spec.variants[s.variants[0]].changed},
+                                           measured[0], dense))
+    calibrate_layers(table, layers, rows["fit"], rows["validate"])
     return table
 
 

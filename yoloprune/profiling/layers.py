@@ -21,13 +21,15 @@ import numpy as np
 from ultralytics.utils import TQDM
 
 from ..core.layers import ConvShape, LayerMap
-from ..core.latency import GroupTiming, Staircase
+from ..core.latency import GroupTiming, LatencyTable, Staircase, ValidationRow, calibrate
+from ..export.networks import onnx_conv_network
 from ..io import write_json_atomic
-from .tables import grid_widths, measured_entry, round8, staircase_widths, twin_entry
+from .tables import grid_widths, measured_entry, round8, staircase_widths, twin_entry, validate_model
 from .timing import interleaved_medians
 
 LAYER_TIMED_MS = 40  # each layer median rests on at least this much timing
 MAX_LAYER_RUNS = 400  # however quick the layer: at most this many rounds
+LAYER_BATCH = 16  # shapes compiled and timed together (their one- and two-copy networks)
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,29 @@ def staircase(model: LayerModel, exact_ms, dense_ms: float, group: str, with_gro
     return Staircase(group=group, widths=fine, ms=ms)
 
 
+def calibrate_layers(table: LatencyTable, layers: LayerModel, fit: list[ValidationRow],
+                     val: list[ValidationRow]) -> None:
+    """The table's latency model from whole random variants (``fit`` to calibrate the layer sum or fit the joint
+    model, ``val`` to judge them; without ``val`` the layer sum is calibrated all the same, its error not judged),
+    and the fixed part the calibrated sum leaves of the dense model (``measured_on["fixed_ms"]``)."""
+    if val:
+        validate_model(table, fit, val)
+    elif fit:
+        table.calibration = calibrate(table.dense_ms, [table.dense_ms - r.predicted for r in fit],
+                                      [table.dense_ms - r.measured for r in fit])
+    if table.model in ("isolated", None):
+        table.measured_on["fixed_ms"] = round(table.dense_ms - table.calibration * layers.total(), 4)
+
+
+def stair_group(map_: LayerMap, with_group, names=None) -> str:
+    """Where a staircase is read when no timing says where latency moves most: the group whose narrowest grid
+    width removes the most multiply-accumulates from the layers (its twin's removal included)."""
+    dense = sum(s.macs for s in map_.shapes())
+    names = [n for n in (names or map_.widths) if n in map_.widths]
+    return max(names, key=lambda g: dense - sum(s.macs for s in map_.shapes(with_group(g, round8(0.25 * map_.widths[g],
+                                                                                               map_.widths[g])))))
+
+
 def staircase_shapes(map_: LayerMap, group: str, with_group) -> list[ConvShape]:
     """The exact shapes :func:`staircase` needs timed."""
     sites = map_.sites_of(group)
@@ -125,53 +150,10 @@ def staircase_shapes(map_: LayerMap, group: str, with_group) -> list[ConvShape]:
 
 
 # ----------------------------------------------------------------------------- timing one-layer networks
-def conv_network(shape: ConvShape, path: Path, copies: int = 1, quantized: bool = False) -> Path:
-    """A one-layer ONNX network: ``copies`` of the convolution (batch norm folded in, as every export does) with
-    its SiLU, side by side on the same input, their outputs added. ``quantized``: as an INT8 export runs it, the
-    input quantised to uint8 and the weights to int8 per output channel (QuantizeLinear / DequantizeLinear pairs,
-    which the runtime executes as an int8 convolution, as it does NNCF's quantisers).
-
-    A network of one convolution costs far more than the convolution does inside a model: the runtime converts
-    the input and output between the caller's layout and its own (measured 2-6x a convolution's in-model cost
-    with OpenVINO). Two copies pay those conversions once as one copy does, so the difference of the two is the
-    convolution's own cost, as in the model (plus an addition that the runtime fuses into it)."""
-    import onnx  # noqa: PLC0415 (optional backend)
-    from onnx import TensorProto, helper, numpy_helper  # noqa: PLC0415
-
-    rng = np.random.default_rng(0)
-    nodes, weights, out, x = [], [], None, "x"
-    if quantized:
-        weights += [numpy_helper.from_array(np.array(1 / 255, np.float32), "sx"),
-                    numpy_helper.from_array(np.array(0, np.uint8), "zx")]
-        nodes += [helper.make_node("QuantizeLinear", ["x", "sx", "zx"], ["xq"]),
-                  helper.make_node("DequantizeLinear", ["xq", "sx", "zx"], ["xd"])]
-        x = "xd"
-    for i in range(copies):
-        w = (rng.standard_normal((shape.cout, shape.cin // shape.groups, *shape.kernel)) * 0.05).astype(np.float32)
-        b = (rng.standard_normal(shape.cout) * 0.05).astype(np.float32)
-        if quantized:
-            scale = np.abs(w).reshape(shape.cout, -1).max(1) / 127
-            weights += [numpy_helper.from_array(np.round(w / scale[:, None, None, None]).astype(np.int8), f"wq{i}"),
-                        numpy_helper.from_array(scale.astype(np.float32), f"sw{i}"),
-                        numpy_helper.from_array(np.zeros(shape.cout, np.int8), f"zw{i}")]
-            nodes.append(helper.make_node("DequantizeLinear", [f"wq{i}", f"sw{i}", f"zw{i}"], [f"w{i}"], axis=0))
-        else:
-            weights.append(numpy_helper.from_array(w, f"w{i}"))
-        weights.append(numpy_helper.from_array(b, f"b{i}"))
-        nodes += [helper.make_node("Conv", [x, f"w{i}", f"b{i}"], [f"c{i}"], kernel_shape=list(shape.kernel),
-                                   strides=list(shape.stride), pads=[*shape.padding, *shape.padding],
-                                   dilations=list(shape.dilation), group=shape.groups),
-                  helper.make_node("Sigmoid", [f"c{i}"], [f"s{i}"]),
-                  helper.make_node("Mul", [f"c{i}", f"s{i}"], [f"y{i}"])]
-        if out is not None:
-            nodes.append(helper.make_node("Add", [out, f"y{i}"], [f"a{i}"]))
-        out = f"y{i}" if out is None else f"a{i}"
-    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, shape.cin, *shape.hw])
-    graph = helper.make_graph(nodes, "layer", [x], [helper.make_tensor_value_info(out, TensorProto.FLOAT, None)], weights)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.save(model, str(path))
-    return path
+def own_ms(one: float, two: float) -> float:
+    """A convolution's own cost in a model from its one-copy and two-copy networks' medians
+    (:mod:`yoloprune.export.networks`): their difference."""
+    return max(two - one, 0.0)
 
 
 class LayerCache:
@@ -199,11 +181,12 @@ class LayerCache:
 
 
 def time_layers(shapes: list[ConvShape], fmt, precision: str, threads: int, cache: LayerCache, *, runs: int,
-                warmup: int, seed: int = 0, batch: int = 16, console=None) -> int:
+                warmup: int, seed: int = 0, batch: int = LAYER_BATCH, console=None) -> int:
     """Time every shape not yet in ``cache`` with ``fmt``'s runtime in ``precision`` (int8: quantised networks): its
-    one-copy and two-copy networks (:func:`conv_network`; the difference is the layer's cost in a model), in batches of ``batch`` shapes ordered
-    by size, each batch compiled once and timed interleaved, at least ``runs`` rounds and enough that the batch's
-    quickest median rests on ``LAYER_TIMED_MS``. Returns how many shapes were timed."""
+    one-copy and two-copy networks (:func:`~yoloprune.export.networks.onnx_conv_network`; the difference is the
+    layer's cost in a model), in batches of ``batch`` shapes ordered by size, each batch compiled once and timed
+    interleaved, at least ``runs`` rounds and enough that the batch's quickest median rests on ``LAYER_TIMED_MS``.
+    Returns how many shapes were timed."""
     todo = sorted({s.key(): s for s in shapes if s not in cache}.values(), key=lambda s: s.macs)
     if not todo:
         return 0
@@ -214,13 +197,13 @@ def time_layers(shapes: list[ConvShape], fmt, precision: str, threads: int, cach
             fns = []
             for i, s in enumerate(part):
                 for copies in (1, 2):
-                    path = conv_network(s, Path(tmp) / f"l{start + i}x{copies}.onnx", copies, precision == "int8")
+                    path = onnx_conv_network(s, Path(tmp) / f"l{start + i}x{copies}.onnx", copies, precision)
                     fns.append(fmt.runner(path, precision, s.hw[0], threads, shape=(1, s.cin, *s.hw))[0])
             quickest = min(interleaved_medians(fns, 3, warmup, seed))
             n = min(MAX_LAYER_RUNS, max(runs, math.ceil(LAYER_TIMED_MS / max(quickest, 1e-3))))
             ms = interleaved_medians(fns, n, 0, seed + start)
             for i, s in enumerate(part):
-                cache.ms[s.key()] = max(ms[2 * i + 1] - ms[2 * i], 0.0)
+                cache.ms[s.key()] = own_ms(ms[2 * i], ms[2 * i + 1])
             cache.save()
             bar.update(len(part))
     bar.close()

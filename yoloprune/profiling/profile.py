@@ -30,7 +30,7 @@ from ultralytics.utils import LOGGER, TQDM
 
 from .. import offline
 from ..core.config import from_options
-from ..core.latency import LatencyTable, Staircase, TableKey, ValidationRow, calibrate, fingerprint
+from ..core.latency import LatencyTable, Staircase, TableKey, ValidationRow, fingerprint
 from ..core.layers import layer_map
 from ..errors import ConfigError
 from ..export.formats import parse_formats
@@ -40,9 +40,11 @@ from ..logs import third_party_logs_to
 from ..reporting.plots import plot_latency_table
 from .config import GRID, ProfileConfig
 from .kit import merged_table
-from .layers import LayerCache, LayerModel, group_entries, site_grid, staircase, staircase_shapes, time_layers
+from .layers import (LayerCache, LayerModel, calibrate_layers, group_entries, site_grid, staircase, staircase_shapes,
+                     time_layers)
 from .tables import (cached_path, grid_widths, layer_cache_path, measured_entry, merged_tables, reaches,
-                     staircase_widths, twin_entry, validate_model, validation_row, validation_summary)
+                     staircase_widths, table_summary, twin_entry, validate_model, validation_row,
+                     validation_summary)
 from .timing import TIMED_MS, Timing, enough_runs, interleaved_medians, machine_info
 from .variants import CALIBRATION_IMAGES, RandomDraw, VariantTimer, calibration_args, random_draws
 
@@ -112,22 +114,11 @@ def profile(model, config: ProfileConfig | None = None, *, data=None, project=No
             with third_party_logs_to(log) as console:
                 measure = _measure_layers if config.measured_by == "layers" else _measure
                 table = measure(timer, key, config, console=console, cache_dir=cache_dir)
-            LOGGER.info(f"yoloprune: {_summary(table)} in {_duration(time.perf_counter() - start)}"
+            LOGGER.info(f"yoloprune: {table_summary(table)} in {_duration(time.perf_counter() - start)}"
                         + (f" (log: {log})" if log else ""))
             if cached is not None:
                 write_json_atomic(table.to_dict(), cached)
     return _result(table, cached, out)
-
-
-def _summary(table: LatencyTable) -> str:
-    """One line on a table just measured: what, how, and how well it predicts whole variants."""
-    k, v = table.key, table.validation
-    how = table.measured_on.get("method", "variants")
-    line = (f"latency table {k.runtime}:{k.precision} {k.imgsz} px ({how}): {len(table.free())} groups, dense "
-            f"{table.dense_ms:.2f} ms")
-    if v is not None:
-        line += f", {v.model or 'calibrated'} model MAPE {v.mape:.1%} on {len(v.variants)} random variants"
-    return line
 
 
 def _duration(seconds: float) -> str:
@@ -224,13 +215,7 @@ def _measure_layers(timer: VariantTimer, key: TableKey, config: ProfileConfig, *
                          "layer_shapes_timed": timed, "layer_seconds": round(time.perf_counter() - start, 1)}
     fit, val = (random_rows(table, timer, dense_fn, draw, timing, names=names, console=console) if draw.n else []
                 for draw in random_draws(config, len(table.free())))
-    if val:
-        validate_model(table, fit, val)
-    elif fit:  # validate=0: the layer sum calibrated all the same, its error not judged
-        table.calibration = calibrate(table.dense_ms, [table.dense_ms - r.predicted for r in fit],
-                                      [table.dense_ms - r.measured for r in fit])
-    if table.model == "isolated":  # the fixed part: what the calibrated layer sum leaves of the dense model
-        table.measured_on["fixed_ms"] = round(dense_ms - table.calibration * layers.total(), 4)
+    calibrate_layers(table, layers, fit, val)
     return table
 
 

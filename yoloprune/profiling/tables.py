@@ -113,3 +113,14 @@ def merged_tables(key: TableKey, cache_dir=None) -> dict[str, LatencyTable]:
         if path.exists():
             found[units] = LatencyTable.load(path)
     return found
+
+
+def table_summary(table: LatencyTable) -> str:
+    """One line on a table just measured or merged: what, how, and how well it predicts whole variants."""
+    k, v = table.key, table.validation
+    how = table.measured_on.get("method", "variants")
+    line = (f"latency table {k.runtime}:{k.precision} {k.imgsz} px ({how}): {len(table.free())} groups, dense "
+            f"{table.dense_ms:.2f} ms")
+    if v is not None:
+        line += f", {v.model or 'calibrated'} model MAPE {v.mape:.1%} on {len(v.variants)} random variants"
+    return line

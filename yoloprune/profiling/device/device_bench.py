@@ -10,7 +10,9 @@ schema as ``yolo-prune benchmark``; merge it back with ``yolo-prune benchmark me
 
 Profile (``--profile``, a kit's ``kit.json``): times every variant of the kit, each set (one group's widths,
 the staircase, one random variant) interleaved with the dense model, and writes ``timings.json``; bring it
-back with ``yolo-prune profile merge=timings.json``.
+back with ``yolo-prune profile merge=timings.json``. A per-layer kit's one-layer networks are timed in sets of
+their own (interleaved with each other, not with the dense model, and each median resting on at least
+LAYER_TIMED_MS of timing).
 """
 
 import argparse
@@ -32,6 +34,8 @@ TIMED_MS = 300  # each profile median rests on at least this much timing of one 
 PROBE_RUNS = 5  # timed runs of the dense model that tell how many rounds make TIMED_MS
 COMPUTE_UNITS = ("ALL", "CPU_AND_NE", "CPU_AND_GPU", "CPU_ONLY")  # CoreML's choice (first: its default)
 TIMINGS_KIND = "yoloprune-profile-timings"  # what timings.json is to yolo-prune profile merge=
+LAYER_TIMED_MS = 40  # each one-layer network's median rests on at least this much timing (profiling.layers)
+MAX_LAYER_RUNS = 400  # however quick the network: at most this many rounds
 
 
 def _row(fmt, precision, target, model, median, p90, size_mb, note=None, runtime=None):
@@ -110,25 +114,29 @@ def _mac_chip():
         return platform.processor()
 
 
-def _coreml_runner(path, imgsz, compute_units):
-    """A zero-argument callable running one CoreML prediction (macOS only)."""
+def _coreml_runner(path, imgsz, compute_units, shape=None):
+    """A zero-argument callable running one CoreML prediction (macOS only): an image, or a one-layer network's
+    float32 tensor of ``shape``."""
     import coremltools as ct
     import numpy as np
     from PIL import Image
 
     model = ct.models.MLModel(str(path), compute_units=getattr(ct.ComputeUnit, compute_units))
     name = model.get_spec().description.input[0].name
+    if shape is not None:
+        x = np.random.default_rng(0).random(shape, dtype=np.float32)
+        return lambda: model.predict({name: x})
     img = Image.fromarray((np.random.default_rng(0).random((imgsz, imgsz, 3)) * 255).astype("uint8"))
     return lambda: model.predict({name: img})
 
 
-def _onnx_runner(path, imgsz):
+def _onnx_runner(path, imgsz, shape=None):
     import numpy as np
     import onnxruntime as ort
 
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     name = sess.get_inputs()[0].name
-    x = np.random.default_rng(0).random([1, 3, imgsz, imgsz], dtype=np.float32)
+    x = np.random.default_rng(0).random(shape or [1, 3, imgsz, imgsz], dtype=np.float32)
     return lambda: sess.run(None, {name: x})
 
 
@@ -186,7 +194,8 @@ def _trtexec_median(engine, runs):
 def _build_engines(kit, precision):
     trtexec = shutil.which("trtexec") or "/usr/src/tensorrt/bin/trtexec"
     engines = {}
-    for vid, v in kit["variants"].items():  # one folder per kit: a new kit copied here never reuses old engines
+    files = {**kit["variants"], **kit.get("networks", {})}
+    for vid, v in files.items():  # one folder per kit: a new kit copied here never reuses old engines
         engine = HERE / "engines" / kit["fingerprint"] / f"{kit['imgsz']}_{vid}_{precision}.engine"
         engine.parent.mkdir(parents=True, exist_ok=True)
         if not engine.exists():
@@ -215,22 +224,39 @@ def _each_set(ids, measure, partial):
     return done
 
 
+def _layer_runs(fns, runs, warmup, seed):
+    """Rounds for a set of one-layer networks: ``runs``, or more where they are quick (yoloprune's time_layers)."""
+    quickest = min(_interleaved(fns, 3, warmup, seed))
+    return min(MAX_LAYER_RUNS, max(runs, math.ceil(LAYER_TIMED_MS / max(quickest, 1e-3))))
+
+
 def profile(kit, runs, warmup, rounds, dry_run, compute_units):
     """Time every set of the kit on this device; the timings.json content."""
     imgsz, sets = kit["imgsz"], kit["sets"]
-    ids = [["dense", *s["variants"]] for s in sets]
+    networks = kit.get("networks", {})  # a per-layer kit's one-layer networks (their sets hold no dense model)
+    ids = [s["variants"] if s["role"] == "layers" else ["dense", *s["variants"]] for s in sets]
     mode = "dry-run" if dry_run else f"{kit['runtime']}-{compute_units if kit['runtime'] == 'coreml' else kit['precision']}"
     partial = HERE / f"timings.partial-{kit['fingerprint']}-{mode}.json"
     if dry_run or kit["runtime"] == "coreml":
         if dry_run and kit["ships"] != "onnx":
             sys.exit("--dry-run times ONNX kits (the Jetson's); a CoreML kit needs a Mac")
-        files = {vid: HERE / v["file"] for vid, v in kit["variants"].items()}  # "dense" among them
-        runner = (lambda vid: _onnx_runner(files[vid], imgsz)) if dry_run else \
-            (lambda vid: _coreml_runner(files[vid], imgsz, compute_units))
+        files = {vid: HERE / v["file"] for vid, v in {**kit["variants"], **networks}.items()}  # "dense" among them
+
+        def runner(vid):
+            shape = networks[vid]["input"] if vid in networks else None
+            return _onnx_runner(files[vid], imgsz, shape) if dry_run else \
+                _coreml_runner(files[vid], imgsz, compute_units, shape)
+
         dense = runner("dense")
         runs = _enough_runs(dense, runs, warmup)  # small models: more rounds
-        medians = _each_set(ids, lambda n, group: _interleaved([dense, *(runner(v) for v in group[1:])], runs,
-                                                               warmup, seed=n), partial)
+
+        def measure(n, group):
+            if group[0] != "dense":  # one-layer networks
+                fns = [runner(v) for v in group]
+                return _interleaved(fns, _layer_runs(fns, runs, warmup, n), 0, seed=n)
+            return _interleaved([dense, *(runner(v) for v in group[1:])], runs, warmup, seed=n)
+
+        medians = _each_set(ids, measure, partial)
         if dry_run:  # keyed by what ran, so it can never pass for the device's table
             hardware, machine = "dry-run", {"cpu": platform.processor() or platform.machine(),
                                             "runtime": "onnxruntime CPU", "platform": platform.platform()}
@@ -241,13 +267,14 @@ def profile(kit, runs, warmup, rounds, dry_run, compute_units):
             extra = {"compute_units": compute_units}  # part of the table's key: one table per choice
     else:  # TensorRT: one trtexec process per timing, so sets are interleaved over rounds in a shuffled order
         engines = _build_engines(kit, kit["precision"])  # "dense" among them
+
         def measure(n, group):
             per_round, rng = {v: [] for v in group}, random.Random(n)
             for _ in range(rounds):
                 order = list(group)
                 rng.shuffle(order)
-                for v in order:
-                    per_round[v].append(_trtexec_median(engines[v], runs))
+                for v in order:  # a one-layer engine is quick: its median rests on more iterations
+                    per_round[v].append(_trtexec_median(engines[v], MAX_LAYER_RUNS if v in networks else runs))
             return [statistics.median(per_round[v]) for v in group]
 
         medians = _each_set(ids, measure, partial)
