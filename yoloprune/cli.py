@@ -21,6 +21,7 @@ from ultralytics.utils import LOGGER
 
 from . import offline
 from .core.config import ProgressiveConfig, PruneConfig
+from .core.latency import LatencyTable
 from .demo import DemoConfig, run_demo
 from .errors import ConfigError, YoloPruneError
 from .benchmarking.benchmark import benchmark, import_device_results, write_outputs
@@ -28,7 +29,7 @@ from .export.exporter import export_all
 from .export.formats import hardware
 from .profiling.profile import profile
 from .profiling.kit import merge, write_kit
-from .io import run_dir
+from .profiling.tables import table_summary
 from .reporting.report import build_report
 from .reporting.tables import export_table, markdown_table
 from .workflows.finetune import FinetuneConfig, finetune
@@ -276,7 +277,9 @@ def _profile(args: dict, extra: dict, debug: bool) -> str:
             raise ConfigError(f"compute_units={args['compute_units']}: a merged table takes the units it was timed "
                               "with from its timings (a Mac kit records them; the iPhone CSV's '# compute units:' "
                               "line): leave it out here")
-        return f"Latency table {args['merge']} merged into the cache: {merge(args['merge'], kit=args['kit'])}"
+        cached = merge(args["merge"], kit=args["kit"])
+        return (f"Latency table {args['merge']} merged into the cache: {cached}\n"
+                f"{table_summary(LatencyTable.load(cached))}")
     _need(args, "model", "checkpoint .pt or model .yaml", "profile")
     options = {k: args[k] for k in ("hardware", "format", "imgsz", "threads", "runs", "validate", "fractions", "fit",
                                     "compute_units", "method")}  # checked by ProfileConfig before a run folder is made
@@ -382,9 +385,9 @@ COMMANDS: dict[str, Command] = {
         _prune_defaults, _prune),
     "finetune": Command(
         "Fine-tune a pruned checkpoint, keeping its architecture (Ultralytics training); teacher=<dense.pt> "
-        "distill=logit|feature|both distils the dense model into it.",
+        "distill=logit|feature|both distils the dense model into it (distill=native: Ultralytics' own distillation).",
         lambda: {"model": None, "data": "shapes", "epochs": 10, "imgsz": 320, "batch": 8, "workers": 0, "teacher": None,
-                 "distill": "none", "distill_weight": 1.0, **COMMON, "name": "finetune"},
+                 "distill": "none", "distill_weight": None, **COMMON, "name": "finetune"},
         _finetune),
     "export": Command(
         "Export a checkpoint to formats/precisions (onnx, openvino[:fp32|bf16|fp16|int8], coreml[:fp16|int8], "
@@ -404,7 +407,8 @@ COMMANDS: dict[str, Command] = {
         "alone over a grid of its channels, their sum calibrated on a few whole variants (method=layers; "
         "method=variants times whole variants, one per group and width: slower; int8's default), a staircase for "
         "round_to=auto, the latency model validated on random variants; cached. "
-        "hardware=jetson|mac|iphone writes a profile kit to time on the device; merge=<timings.json|table.json> "
+        "hardware=jetson|mac|iphone writes a profile kit to time on the device (whole variants; a Jetson's or a "
+        "Mac's with method=layers: one-layer networks and a few whole variants); merge=<timings.json|table.json> "
         "brings its table into the cache.",
         lambda: {"model": None, "hardware": "intel-cpu", "format": "openvino:fp32", "imgsz": 640, "threads": 2,
                  "data": None, "kit": None, "fractions": None, "fit": None, "compute_units": None,

@@ -331,3 +331,27 @@ def test_a_criterion_that_fails_mid_scoring_leaves_a_stock_model(verb, monkeypat
     assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
     model.eval()
     model(torch.zeros(1, 3, IMGSZ, IMGSZ))
+
+
+def test_hooks_on_a_split_block_survive_a_prune_step():
+    """A forward hook someone registered on a C2f (Ultralytics' distillation reads the neck's blocks so) still runs
+    after the block was adapted for pruning and restored, and its handle still removes it."""
+    from yoloprune.core.config import PruneConfig
+    from yoloprune.core.prune import prune_
+
+    torch.manual_seed(0)
+    model = build("yolov8n.yaml", nc=NC)
+    block = model.model[15]
+    seen = []
+    handle = block.register_forward_hook(lambda m, i, out: seen.append(out.shape[1]))
+    prune_(model, PruneConfig(criterion="l2", target="macs", amount=0.5, imgsz=IMGSZ))
+    assert type(model.model[15]).__name__ == "C2f"
+    seen.clear()
+    with torch.no_grad():
+        model.eval()(torch.zeros(1, 3, IMGSZ, IMGSZ))
+    assert seen == [model.model[15].cv2.conv.out_channels]
+    handle.remove()
+    seen.clear()
+    with torch.no_grad():
+        model(torch.zeros(1, 3, IMGSZ, IMGSZ))
+    assert seen == []

@@ -11,6 +11,7 @@ Ultralytics' DDP re-spawn (cloudpickle) and checkpoints (its state also travels 
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from dataclasses import replace
 from itertools import islice
 from pathlib import Path
@@ -29,6 +30,7 @@ from ..core.stats import conv_widths, model_stats, total_channels
 from ..errors import ConfigError, YoloPruneError
 from ..io import write_json_atomic
 from ..integrations.ultralytics.model_io import is_pruned, load_model
+from ..integrations.ultralytics.native_distill import DistillationModel, Projectors, distilling, student_of
 from ..integrations.ultralytics.surgery import rebuild_after_prune, reset_best_tracking, restart_lr_schedule
 from ..integrations.ultralytics.trainer import PrunedDetectionTrainer
 from .distill import attach_distillation, dense_teacher, log_distillation
@@ -84,6 +86,9 @@ class PruningCallbacks:
         if not self._mine(trainer):
             LOGGER.warning("yoloprune: a second set of pruning callbacks is registered on this trainer; ignoring it")
             return
+        if distilling(trainer) and self.config.distill != "none":
+            raise ConfigError(f"distill={self.config.distill} and Ultralytics' distill_model={trainer.args.distill_model}"
+                              " both distil: keep one (distill=none to use Ultralytics' own)")
         source = trainer.args.resume if trainer.resume else trainer.args.model
         if isinstance(trainer, PrunedDetectionTrainer) or not str(source).endswith(".pt") or not Path(str(source)).is_file():
             return
@@ -96,7 +101,7 @@ class PruningCallbacks:
     def on_pretrain_routine_end(self, trainer) -> None:
         if not self._mine(trainer):
             return
-        model = unwrap_model(trainer.model)
+        model = student_of(unwrap_model(trainer.model))
         state = getattr(model, "yoloprune", None) or {}
         if "history" in state and not self.history:  # resumed (or continued) run: pick the schedule up where it was
             self.history, self.dense = list(state["history"]), state.get("dense")
@@ -191,20 +196,23 @@ class PruningCallbacks:
     def step(self, trainer, position: float | None = None, mid_epoch: bool = False) -> dict:
         """One prune step on the live model, then rebuild optimizer / scheduler / EMA / DDP and log."""
         cfg, k = self.config, len(self.history) + 1
-        model = unwrap_model(trainer.model)
+        wrapper = unwrap_model(trainer.model)
+        model = student_of(wrapper)  # (Ultralytics' distillation wraps it: its projectors follow the step)
         t0 = time.perf_counter()
         if cfg.distill != "none" and self.teacher is None:  # the dense model as trained so far teaches
             self.teacher = dense_teacher(trainer, model)
         criterion = model.criterion if hasattr(model, "criterion") else None
-        batches = self._batches(trainer) if CRITERIA[cfg.prune.criterion].needs_gradients else None
-        if self.plan is None:
-            try:
-                self.plan = self.make_plan(model, batches)
-            except ConfigError as e:  # a long run should not die over granularity: take the closest reachable
-                LOGGER.warning(f"yoloprune: {e}; using the closest reachable width instead")
-                self.plan = self.make_plan(model, batches, tolerance=0.49)
-        widths = self.plan.at(k, cfg.steps, SCHEDULES[cfg.schedule], cfg.prune.round_to)
-        report = prune_(model, cfg.prune, batches=batches, sync=from_rank0, widths=widths)
+        with Projectors(wrapper) if isinstance(wrapper, DistillationModel) else nullcontext() as projectors:
+            batches = self._batches(trainer) if CRITERIA[cfg.prune.criterion].needs_gradients else None
+            if self.plan is None:
+                try:
+                    self.plan = self.make_plan(model, batches)
+                except ConfigError as e:  # a long run should not die over granularity: take the closest reachable
+                    LOGGER.warning(f"yoloprune: {e}; using the closest reachable width instead")
+                    self.plan = self.make_plan(model, batches, tolerance=0.49)
+            widths = self.plan.at(k, cfg.steps, SCHEDULES[cfg.schedule], cfg.prune.round_to)
+            report = prune_(model, cfg.prune, batches=batches, sync=from_rank0, widths=widths,
+                            on_removed=projectors.follow if projectors else None)
         model.criterion = criterion  # keep the loss (YOLO26's end-to-end weighting has its own schedule)
         # always: even an empty step (coarse round_to, AGP's flat tail) re-created the split blocks' tensors
         rebuild_after_prune(trainer, trainer.epoch + 1 if mid_epoch else trainer.epoch)
@@ -244,9 +252,9 @@ class PruningCallbacks:
     def _stamp(self, trainer) -> None:
         """Record the schedule state on the model and its EMA, so every checkpoint carries it."""
         state = self.state()
-        unwrap_model(trainer.model).yoloprune = state
+        student_of(unwrap_model(trainer.model)).yoloprune = state
         if trainer.ema is not None:
-            trainer.ema.ema.yoloprune = state
+            student_of(trainer.ema.ema).yoloprune = state  # (a distilled run's checkpoint keeps the student only)
 
     def _write_history(self, trainer) -> None:
         write_json_atomic(self.state(), Path(trainer.save_dir) / "prune_schedule.json")

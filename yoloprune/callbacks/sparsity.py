@@ -6,6 +6,7 @@ from ultralytics.utils.torch_utils import unwrap_model
 
 from ..core.graph import output_layers
 from ..core.sparsity import apply_sparsity
+from ..integrations.ultralytics.native_distill import student_of
 
 
 class SparsityStep:
@@ -20,6 +21,6 @@ class SparsityStep:
         if updates is not None and updates == self._last_update:
             return  # once per optimizer step (batches accumulate; a duplicate registration changes nothing)
         self._last_update = updates
-        model = unwrap_model(trainer.model)
+        model = student_of(unwrap_model(trainer.model))  # (not the teacher or projectors of Ultralytics' distillation)
         lr = trainer.optimizer.param_groups[0]["lr"]
         apply_sparsity(model, self.kind, self.weight, lr, skip={id(m) for m in output_layers(model)})

@@ -65,6 +65,9 @@ class SplitBlock(nn.Module):
         self.cv2, self.m = block.cv2, block.m
         # everything else (i, f, type, np, ... set by parse_model) travels with the block
         self._extra = {k: v for k, v in vars(block).items() if not k.startswith("_") and k != "training"}
+        # hooks others registered on the block (e.g. Ultralytics' distillation reads its output): kept for the
+        # restored block, so their handles still remove them; not run while the block is adapted
+        self._stock_hooks = {k: v for k, v in vars(block).items() if k.startswith("_") and "hook" in k}
         for key in ("i", "f", "type", "np"):  # parse_model's routing attributes, read by _predict_once
             if key in self._extra:
                 setattr(self, key, self._extra[key])
@@ -87,6 +90,7 @@ class SplitBlock(nn.Module):
         nn.Module.__init__(block)
         for k, v in self._extra.items():
             setattr(block, k, v)
+        vars(block).update(self._stock_hooks)
         block.c = ca
         block.cv1 = _concat_convs(self.cv1a, self.cv1b)
         block.cv2, block.m = self.cv2, self.m

@@ -170,6 +170,7 @@ def prune_(
     batches: Iterable[dict] | None = None,
     sync: Callable[[list], list] | None = None,
     widths: dict[str, int] | None = None,
+    on_removed: Callable[[dict[nn.Module, list[int]]], None] | None = None,
 ) -> PruneReport:
     """Prune ``model`` (a ``DetectionModel`` or ``YOLO``) in place to ``config``'s target; return the report.
 
@@ -179,6 +180,9 @@ def prune_(
     (see ``yoloprune.core.distributed.from_rank0``) so every rank prunes identically.
     ``widths`` (e.g. ``WidthPlan.final`` or ``.at(step, ...)``, keyed by group) fixes how many channels each group keeps
     instead of searching for ``config``'s target; the criterion still picks which channels go.
+    ``on_removed`` is called once the channels are gone with, for every module that lost output channels, the
+    indices it lost (in its channel order before the step): for what reads those outputs from outside the model
+    (a distillation projector).
     """
     if isinstance(getattr(model, "model", None), DetectionModel):  # a YOLO(...) object: prune the module it wraps
         model = model.model
@@ -204,10 +208,17 @@ def prune_(
         removed = allocator.removed_channels(keep)
         if sync is not None:
             removed = sync(removed)
+        lost: dict[nn.Module, set[int]] = {}
         for group, idxs in zip(groups, removed):
             if idxs:
                 root = group[0][0]
-                pg.dg.get_pruning_group(root.target.module, root.handler, idxs).prune()
+                applied = pg.dg.get_pruning_group(root.target.module, root.handler, idxs)
+                for dep, dep_idxs in applied:
+                    if pg.dg.is_out_channel_pruning_fn(dep.handler):
+                        lost.setdefault(dep.target.module, set()).update(int(i) for i in dep_idxs)
+                applied.prune()
+    if on_removed is not None:
+        on_removed({m: sorted(i) for m, i in lost.items()})
 
     pruned = model_stats(model, config.imgsz)
     after = conv_widths(model)

@@ -17,25 +17,31 @@ from ..integrations.ultralytics.trainer import YOLO
 from .legacy import config_and_data
 
 
+FINETUNE_DISTILL = (*DISTILL, "native")  # native: Ultralytics' own distillation (its distill_model= and dis=)
+
+
 @dataclass(frozen=True)
 class FinetuneConfig:
     """How to fine-tune: ``epochs``; optionally distil a dense ``teacher`` checkpoint (same classes) into the
-    model with ``distill`` = logit | feature | both, weighted ``distill_weight`` against the Ultralytics loss."""
+    model with ``distill`` = logit | feature | both (yoloprune's), or ``native``: Ultralytics' own distillation
+    (a projector per neck level from the pruned widths to the teacher's, score-weighted L2 on the features).
+    ``distill_weight`` weighs the distillation term against the Ultralytics loss (default: 1.0 for yoloprune's,
+    Ultralytics' ``dis`` default for ``native``)."""
 
     epochs: int = 10
     teacher: str | None = None
     distill: str = "none"
-    distill_weight: float = 1.0
+    distill_weight: float | None = None
 
     def __post_init__(self):
         if isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or self.epochs < 1:
             raise ConfigError(f"epochs={self.epochs!r} must be an integer >= 1")
-        if self.distill not in DISTILL:
-            raise ConfigError(f"distill={self.distill!r}: use one of {', '.join(DISTILL)}")
+        if self.distill not in FINETUNE_DISTILL:
+            raise ConfigError(f"distill={self.distill!r}: use one of {', '.join(FINETUNE_DISTILL)}")
         if self.distill != "none" and self.teacher is None:
             raise ConfigError(f"distill={self.distill} needs teacher=<dense checkpoint .pt>")
-        if isinstance(self.distill_weight, bool) or not isinstance(self.distill_weight, (int, float)) \
-                or self.distill_weight <= 0:
+        if self.distill_weight is not None and (isinstance(self.distill_weight, bool) or not isinstance(
+                self.distill_weight, (int, float)) or self.distill_weight <= 0):
             raise ConfigError(f"distill_weight must be a number > 0, got {self.distill_weight!r}")
         if self.teacher is not None:
             object.__setattr__(self, "teacher", str(self.teacher))
@@ -88,8 +94,14 @@ def finetune(model: str | Path, config: FinetuneConfig | None = None, *legacy, d
         if getattr(dense.model[-1], "nc", None) != getattr(net.model[-1], "nc", None):
             raise ConfigError(f"teacher {config.teacher} predicts {dense.model[-1].nc} classes, {model} "
                               f"{net.model[-1].nc}: distil from the dense model the pruned one came from")
-        for event, fn in DistillCallbacks(dense, config.distill, config.distill_weight).callbacks.items():
-            yolo.add_callback(event, fn)
+        if config.distill == "native":  # Ultralytics wraps the pruned student itself (its projectors: its widths)
+            train_args = {"distill_model": str(config.teacher), **train_args}
+            if config.distill_weight is not None:
+                train_args["dis"] = config.distill_weight
+        else:
+            weight = 1.0 if config.distill_weight is None else config.distill_weight
+            for event, fn in DistillCallbacks(dense, config.distill, weight).callbacks.items():
+                yolo.add_callback(event, fn)
     if train_args.get("project"):  # like yolo-prune prune: relative to the working directory, not runs_dir/detect
         train_args["project"] = str(Path(train_args["project"]).resolve())
     yolo.train(data=str(data_yaml), epochs=config.epochs, **train_args)
