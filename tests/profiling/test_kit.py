@@ -105,7 +105,7 @@ def test_iphone_rows_come_from_the_phone_through_the_csv(dense_ckpt, tmp_path):
     from yoloprune.profiling.kit import IPHONE_CSV, merge, write_kit
 
     kit = write_kit(dense_ckpt, hardware="iphone", format="coreml:fp16", imgsz=IMGSZ, project=tmp_path, groups=1,
-                    validate=1, debug=True).kit
+                    validate=1, fit=2, debug=True).kit  # (few variants: each is a CoreML export)
     spec = json.loads((kit / "kit.json").read_text())
     assert spec["ships"] == "coreml" and all(v["file"].endswith(".mlpackage") for v in spec["variants"].values())
     lines = (kit / IPHONE_CSV).read_text().splitlines()

@@ -286,7 +286,8 @@ def _layer_kit_sets(timer: VariantTimer, names, config: ProfileConfig, ship: Exp
     folder = kit / "layers"
     folder.mkdir(exist_ok=True)
     networks, sets = {}, []
-    for n, shape in enumerate(TQDM(unique, desc=f"writing {len(unique)} one-layer networks", file=console)):
+    desc = f"writing {2 * len(unique)} one-layer networks ({len(unique)} layer shapes)"
+    for n, shape in enumerate(TQDM(unique, desc=desc, file=console)):
         for copies in (1, 2):
             path = ship.layer_network(shape, folder / f"l{n}x{copies}{ship.suffix}", copies, precision)
             networks[f"l{n}x{copies}"] = KitNetwork(str(path.relative_to(kit)), shape.key(), copies,
