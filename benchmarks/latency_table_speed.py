@@ -54,7 +54,8 @@ def real_yolov8s(folder: Path) -> Path:
     return path
 
 
-def _env(home: Path) -> dict:
+def offline_env(home: Path) -> dict:
+    """The environment a benchmark command runs in: offline, its own yoloprune home (cache), this checkout."""
     return {**os.environ, "YOLOPRUNE_HOME": str(home), "YOLOPRUNE_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
 
 
@@ -97,7 +98,7 @@ def measure(name: str, pt: Path, imgsz: int, amounts: list[float], out: Path) ->
     home = out / "homes" / f"{name}-{imgsz}"
     if not _finished(out / "runs" / f"{name}-{imgsz}-{amounts[0]}.console"):  # an empty cache for the first prune
         shutil.rmtree(home, ignore_errors=True)
-    env = _env(home)
+    env = offline_env(home)
     row = {"model": name, "imgsz": imgsz, "runs": []}
     for i, amount in enumerate(amounts):
         run = f"{name}-{imgsz}-{amount}"
@@ -140,7 +141,7 @@ def measure_profile(name: str, pt: Path, imgsz: int, out: Path, method: str = "v
     cmd = [sys.executable, "-m", "yoloprune", "profile", f"model={pt}", f"method={method}", f"format={fmt}",
            f"imgsz={imgsz}", *(["data=shapes"] if fmt.endswith("int8") else []), f"project={out / 'runs'}",
            f"name={run}", "exist_ok=True"]
-    seconds, lines, rc = run_console(cmd, _env(home), out / "runs" / f"{run}.console")
+    seconds, lines, rc = run_console(cmd, offline_env(home), out / "runs" / f"{run}.console")
     if rc:
         raise SystemExit(f"{run} failed (exit {rc}): see {out / 'runs' / run}.console")
     table = json.loads(next((home / "latency").glob("*.json")).read_text())

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
 import subprocess
 import sys
 import time
@@ -33,13 +32,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from latency_table_speed import offline_env  # noqa: E402
 from latency_target import seeded  # noqa: E402  (the models every latency benchmark builds)
 
 CLI = [sys.executable, "-m", "yoloprune"]
-
-
-def _env(home: Path) -> dict:
-    return {**os.environ, "YOLOPRUNE_HOME": str(home), "YOLOPRUNE_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
 
 
 def _size_mb(folder: Path) -> float:
@@ -63,7 +59,7 @@ def measure(name: str, pt: Path, imgsz: int, hardware: str, fmt: str, method: st
     tag = f"{name}-{imgsz}-{hardware}-{method}"
     runs = out / "runs" / tag
     runs.mkdir(parents=True, exist_ok=True)
-    env = _env(runs / "home")
+    env = offline_env(runs / "home")
     write_s = _timed(runs / "write.json", [*CLI, "profile", f"model={pt}", f"hardware={hardware}", f"format={fmt}",
                                            f"imgsz={imgsz}", f"method={method}", f"project={runs}", "name=kit",
                                            "exist_ok=true"], env)

@@ -111,6 +111,12 @@ class LayerMap:
         """Indices of the sites that group changes."""
         return [i for i, s in enumerate(self.sites) if group in s.groups()]
 
+    def only(self, names) -> LayerMap:
+        """The map of a partial table: only the groups ``names`` vary, only the convolutions they change."""
+        names = set(names)
+        return LayerMap({g: w for g, w in self.widths.items() if g in names},
+                        tuple(s for s in self.sites if s.groups() & names))
+
     def to_dict(self) -> dict:
         """As JSON holds it (a device's profile kit carries its model's map to the merge)."""
         return {"widths": dict(self.widths), "sites": [s.to_dict() for s in self.sites]}

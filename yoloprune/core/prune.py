@@ -213,7 +213,7 @@ def prune_(
             if idxs:
                 root = group[0][0]
                 applied = pg.dg.get_pruning_group(root.target.module, root.handler, idxs)
-                for dep, dep_idxs in applied:
+                for dep, dep_idxs in applied if on_removed is not None else ():
                     if pg.dg.is_out_channel_pruning_fn(dep.handler):
                         lost.setdefault(dep.target.module, set()).update(int(i) for i in dep_idxs)
                 applied.prune()

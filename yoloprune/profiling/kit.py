@@ -42,8 +42,8 @@ from ..io import run_dir, write_json_atomic, write_text_atomic
 from ..logs import third_party_logs_to
 from ..reporting.plots import plot_latency_table
 from .config import ProfileConfig
-from .layers import (LAYER_BATCH, LayerModel, calibrate_layers, group_entries, own_ms, site_grid, stair_group,
-                     staircase, staircase_shapes)
+from .layers import (LAYER_BATCH, LayerModel, calibrate_layers, grid_shapes, group_entries, own_ms, site_grids,
+                     stair_group, staircase, staircase_shapes)
 from .tables import (cached_path, grid_widths, measured_entry, merged_tables, staircase_widths, twin_entry,
                      validate_model, validation_row)
 from .timing import DEVICE_SCRIPT
@@ -237,24 +237,44 @@ def kit_target(config: ProfileConfig) -> tuple[Hardware, ExportFormat, str]:
     return device, fmt, precision
 
 
+class _Variants:
+    """A kit's whole variants as they are added: ids ``v1``, ``v2``, ... with the widths that differ from dense."""
+
+    def __init__(self, dense: dict[str, int]):
+        self.dense, self.changes = dense, {}
+
+    def add(self, widths: dict[str, int]) -> str:
+        vid = f"v{len(self.changes) + 1}"
+        self.changes[vid] = {g: w for g, w in widths.items() if w != self.dense[g]}
+        return vid
+
+
+def _twins(timer: VariantTimer, names) -> dict[str, str]:
+    """Each split block's second half among ``names`` -> its first: it moves with its twin, which holds the pair's
+    saving."""
+    twins, seen = {}, set()
+    for name in names:
+        if timer.partner.get(name) in seen:
+            twins[name] = timer.partner[name]
+        seen.add(name)
+    return twins
+
+
+def _random_sets(timer: VariantTimer, names, config: ProfileConfig, free: int, variants: _Variants) -> list[TimingSet]:
+    """One set per random whole variant: those a local profile with the same seed times."""
+    return [TimingSet(draw.role, [variants.add(widths)]) for draw in random_draws(config, free)
+            for widths in timer.drawn(draw, names)]
+
+
 def _kit_sets(timer: VariantTimer, names, config: ProfileConfig):
     """The timing sets (each timed interleaved with the dense model on the device), every variant's changed
     widths by id, and the split-block twins."""
-    sets, changes, twins, seen = [], {}, {}, set()
-
-    def variant(widths) -> str:
-        vid = f"v{len(changes) + 1}"
-        changes[vid] = {g: w for g, w in widths.items() if w != timer.dense[g]}
-        return vid
-
+    variants, twins = _Variants(timer.dense), _twins(timer, names)
+    sets = []
     for name in names:
-        twin = timer.partner.get(name)
-        if twin in seen:
-            twins[name] = twin  # moves with its twin, which holds the pair's saving
-            continue
-        seen.add(name)
-        widths = grid_widths(timer.dense[name], config.grid)
-        sets.append(TimingSet("group", [variant(timer.with_group(name, w)) for w in widths], name, widths))
+        if name not in twins:
+            widths = grid_widths(timer.dense[name], config.grid)
+            sets.append(TimingSet("group", [variants.add(timer.with_group(name, w)) for w in widths], name, widths))
     # the staircase is read where latency moves most; without a measurement: the group whose narrowest width
     # removes the most MACs
     dense_macs = model_stats(timer.model, config.imgsz).macs
@@ -265,10 +285,9 @@ def _kit_sets(timer: VariantTimer, names, config: ProfileConfig):
 
     stair = max(sets, key=macs_saved).group
     fine = staircase_widths(timer.dense[stair])
-    sets.append(TimingSet("staircase", [variant(timer.with_group(stair, w)) for w in fine], stair, fine))
-    for draw in random_draws(config, len(seen)):  # the variants a local profile with the same seed times
-        sets += [TimingSet(draw.role, [variant(widths)]) for widths in timer.drawn(draw, names)]
-    return sets, changes, twins
+    sets.append(TimingSet("staircase", [variants.add(timer.with_group(stair, w)) for w in fine], stair, fine))
+    sets += _random_sets(timer, names, config, len(names) - len(twins), variants)
+    return sets, variants.changes, twins
 
 
 def _layer_kit_sets(timer: VariantTimer, names, config: ProfileConfig, ship: ExportFormat, precision: str, kit: Path,
@@ -278,14 +297,13 @@ def _layer_kit_sets(timer: VariantTimer, names, config: ProfileConfig, ship: Exp
     ``kit/layers``)."""
     map_ = layer_map(copy.deepcopy(timer.model), config.imgsz)
     if config.groups:  # a partial kit: only its groups vary, only the layers they change are timed
-        map_ = LayerMap({n: map_.widths[n] for n in names}, tuple(s for s in map_.sites if s.groups() & set(names)))
-    stair = stair_group(map_, timer.with_group, names)
-    shapes = [s for i, site in enumerate(map_.sites) for s in site_grid(map_, i, config.grid).shapes(site.dense)]
-    shapes += staircase_shapes(map_, stair, timer.with_group)
+        map_ = map_.only(names)
+    stair = stair_group(map_, timer.with_group, config.grid)
+    shapes = grid_shapes(map_, site_grids(map_, config.grid)) + staircase_shapes(map_, stair, timer.with_group)
     unique = sorted({s.key(): s for s in shapes}.values(), key=lambda s: s.macs)
     folder = kit / "layers"
     folder.mkdir(exist_ok=True)
-    networks, sets = {}, []
+    networks = {}
     desc = f"writing {2 * len(unique)} one-layer networks ({len(unique)} layer shapes)"
     for n, shape in enumerate(TQDM(unique, desc=desc, file=console)):
         for copies in (1, 2):
@@ -293,18 +311,10 @@ def _layer_kit_sets(timer: VariantTimer, names, config: ProfileConfig, ship: Exp
             networks[f"l{n}x{copies}"] = KitNetwork(str(path.relative_to(kit)), shape.key(), copies,
                                                      [1, shape.cin, *shape.hw])
     ids = list(networks)
-    sets += [TimingSet("layers", ids[i:i + 2 * LAYER_BATCH]) for i in range(0, len(ids), 2 * LAYER_BATCH)]
-    changes, twins, seen = {}, {}, set()
-    for name in names:
-        if timer.partner.get(name) in seen:
-            twins[name] = timer.partner[name]
-        seen.add(name)
-    for draw in random_draws(config, len(names) - len(twins)):
-        for widths in timer.drawn(draw, names):
-            vid = f"v{len(changes) + 1}"
-            changes[vid] = {g: w for g, w in widths.items() if w != timer.dense[g]}
-            sets.append(TimingSet(draw.role, [vid]))
-    return sets, changes, twins, {"networks": networks, "layer_map": map_, "staircase_group": stair}
+    sets = [TimingSet("layers", ids[i:i + 2 * LAYER_BATCH]) for i in range(0, len(ids), 2 * LAYER_BATCH)]
+    variants, twins = _Variants(timer.dense), _twins(timer, names)
+    sets += _random_sets(timer, names, config, len(names) - len(twins), variants)
+    return sets, variants.changes, twins, {"networks": networks, "layer_map": map_, "staircase_group": stair}
 
 
 def _readme(device: Hardware, spec: KitSpec) -> str:
@@ -465,18 +475,15 @@ def table_from_timings(spec: KitSpec, timings: dict) -> LatencyTable:
 def _layer_table(spec: KitSpec, table: LatencyTable, timings: dict, whole: list) -> LatencyTable:
     """A per-layer kit's table: each convolution's cost from its one- and two-copy networks, the groups' entries
     and the staircase predicted from the layer sum, calibrated and judged on the kit's whole random variants."""
-    ms = {}
+    by_copies = {}  # (shape, copies) -> median
     for s, t in zip(spec.sets, timings["sets"]):
         if s.role == "layers":
-            ms.update(zip(t["variants"], t["ms"]))
-    cost = {}
-    for nid, n in spec.networks.items():
-        if n.copies == 1:
-            cost[n.shape] = own_ms(ms[nid], ms[nid[:-1] + "2"])
+            for v, ms in zip(t["variants"], t["ms"]):
+                by_copies[spec.networks[v].shape, spec.networks[v].copies] = ms
+    cost = {shape: own_ms(ms, by_copies[shape, 2]) for (shape, copies), ms in by_copies.items() if copies == 1}
     map_ = spec.layer_map
     layout = GroupLayout(dict(spec.dense), tuple((twin, name) for name, twin in spec.twins.items()))
-    layers = LayerModel(map_, [site_grid(map_, i, spec.fractions) for i in range(len(map_.sites))],
-                        lambda shape: cost[shape.key()])
+    layers = LayerModel(map_, site_grids(map_, spec.fractions), lambda shape: cost[shape.key()])
     table.groups = group_entries(layers, table.dense_ms, spec.fractions, layout.with_width, layout.partner,
                                  list(map_.widths))
     table.staircase = staircase(layers, lambda shape: cost[shape.key()], table.dense_ms, spec.staircase_group,

@@ -58,6 +58,16 @@ def site_grid(map_: LayerMap, index: int, fractions) -> SiteGrid:
     return SiteGrid(side(site.dense.cin, bool(site.in_groups)), couts)
 
 
+def site_grids(map_: LayerMap, fractions) -> list[SiteGrid]:
+    """Every site's grid, in site order."""
+    return [site_grid(map_, i, fractions) for i in range(len(map_.sites))]
+
+
+def grid_shapes(map_: LayerMap, grids: list[SiteGrid]) -> list[ConvShape]:
+    """Every shape the sites' grids time."""
+    return [s for site, grid in zip(map_.sites, grids) for s in grid.shapes(site.dense)]
+
+
 class LayerModel:
     """The per-layer latency model: each site's timings on its grid, interpolated (bilinear in input and output
     channels); :meth:`total` is the sum over the sites of a variant."""
@@ -130,13 +140,13 @@ def calibrate_layers(table: LatencyTable, layers: LayerModel, fit: list[Validati
         table.measured_on["fixed_ms"] = round(table.dense_ms - table.calibration * layers.total(), 4)
 
 
-def stair_group(map_: LayerMap, with_group, names=None) -> str:
+def stair_group(map_: LayerMap, with_group, fractions) -> str:
     """Where a staircase is read when no timing says where latency moves most: the group whose narrowest grid
     width removes the most multiply-accumulates from the layers (its twin's removal included)."""
-    dense = sum(s.macs for s in map_.shapes())
-    names = [n for n in (names or map_.widths) if n in map_.widths]
-    return max(names, key=lambda g: dense - sum(s.macs for s in map_.shapes(with_group(g, round8(0.25 * map_.widths[g],
-                                                                                               map_.widths[g])))))
+    def macs(widths=None) -> int:
+        return sum(s.macs for s in map_.shapes(widths))
+
+    return max(map_.widths, key=lambda g: macs() - macs(with_group(g, grid_widths(map_.widths[g], fractions)[0])))
 
 
 def staircase_shapes(map_: LayerMap, group: str, with_group) -> list[ConvShape]:

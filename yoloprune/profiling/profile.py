@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -40,8 +40,8 @@ from ..logs import third_party_logs_to
 from ..reporting.plots import plot_latency_table
 from .config import GRID, ProfileConfig
 from .kit import merged_table
-from .layers import (LayerCache, LayerModel, calibrate_layers, group_entries, site_grid, staircase, staircase_shapes,
-                     time_layers)
+from .layers import (LayerCache, LayerModel, calibrate_layers, grid_shapes, group_entries, site_grids, staircase,
+                     staircase_shapes, time_layers)
 from .tables import (cached_path, grid_widths, layer_cache_path, measured_entry, merged_tables, reaches,
                      staircase_widths, table_summary, twin_entry, validate_model, validation_row,
                      validation_summary)
@@ -195,13 +195,12 @@ def _measure_layers(timer: VariantTimer, key: TableKey, config: ProfileConfig, *
     fmt, precision = config.target
     map_ = layer_map(copy.deepcopy(timer.model), config.imgsz)
     if config.groups:  # a partial table: only the layers its groups change are timed
-        map_ = replace(map_, sites=tuple(s for s in map_.sites if s.groups() & set(names)))
-    grids = [site_grid(map_, i, config.grid) for i in range(len(map_.sites))]
+        map_ = map_.only(names)
+    grids = site_grids(map_, config.grid)
     cache = LayerCache(layer_cache_path(key, cache_dir))
     start = time.perf_counter()
     how = {"runs": config.runs, "warmup": config.warmup, "seed": config.seed, "console": console}
-    timed = time_layers([s for site, g in zip(map_.sites, grids) for s in g.shapes(site.dense)], fmt, precision,
-                        config.threads, cache, **how)
+    timed = time_layers(grid_shapes(map_, grids), fmt, precision, config.threads, cache, **how)
     layers = LayerModel(map_, grids, cache.__getitem__)
     dense_fn = timer.runner()
     timing = Timing(enough_runs(dense_fn, config.runs, config.warmup), config.warmup)

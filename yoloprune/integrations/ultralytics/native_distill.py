@@ -28,18 +28,6 @@ def distilling(trainer) -> bool:
     return getattr(trainer.args, "distill_model", None) is not None
 
 
-def _watch(block: nn.Module) -> tuple[list, dict, dict]:
-    """Hooks that record, in one forward pass, each Conv-BN-activation wrapper of ``block`` by the id of its output,
-    and ``block``'s own output: the wrapper whose output *is* the block's is the convolution it returns."""
-    outputs, hooks = {}, []
-    for m in block.modules():
-        if hasattr(m, "conv") and isinstance(m.conv, nn.Conv2d):
-            hooks.append(m.register_forward_hook(lambda mod, _i, out: outputs.__setitem__(id(out), mod)))
-    result = {}
-    hooks.append(block.register_forward_hook(lambda _m, _i, out: result.__setitem__("out", out)))
-    return hooks, outputs, result
-
-
 class Projectors:
     """Ultralytics' distillation projectors and, for each, the student convolution whose output channels it reads.
 
@@ -70,10 +58,16 @@ class Projectors:
         self.wrapper._register_feature_hooks()
 
     def _find_convs(self) -> list[nn.Conv2d]:
+        """For each level the projectors read, the convolution whose Conv-BN-activation output *is* the block's
+        output (found in one forward pass of the student; outputs kept alive so identity is exact)."""
         wrapper = self.wrapper
         student = wrapper.student_model
         blocks = [student.model[i] for i in wrapper.feats_idx[:-1]]
-        found = [_watch(b) for b in blocks]
+        produced, returned = [], {}  # (output, Conv wrapper) of every conv in the blocks; each block's output
+        hooks = [m.register_forward_hook(lambda mod, _i, out: produced.append((out, mod)))
+                 for b in blocks for m in b.modules() if isinstance(getattr(m, "conv", None), nn.Conv2d)]
+        hooks += [b.register_forward_hook(lambda _m, _i, out, k=k: returned.__setitem__(k, out))
+                  for k, b in enumerate(blocks)]
         p = next(student.parameters())
         was_training = student.training
         student.eval()
@@ -81,17 +75,16 @@ class Projectors:
             with torch.no_grad():
                 student.predict(torch.zeros(1, 3, 64, 64, device=p.device, dtype=p.dtype))
         finally:
-            for hooks, _, _ in found:
-                for h in hooks:
-                    h.remove()
+            for h in hooks:
+                h.remove()
             student.train(was_training)
         convs = []
-        for i, (block, (_, outputs, result)) in zip(wrapper.feats_idx, zip(blocks, found)):
-            source = outputs.get(id(result.get("out")))
+        for k, (i, block) in enumerate(zip(wrapper.feats_idx, blocks)):
+            source = next((mod for out, mod in produced if out is returned.get(k)), None)
             if source is None:
-                raise ConfigError(f"Ultralytics' distillation reads layer {i} ({type(block).__name__}), whose output is "
-                                  "not one convolution's: its projector cannot follow pruning there; prune the model "
-                                  "first and distil while fine-tuning it, or use distill=both")
+                raise ConfigError(f"Ultralytics' distillation reads layer {i} ({type(block).__name__}), whose output "
+                                  "is not one convolution's: its projector cannot follow pruning there; prune the "
+                                  "model first and distil while fine-tuning it, or use distill=both")
             convs.append(source.conv)
         for conv, proj in zip(convs, self._inputs()):
             if conv.out_channels != proj.in_channels:
