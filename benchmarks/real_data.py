@@ -1,5 +1,8 @@
-"""Extract a real-photo object-detection dataset (Roboflow "Aquarium") from a fetched GitHub snapshot.
+"""Extract a real-photo object-detection dataset (Roboflow exports) from a fetched GitHub snapshot.
 
+Two datasets (``--dataset``; ``DATASETS`` below holds each one's pin):
+
+aquarium (the default)
 Source
     Repository: https://github.com/Chandra0804/Underwater-Object-Detection-YOLO-V8
     Commit:     a54dbe6961dd8cea077fe673ef9e50f779a46afb (2024-01-31), folder ``aquarium_pretrain/``
@@ -20,16 +23,33 @@ Content
     7 classes: 0 fish, 1 jellyfish, 2 penguin, 3 puffin, 4 shark, 5 starfish, 6 stingray.
     About 70 MB.
 
+
+hardhat
+Source
+    Repository: https://github.com/Especializacion-IA/yolov8-hard-hat_test
+    Commit:     20c5ba627e40d001462e4728269f78f6159e6bb1 (2025-05-30), folder ``dataset/`` (READMEs at the root)
+    Dataset:    Roboflow "hard_hat_detection" v2, exported 2025-05-28
+                (https://universe.roboflow.com/iaespecializacion/hard_hat_detection-3onnc/dataset/2), YOLOv8 format
+Licence
+    CC BY 4.0, stated in the root ``README.dataset.txt`` ("Provided by a Roboflow user / License: CC BY 4.0") and in
+    ``dataset/data.yaml``. Attribution: "hard_hat_detection by iaespecializacion (Roboflow Universe), CC BY 4.0".
+Content
+    954 real photos of people on work sites, auto-oriented and stretched to 640x640, no augmentation; splits train
+    675, valid 204, test 75 (no source image in two splits); 5483 objects; 4 classes: 0 hard_hat, 1 no_hard_hat,
+    2 no_head_wear, 3 person. 2151 label rows are polygons, 80 files mix polygons and boxes (Ultralytics then reads
+    the boxes as two-point polygons, i.e. wrong boxes): every polygon row is written as its bounding box. About 51 MB.
+    (The repository also holds a script with a Roboflow API key: not used, not copied.)
+
 Get it
     git clone https://github.com/Chandra0804/Underwater-Object-Detection-YOLO-V8 aquarium-src
-    python benchmarks/real_data.py --git-dir aquarium-src/.git      # [--out DIR] [--force]
-(the commit above is checked out from the clone's history; a newer HEAD is used with a warning). Without
-``--git-dir``, a bare mirror of that repository under /work/.mirror/ is used when one is there.
+    python benchmarks/real_data.py --git-dir aquarium-src/.git      # [--dataset aquarium] [--out DIR] [--force]
+(the pinned commit is checked out from the clone's history; a newer HEAD is used with a warning). Without
+``--git-dir``, a bare mirror of the dataset's repository under /work/.mirror/ is used when one is there.
 
 Writes ``<out>/train|valid|test/images|labels`` and ``<out>/data.yaml`` (absolute ``path:``; ``val`` is
 the ``valid`` split, ``test`` the ``test`` split), extracting into a temporary folder first and renaming
-it into place, and prints the YAML's path. The default ``<out>`` is ``$YOLOPRUNE_HOME/datasets/aquarium``
-(``~/.cache/yoloprune/datasets/aquarium``). Standard library only (plus the ``git`` command).
+it into place, and prints the YAML's path. The default ``<out>`` is ``$YOLOPRUNE_HOME/datasets/<dataset>``
+(``~/.cache/yoloprune/datasets/<dataset>``). Standard library only (plus the ``git`` command).
 """
 
 from __future__ import annotations
@@ -43,30 +63,69 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
-NAME = "aquarium"
-REPO = "Chandra0804/Underwater-Object-Detection-YOLO-V8"
-COMMIT = "a54dbe6961dd8cea077fe673ef9e50f779a46afb"
-PREFIX = "aquarium_pretrain/"
 SPLITS = ("train", "valid", "test")
-EXPECTED = {"train": 448, "valid": 127, "test": 63}
-NAMES = ["fish", "jellyfish", "penguin", "puffin", "shark", "starfish", "stingray"]
-EXTRA_FILES = ("README.dataset.txt", "README.roboflow.txt")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
+EXTRA_FILES = ("README.dataset.txt", "README.roboflow.txt")
 
 
-def default_out() -> Path:
+@dataclass(frozen=True)
+class Dataset:
+    """One pinned Roboflow export inside a public repository."""
+
+    name: str
+    repo: str
+    commit: str
+    date: str
+    prefix: str  # the dataset's folder in the repository (train/valid/test below it)
+    readme_prefix: str  # where its Roboflow README files are
+    expected: dict
+    names: tuple
+    licence: str
+    attribution: str
+
+    def cite(self) -> str:
+        return (f"{self.attribution}, from https://github.com/{self.repo} @ {self.commit[:12]} ({self.date}), "
+                + ", ".join(f"{s} {n}" for s, n in self.expected.items()) + " images")
+
+    def record(self) -> dict:
+        return {"name": self.name, "repository": self.repo, "commit": self.commit, "date": self.date,
+                "folder": self.prefix, "licence": self.licence, "attribution": self.attribution,
+                "images": self.expected, "classes": list(self.names)}
+
+
+DATASETS = {d.name: d for d in (
+    Dataset("aquarium", "Chandra0804/Underwater-Object-Detection-YOLO-V8", "a54dbe6961dd8cea077fe673ef9e50f779a46afb",
+            "2024-01-31", "aquarium_pretrain/", "aquarium_pretrain/", {"train": 448, "valid": 127, "test": 63},
+            ("fish", "jellyfish", "penguin", "puffin", "shark", "starfish", "stingray"), "CC BY 4.0",
+            "Aquarium dataset by Roboflow (Brad Dwyer), CC BY 4.0"),
+    Dataset("hardhat", "Especializacion-IA/yolov8-hard-hat_test", "20c5ba627e40d001462e4728269f78f6159e6bb1",
+            "2025-05-30", "dataset/", "", {"train": 675, "valid": 204, "test": 75},
+            ("hard_hat", "no_hard_hat", "no_head_wear", "person"), "CC BY 4.0",
+            "hard_hat_detection v2 by iaespecializacion (Roboflow Universe), CC BY 4.0"),
+)}
+
+
+def default_out(name: str = "aquarium") -> Path:
     home = Path(os.environ.get("YOLOPRUNE_HOME") or Path.home() / ".cache" / "yoloprune").expanduser()
-    return home / "datasets" / NAME
+    return home / "datasets" / name
 
 
-def find_git_dir(explicit: str | None) -> Path:
+def yaml_path(name: str) -> Path:
+    """Where ``main`` writes the dataset's YAML by default."""
+    if name not in DATASETS:
+        raise SystemExit(f"real_data: unknown dataset {name!r}; datasets: {', '.join(DATASETS)}")
+    return default_out(name) / "data.yaml"
+
+
+def find_git_dir(explicit: str | None, repo: str) -> Path:
     """The clone's git dir given, else a bare mirror of the repository under ``/work/.mirror/``."""
     if explicit:
         candidates = [Path(explicit)]
     else:
-        owner_name = REPO.replace("/", "+")
+        owner_name = repo.replace("/", "+")
         candidates = [Path(p) for p in sorted(glob.glob(f"/work/.mirror/{owner_name}*"))]
         candidates = [c / "repo" if (c / "repo").is_dir() else c for c in candidates]
     for cand in candidates:
@@ -74,9 +133,9 @@ def find_git_dir(explicit: str | None) -> Path:
                             capture_output=True, text=True)
         if ok.returncode == 0:
             return cand
-    where = explicit or f"/work/.mirror/{REPO.replace('/', '+')}*"
-    sys.exit(f"real_data: no git dir found at {where}: git clone https://github.com/{REPO} aquarium-src, "
-             "then pass --git-dir aquarium-src/.git")
+    where = explicit or f"/work/.mirror/{repo.replace('/', '+')}*"
+    sys.exit(f"real_data: no git dir found at {where}: git clone https://github.com/{repo} src, "
+             "then pass --git-dir src/.git")
 
 
 def pick_revision(git_dir: Path, rev: str) -> str:
@@ -91,34 +150,63 @@ def pick_revision(git_dir: Path, rev: str) -> str:
     return head
 
 
-def extract(git_dir: Path, commit: str, dest: Path) -> None:
-    """Stream ``git archive`` of the dataset folder and unpack only images, labels and the READMEs."""
-    proc = subprocess.Popen(["git", "--git-dir", str(git_dir), "archive", "--format=tar", commit,
-                             PREFIX.rstrip("/")], stdout=subprocess.PIPE)
+def box_rows(text: str) -> str:
+    """YOLO label rows as boxes: a polygon row (class, x1 y1 x2 y2 ...) becomes its bounding box, so no file mixes
+    the two (Ultralytics reads every row of a file with one polygon as a polygon)."""
+    rows = []
+    for row in text.splitlines():
+        vals = row.split()
+        if len(vals) > 5:
+            xs, ys = [float(v) for v in vals[1::2]], [float(v) for v in vals[2::2]]
+            x0, x1 = max(0.0, min(xs)), min(1.0, max(xs))
+            y0, y1 = max(0.0, min(ys)), min(1.0, max(ys))
+            vals = [vals[0], *(f"{v:.6f}" for v in ((x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0))]
+        if vals:
+            rows.append(" ".join(vals))
+    return "\n".join(rows) + ("\n" if rows else "")
+
+
+def extract(ds: Dataset, git_dir: Path, commit: str, dest: Path) -> None:
+    """Stream ``git archive`` of the dataset folder and unpack only images, labels (as boxes) and the READMEs."""
+    folders = [ds.prefix.rstrip("/")]  # and the READMEs where they are (the repository's other folders: not read)
+    folders += [] if ds.readme_prefix == ds.prefix else [ds.readme_prefix + f for f in EXTRA_FILES]
+    errors = tempfile.TemporaryFile()  # git names blobs missing elsewhere in a snapshot: said only if it fails
+    proc = subprocess.Popen(["git", "--git-dir", str(git_dir), "archive", "--format=tar", commit, *folders],
+                            stdout=subprocess.PIPE, stderr=errors)
     assert proc.stdout is not None
     with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
         for member in tar:
-            if not member.isfile() or not member.name.startswith(PREFIX):
+            if not member.isfile():
                 continue
-            rel = Path(member.name[len(PREFIX):])
-            parts = rel.parts
-            keep = (rel.name in EXTRA_FILES and len(parts) == 1) or (
-                len(parts) == 3 and parts[0] in SPLITS and
-                ((parts[1] == "images" and rel.suffix.lower() in IMAGE_SUFFIXES) or
-                 (parts[1] == "labels" and rel.suffix == ".txt")))
-            if not keep or ".." in parts:
+            name = member.name
+            if name.startswith(ds.readme_prefix) and Path(name[len(ds.readme_prefix):]).name in EXTRA_FILES \
+                    and "/" not in name[len(ds.readme_prefix):]:
+                rel = Path(Path(name).name)
+            elif name.startswith(ds.prefix):
+                rel = Path(name[len(ds.prefix):])
+                parts = rel.parts
+                if not (len(parts) == 3 and parts[0] in SPLITS and
+                        ((parts[1] == "images" and rel.suffix.lower() in IMAGE_SUFFIXES) or
+                         (parts[1] == "labels" and rel.suffix == ".txt"))) or ".." in parts:
+                    continue
+            else:
                 continue
             target = dest / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             src = tar.extractfile(member)
             assert src is not None
+            if rel.suffix == ".txt" and len(rel.parts) == 3:
+                target.write_text(box_rows(src.read().decode()))
+                continue
             with open(target, "wb") as fh:
                 shutil.copyfileobj(src, fh)
     if proc.wait() != 0:
-        sys.exit(f"real_data: git archive failed (rc={proc.returncode}) for {git_dir} at {commit}")
+        errors.seek(0)
+        sys.exit(f"real_data: git archive failed (rc={proc.returncode}) for {git_dir} at {commit}: "
+                 f"{errors.read().decode(errors='replace').strip()}")
 
 
-def check(dest: Path) -> dict[str, int]:
+def check(ds: Dataset, dest: Path) -> dict[str, int]:
     """Count images per split; every image needs a label file whose rows are valid YOLO boxes."""
     counts = {}
     for split in SPLITS:
@@ -134,27 +222,27 @@ def check(dest: Path) -> dict[str, int]:
                 if not row.strip():
                     continue
                 vals = row.split()
-                if len(vals) != 5 or not (0 <= int(vals[0]) < len(NAMES)) or \
+                if len(vals) != 5 or not (0 <= int(vals[0]) < len(ds.names)) or \
                         not all(0.0 <= float(v) <= 1.0 for v in vals[1:]):
                     sys.exit(f"real_data: bad label row in {label}: {row!r}")
-    for split, n in EXPECTED.items():
+    for split, n in ds.expected.items():
         if counts[split] != n:
             print(f"real_data: warning: {split} has {counts[split]} images, expected {n}", file=sys.stderr)
     return counts
 
 
-def write_yaml(dest: Path, final: Path, commit: str, counts: dict[str, int]) -> Path:
+def write_yaml(ds: Dataset, dest: Path, final: Path, commit: str, counts: dict[str, int]) -> Path:
     """Ultralytics dataset YAML with an absolute ``path:``; JSON strings are valid YAML scalars."""
     lines = [
-        f"# Roboflow Aquarium (CC BY 4.0) from https://github.com/{REPO} @ {commit}",
+        f"# {ds.attribution}, from https://github.com/{ds.repo} @ {commit}",
         f"# images: train {counts['train']}, valid {counts['valid']}, test {counts['test']}",
         f"path: {json.dumps(str(final))}",
         "train: train/images",
         "val: valid/images",
         "test: test/images",
-        f"nc: {len(NAMES)}",
+        f"nc: {len(ds.names)}",
         "names:",
-        *[f"  {i}: {json.dumps(n)}" for i, n in enumerate(NAMES)],
+        *[f"  {i}: {json.dumps(n)}" for i, n in enumerate(ds.names)],
         "",
     ]
     out = dest / "data.yaml"
@@ -164,28 +252,30 @@ def write_yaml(dest: Path, final: Path, commit: str, counts: dict[str, int]) -> 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--git-dir", default=None, help=f"git dir of a clone of {REPO} (default: a bare mirror /work/.mirror/"
-                                                    f"{REPO.replace('/', '+')}*)")
-    p.add_argument("--out", default=None, help=f"output folder (default: {default_out()})")
-    p.add_argument("--rev", default=COMMIT, help="commit to extract (default: the pinned one)")
+    p.add_argument("--dataset", default="aquarium", choices=sorted(DATASETS))
+    p.add_argument("--git-dir", default=None, help="git dir of a clone of the dataset's repository (default: a bare "
+                                                    "mirror /work/.mirror/<owner>+<name>*)")
+    p.add_argument("--out", default=None, help="output folder (default: $YOLOPRUNE_HOME/datasets/<dataset>)")
+    p.add_argument("--rev", default=None, help="commit to extract (default: the pinned one)")
     p.add_argument("--force", action="store_true", help="re-extract even if the output already exists")
     args = p.parse_args(argv)
+    ds = DATASETS[args.dataset]
 
-    final = Path(args.out).expanduser().resolve() if args.out else default_out().resolve()
-    yaml_path = final / "data.yaml"
-    if yaml_path.is_file() and not args.force:
-        print(yaml_path)
+    final = Path(args.out).expanduser().resolve() if args.out else default_out(ds.name).resolve()
+    yaml_file = final / "data.yaml"
+    if yaml_file.is_file() and not args.force:
+        print(yaml_file)
         return 0
 
-    git_dir = find_git_dir(args.git_dir)
-    commit = pick_revision(git_dir, args.rev)
+    git_dir = find_git_dir(args.git_dir, ds.repo)
+    commit = pick_revision(git_dir, args.rev or ds.commit)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
     tmp.chmod(0o755)  # mkdtemp makes it 0700
     try:
-        extract(git_dir, commit, tmp)
-        counts = check(tmp)
-        write_yaml(tmp, final, commit, counts)
+        extract(ds, git_dir, commit, tmp)
+        counts = check(ds, tmp)
+        write_yaml(ds, tmp, final, commit, counts)
         old = None
         if final.exists():
             old = final.parent / f".{final.name}.old-{os.getpid()}"
@@ -196,9 +286,9 @@ def main(argv=None) -> int:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    print(f"real_data: {NAME} from {git_dir} @ {commit[:12]}: "
+    print(f"real_data: {ds.name} from {git_dir} @ {commit[:12]}: "
           + ", ".join(f"{s} {n}" for s, n in counts.items()), file=sys.stderr)
-    print(yaml_path)
+    print(yaml_file)
     return 0
 
 

@@ -16,7 +16,7 @@ SPEC = importlib.util.spec_from_file_location("make_readme", ROOT / "benchmarks"
 make_readme = sys.modules.setdefault("make_readme", importlib.util.module_from_spec(SPEC))
 SPEC.loader.exec_module(make_readme)  # registered first: its dataclasses look their module up
 RECIPES = make_readme.makefile_recipes((ROOT / "Makefile").read_text())
-BENCH_TARGETS = ("bench", "bench-real", "bench-latency", "bench-latency-accuracy")
+BENCH_TARGETS = ("bench", "bench-real", "bench-real-models", "bench-latency", "bench-latency-accuracy")
 PATH_KEYS = {"out", "start", "model", "data", "merge", "reuse_arms"}
 
 

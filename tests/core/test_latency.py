@@ -11,23 +11,13 @@ import pytest
 import torch
 
 from models import IMGSZ, build
+from models import synthetic_latency_table as _table
 from yoloprune.core.config import PruneConfig
 from yoloprune.core.latency import (GroupTiming, LatencyTable, Staircase, TableKey, Validation, ValidationRow, calibrate,
                                     choose_model, close_loop, fingerprint, knapsack, staircase_step)
 from yoloprune.core.prune import group_widths, prune_
 from yoloprune.errors import ConfigError
 from yoloprune.io import write_json_atomic
-
-
-def _table(groups: dict[str, tuple[int, float]], dense_ms=100.0, step=8, staircase=None) -> LatencyTable:
-    """Synthetic: each group saves ``ms_per_channel`` per channel removed, in steps of ``step`` channels."""
-    table = LatencyTable(key=TableKey("intel-cpu", "openvino", "fp32", 640, 1, 2, fingerprint({})), dense_ms=dense_ms,
-                         staircase=Staircase(**staircase) if staircase else None)
-    for name, (dense, per_channel) in groups.items():
-        widths = list(range(step, dense + 1, step))
-        table.groups[name] = GroupTiming(dense=dense, widths=widths,
-                                         ms=[dense_ms - per_channel * (dense - w) for w in widths])
-    return table
 
 
 def test_table_round_trips_through_json(tmp_path):
@@ -294,3 +284,22 @@ def test_target_latency_prunes_a_real_model_to_the_table(tmp_path, allocation):
         PruneConfig(target="macs", allocation="knapsack")
     with pytest.raises(ConfigError, match="round_to=auto reads"):
         PruneConfig(round_to="auto")
+
+
+def test_a_planned_step_prunes_an_already_pruned_model_on_its_dense_table(tmp_path):
+    """A progressive run at target=latency prunes at every step: from the second on, the model is narrower than the
+    table's dense model it is a pruning of (the step used to fail: 'measured for another architecture'). A search
+    on such a model is still refused: the amount would be of another model's latency."""
+    torch.manual_seed(0)
+    model = build("yolov8n.yaml")
+    dense = group_widths(model)
+    table = _table({name: (w, 0.02) for name, w in dense.items()}, dense_ms=50.0)
+    path = write_json_atomic(table.to_dict(), tmp_path / "table.json")
+    cfg = PruneConfig(criterion="l2", target="latency", amount=0.6, latency_table=str(path), imgsz=IMGSZ)
+    prune_(model, cfg, widths={n: max(8, int(w * 0.75) // 8 * 8) for n, w in dense.items()})
+    final = {n: max(8, int(w * 0.5) // 8 * 8) for n, w in dense.items()}
+    report = prune_(model, cfg, widths=final)
+    assert group_widths(model) == final
+    assert report.achieved == pytest.approx(table.predict(final) / table.dense_ms)
+    with pytest.raises(ConfigError, match="another architecture"):
+        prune_(model, cfg)

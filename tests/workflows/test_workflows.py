@@ -44,6 +44,53 @@ def test_progressive_needs_epochs_and_data(dense_ckpt, mini_data):
         prune_progressive(dense_ckpt, epochs=2)
 
 
+def test_progressive_names_train_args_it_sets_itself(dense_ckpt, mini_data):
+    """``imgsz``/``epochs``/... in train_args reached Ultralytics twice: a TypeError from inside its trainer."""
+    with pytest.raises(ConfigError, match="epochs= itself"):
+        prune_progressive(dense_ckpt, data=mini_data, epochs=1, train_args={"epochs": 3})
+    with pytest.raises(ConfigError, match="imgsz=96 but the prune config's imgsz=64"):
+        prune_progressive(dense_ckpt, data=mini_data, epochs=1, imgsz=64, train_args={"imgsz": 96})
+
+
+def test_progressive_reaches_a_latency_target_in_steps(dense_ckpt, mini_data, tmp_path, monkeypatch):
+    """target=latency with the callbacks: the closed loop on the dense model corrects the table's budget before
+    training, every step after the first prunes a model already narrower than the table's (it failed there), and
+    the run ends at the widths the table predicts for the corrected budget. The runtime here is a stand-in that
+    measures the table's prediction plus 0.15 of dense (a table too optimistic), so the test times nothing."""
+    from models import synthetic_latency_table
+
+    from yoloprune.core.prune import group_widths
+    from yoloprune.integrations.ultralytics.model_io import load_model
+    from yoloprune.io import write_json_atomic
+    from yoloprune.workflows import oneshot
+
+    dense = group_widths(load_model(dense_ckpt)[0])
+    table = synthetic_latency_table({name: (w, 0.02) for name, w in dense.items()}, dense_ms=50.0)
+    path = write_json_atomic(table.to_dict(), tmp_path / "table.json")
+
+    class OptimisticTable:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def compare(self, net):
+            ratio = table.predict(group_widths(net)) / table.dense_ms + 0.15
+            return {"ratio": ratio, "dense_ms": 50.0, "pruned_ms": 50.0 * ratio}
+
+    monkeypatch.setattr(oneshot, "LatencyMeter", OptimisticTable)
+    result = prune_progressive(dense_ckpt, data=mini_data, epochs=2, steps=2, start_epoch=0, end_epoch=1,
+                               target="latency", amount=0.8, latency_table=str(path), criterion="l2", imgsz=64,
+                               train_args={"batch": 8, "workers": 0, "plots": False, "imgsz": 64},
+                               project=tmp_path, name="latency")
+    assert len(result.report.history) == 2
+    loop = result.report.latency
+    assert loop["asked"] == 0.8 and loop["iterations"][0]["measured"] == pytest.approx(0.95, abs=0.03)
+    assert loop["budget"] < 0.72 and abs(loop["measured"] - 0.8) <= 0.05 * 0.8
+    assert json.loads(result.report_json.read_text())["latency"]["budget"] == loop["budget"]
+    assert result.report.config["amount"] == round(loop["budget"], 4)  # what the callbacks planned for
+    widths = group_widths(load_model(result.checkpoint)[0])
+    assert abs(table.predict(widths) / table.dense_ms - loop["budget"]) <= 0.03 * loop["budget"]
+
+
 def test_the_old_positional_data_still_works_with_a_warning(dense_ckpt, mini_data):
     """``verb(model, data, config)`` was the older shape of three verbs; it still reaches the same checks."""
     with pytest.warns(DeprecationWarning, match=r"prune_progressive\(model, data, config\) is deprecated"):

@@ -115,14 +115,15 @@ class Allocator:
     """Turns one scalar ``s`` in [0, 1] into kept widths per group, monotonically; searches ``s`` for a target."""
 
     def __init__(self, scores: list[torch.Tensor], pairs: list[tuple[int, int]], cost: CostModel, cfg: PruneConfig,
-                 names: list[str] | None = None):
+                 names: list[str] | None = None, planned: bool = False):
         self.scores = [s.detach().float().cpu().numpy() for s in scores]
         self.n = np.array([len(s) for s in self.scores])
         self.pairs, self.cost, self.cfg, self.names = pairs, cost, cfg, names or []
         self.latency = None  # the measured latency table, for target=latency
         if cfg.target == "latency":
             self.latency = LatencyTable.load(cfg.latency_table)
-            self.latency.check_model(dict(zip(self.names, (int(n) for n in self.n))))
+            # planned: the widths are given (a progressive run's later steps, on a model pruned before), not searched
+            self.latency.check_model(dict(zip(self.names, (int(n) for n in self.n))), pruned_ok=planned)
         self.round_to = self.latency.round_to() if cfg.round_to == "auto" and self.latency else cfg.round_to
         self.floor = np.maximum(cfg.min_channels, np.ceil(self.n * (1 - cfg.max_layer_ratio))).astype(int)
         if cfg.allocation == "sensitivity":  # per-group limits measured on the model: global within them

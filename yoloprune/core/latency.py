@@ -240,9 +240,11 @@ class LatencyTable:
         """Every group's dense width."""
         return {name: g.dense for name, g in self.groups.items()}
 
-    def check_model(self, dense_widths: dict[str, int]) -> None:
-        """Every group being pruned is in the table at its dense width (else the table is another model's)."""
-        if any(name not in self.groups or self.groups[name].dense != w for name, w in dense_widths.items()):
+    def check_model(self, dense_widths: dict[str, int], pruned_ok: bool = False) -> None:
+        """Every group being pruned is in the table at its dense width (else the table is another model's);
+        ``pruned_ok``: at most its dense width (a later step of a progressive run, the model already pruned)."""
+        fits = (lambda w, dense: w <= dense) if pruned_ok else (lambda w, dense: w == dense)
+        if any(name not in self.groups or not fits(w, self.groups[name].dense) for name, w in dense_widths.items()):
             raise ConfigError(f"latency table {self.key.slug()} was measured for another architecture: profile this "
                               "model (yolo-prune profile model=...) or give its own table")
 

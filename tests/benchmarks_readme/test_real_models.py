@@ -1,0 +1,75 @@
+"""benchmarks/real_data.py and real_models.py: polygon labels become boxes, the arm names parse to what they
+say (and a wrong one is refused naming the choices), and the report reads a partial run without inventing cells."""
+
+import json
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+import real_data
+import real_models
+import real_models_report
+
+
+def test_polygon_rows_become_their_bounding_boxes_and_boxes_stay():
+    text = "1 0.5 0.5 0.2 0.4\n3 0.1 0.2 0.3 0.2 0.3 0.6 0.1 0.6\n\n"
+    rows = [r.split() for r in real_data.box_rows(text).splitlines()]
+    assert rows[0] == ["1", "0.5", "0.5", "0.2", "0.4"]
+    cls, *box = rows[1]
+    assert cls == "3" and [float(v) for v in box] == pytest.approx([0.2, 0.4, 0.2, 0.4])
+    assert real_data.box_rows("") == ""
+
+
+def test_a_polygon_outside_the_image_is_clipped():
+    box = [float(v) for v in real_data.box_rows("0 -0.1 0.5 0.4 0.5 0.4 1.2\n").split()[1:]]
+    assert box == pytest.approx([0.2, 0.75, 0.4, 0.5])
+
+
+def test_every_dataset_pins_a_commit_and_its_licence():
+    for ds in real_data.DATASETS.values():
+        assert len(ds.commit) == 40 and ds.licence and sum(ds.expected.values()) > 0
+        assert ds.record()["commit"] == ds.commit and ds.repo in ds.cite()
+
+
+def test_arm_names_parse_to_their_base_amount_and_changes():
+    arm = real_models.Arm.parse("oneshot-0.5+bn+native")
+    assert (arm.base, arm.amount, arm.changes) == ("oneshot", 0.5, ("bn", "native"))
+    assert arm.run_name(10, 1) == "oneshot-0.5+bn+native-e10-seed1"
+    assert real_models.Arm.parse("dense").amount is None
+
+
+@pytest.mark.parametrize("name, says", [("oneshot-0.5+warp", "low-lr, bn, native, ours, sparsity"),
+                                        ("oneshot-0.5+sparsity", "progressive"), ("dense-0.5", "dense, oneshot-A"),
+                                        ("oneshot", "dense, oneshot-A")])
+def test_a_wrong_arm_is_refused_naming_the_choices(name, says):
+    with pytest.raises(SystemExit, match=says):
+        real_models.Arm.parse(name)
+
+
+def test_the_report_of_a_partial_run_marks_what_is_missing(tmp_path):
+    args = SimpleNamespace(data=str(tmp_path / "data.yaml"), imgsz=320, threads=2, epochs=10, seeds=[0, 1],
+                           amounts=[0.67, 0.5], recover="oneshot-0.5", recovery=["bn"], recovery_seeds=[0],
+                           curve=[2, 10], out=str(tmp_path))
+    loop = {"asked": 0.5, "predicted": 0.49, "measured": 0.52}
+    state = real_models.State(tmp_path / "state.json")
+    state.data["pruned"]["oneshot-0.5"] = {"macs_kept": 0.4, "params_kept": 0.3, "loop": loop, "zero_shot_val": 0.1,
+                                           "zero_shot_bn_val": 0.2}
+    run = lambda arm, seed, val: {"arm": arm, "epochs": 10, "seed": seed, "val": val, "test": val - 0.01}
+    state.data["runs"] = {f"{a}-{s}": run(a, s, v) for a, s, v in
+                          (("dense", 0, 0.50), ("dense", 1, 0.52), ("oneshot-0.5", 0, 0.49), ("oneshot-0.5", 1, 0.50))}
+    bench = SimpleNamespace(state=state, args=args, out=tmp_path, main_arms=lambda: ["dense", "oneshot-0.67",
+                                                                                      "oneshot-0.5"],
+                            recovery_arms=lambda: ["oneshot-0.5+bn"])
+    real_models_report.write(bench)
+    table = (tmp_path / "table.md").read_text()
+    assert "| oneshot-0.67 |  |  |  | not run |" in table
+    assert "| oneshot-0.5 | 0.520 | 1.92x | 0.400 | 0.4950 ± 0.0071 (2) | -1.5 |" in table
+    assert "Goal oneshot-0.5 (val): within 1 point(s) of dense: NOT met (-1.50 points, seeds [0, 1])" in table
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert [g["met"] for g in results["goals"]] == [False, False]
+    assert not (tmp_path / "tradeoff.png").exists()  # nothing timed yet: no trade-off plotted
