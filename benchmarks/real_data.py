@@ -134,8 +134,9 @@ def find_git_dir(explicit: str | None, repo: str) -> Path:
         if ok.returncode == 0:
             return cand
     where = explicit or f"/work/.mirror/{repo.replace('/', '+')}*"
-    sys.exit(f"real_data: no git dir found at {where}: git clone https://github.com/{repo} src, "
-             "then pass --git-dir src/.git")
+    name = next((d.name for d in DATASETS.values() if d.repo == repo), "dataset")
+    sys.exit(f"real_data: no git dir found at {where}: git clone https://github.com/{repo} {name}-src, "
+             f"then pass --git-dir {name}-src/.git")
 
 
 def pick_revision(git_dir: Path, rev: str) -> str:
@@ -157,6 +158,8 @@ def box_rows(text: str) -> str:
     for row in text.splitlines():
         vals = row.split()
         if len(vals) > 5:
+            if len(vals) % 2 == 0:
+                sys.exit(f"real_data: a polygon row with an odd number of coordinates: {row!r}")
             xs, ys = [float(v) for v in vals[1::2]], [float(v) for v in vals[2::2]]
             x0, x1 = max(0.0, min(xs)), min(1.0, max(xs))
             y0, y1 = max(0.0, min(ys)), min(1.0, max(ys))
@@ -170,7 +173,11 @@ def extract(ds: Dataset, git_dir: Path, commit: str, dest: Path) -> None:
     """Stream ``git archive`` of the dataset folder and unpack only images, labels (as boxes) and the READMEs."""
     folders = [ds.prefix.rstrip("/")]  # and the READMEs where they are (the repository's other folders: not read)
     folders += [] if ds.readme_prefix == ds.prefix else [ds.readme_prefix + f for f in EXTRA_FILES]
-    errors = tempfile.TemporaryFile()  # git names blobs missing elsewhere in a snapshot: said only if it fails
+    with tempfile.TemporaryFile() as errors:  # git names blobs missing elsewhere in a snapshot: said if it fails
+        _unpack(ds, git_dir, commit, folders, dest, errors)
+
+
+def _unpack(ds: Dataset, git_dir: Path, commit: str, folders: list[str], dest: Path, errors) -> None:
     proc = subprocess.Popen(["git", "--git-dir", str(git_dir), "archive", "--format=tar", commit, *folders],
                             stdout=subprocess.PIPE, stderr=errors)
     assert proc.stdout is not None

@@ -17,7 +17,7 @@ prune     ``target=latency`` one-shot at each ``--amounts`` (0.67 = 1.5x, 0.5 = 
           right after the cut, and after a BatchNorm re-estimate on training batches
 arms      every arm fine-tuned ``--epochs`` from the same start with the same recipe, each of ``--seeds``: ``dense``
           (the start trained on), ``oneshot-A`` (the pruned model above, ``yolo-prune finetune``), ``progressive-A``
-          (the callbacks: ``yolo-prune train target=latency amount=A``, their default schedule)
+          (the callbacks: ``yolo-prune prune target=latency amount=A epochs=N``, their default schedule)
 recovery  the 2x one-shot model (``--recover``) with one change each (``--recovery``), then a combination:
           ``+low-lr`` (a fine-tune at a tenth of the start's learning rate, no warm-up, instead of Ultralytics'
           default schedule run again, i.e. learning-rate rewinding), ``+bn`` (BatchNorm statistics re-estimated
@@ -86,18 +86,20 @@ class Change:
     recipe: dict = field(default_factory=dict)  # train args
     progressive: dict = field(default_factory=dict)  # ProgressiveConfig fields (progressive bases only)
     bn: bool = False  # BatchNorm re-estimated on training batches right after the cut
+    bases: tuple = ("oneshot",)  # the arms it applies to
 
 
 CHANGES = {
     "low-lr": Change("a tenth of the start's learning rate, no warm-up (instead of its schedule again)",
-                     recipe={"optimizer": "AdamW", "lr0": "auto/10", "warmup_epochs": 0}),
+                     recipe={"optimizer": "AdamW", "lr0": "auto/10", "warmup_epochs": 0},
+                     bases=("dense", "oneshot", "progressive")),
     "bn": Change("BatchNorm statistics re-estimated on 32 training batches right after the cut", bn=True),
     "native": Change("Ultralytics' own distillation from the start (distill=native, its default dis)",
                      finetune={"distill": "native"}),
     "ours": Change("yoloprune's distillation from the start (distill=both, weight 1)",
                    finetune={"distill": "both", "distill_weight": 1.0}),
     "sparsity": Change("L1 on BatchNorm scales before the last prune step (progressive)",
-                       progressive={"sparsity": "bn"}),
+                       progressive={"sparsity": "bn"}, bases=("progressive",)),
 }
 
 
@@ -112,13 +114,17 @@ class Arm:
     def parse(cls, name: str) -> Arm:
         base, *changes = name.split("+")
         kind, _, amount = base.partition("-")
-        if kind not in ("dense", "oneshot", "progressive") or (kind == "dense") != (amount == ""):
+        if kind not in ("dense", "oneshot", "progressive") or (kind == "dense") != (amount == "") or \
+                (amount and not amount.replace(".", "", 1).isdigit()):
             raise SystemExit(f"arm {name!r}: its base is dense, oneshot-A or progressive-A (A: latency kept)")
         unknown = [c for c in changes if c not in CHANGES]
         if unknown:
             raise SystemExit(f"arm {name!r}: unknown change {unknown[0]!r}; changes: {', '.join(CHANGES)}")
-        if "sparsity" in changes and kind != "progressive":
-            raise SystemExit(f"arm {name!r}: +sparsity regularises before the last step of a progressive run")
+        wrong = [c for c in changes if kind not in CHANGES[c].bases]
+        if wrong:
+            raise SystemExit(f"arm {name!r}: +{wrong[0]} applies to {' or '.join(CHANGES[wrong[0]].bases)} arms")
+        if len({c for c in changes if CHANGES[c].finetune}) > 1:
+            raise SystemExit(f"arm {name!r}: one distillation at a time")
         return cls(name, kind, float(amount) if amount else None, tuple(changes))
 
     def run_name(self, epochs: int, seed: int) -> str:
@@ -222,15 +228,15 @@ class Bench:
     def pruned(self, amount: float) -> Path:
         """The one-shot ``target=latency`` model at ``amount`` (pruned once, recorded)."""
         from yoloprune.core.config import PruneConfig
-        from yoloprune.workflows.oneshot import LatencyCheck, prune
+        from yoloprune.workflows.oneshot import prune
 
         key = f"oneshot-{amount:g}"
         info = self.state.data["pruned"].get(key)
         if info is None:
             res = prune(self.start_pt, PruneConfig(target="latency", amount=amount, imgsz=self.args.imgsz),
                         data=str(self.data_yaml), project=self.runs / "prune", name=key, exist_ok=True,
-                        check=LatencyCheck(format="openvino:fp32", threads=self.args.threads))
-            net = self._bn_reestimated(res.checkpoint, self.runs / "prune" / key / "pruned_bn.pt")
+                        check=self.check())
+            net = self._bn_reestimated(res.checkpoint, self.runs / "prune" / key / "pruned_bn.pt", fresh=True)
             info = {"checkpoint": str(res.checkpoint), "bn_checkpoint": str(net), "macs_kept": res.report.macs_kept,
                     "params_kept": res.report.params_kept, "loop": res.latency,
                     "zero_shot_val": split_map(res.checkpoint, self.data_yaml, self.args.imgsz, "val"),
@@ -242,7 +248,9 @@ class Bench:
                   flush=True)
         return Path(info["checkpoint"])
 
-    def _bn_reestimated(self, checkpoint: Path, dest: Path) -> Path:
+    def _bn_reestimated(self, checkpoint: Path, dest: Path, fresh: bool = False) -> Path:
+        """``checkpoint`` with its BatchNorm statistics re-estimated on 32 training batches, at ``dest`` (``fresh``:
+        written again, e.g. after an interrupted run pruned anew: a kept file may be of other widths)."""
         from criteria_sweep import recalibrate_bn
 
         from yoloprune.data.loaders import detection_batches
@@ -252,7 +260,7 @@ class Bench:
             save_pruned,
         )
 
-        if not dest.exists():
+        if fresh or not dest.exists():
             net, ckpt = load_model(checkpoint)
             recalibrate_bn(net, detection_batches(str(self.data_yaml), self.args.imgsz, batch=16), 32)
             save_pruned(net, dest, source=checkpoint, meta=ckpt.get("yoloprune") or {},
@@ -263,7 +271,6 @@ class Bench:
     def train(self, arm: Arm, epochs: int, seed: int) -> dict:
         from yoloprune.core.config import ProgressiveConfig, PruneConfig
         from yoloprune.workflows.finetune import FinetuneConfig, finetune
-        from yoloprune.workflows.oneshot import LatencyCheck
         from yoloprune.workflows.progressive import prune_progressive
 
         name = arm.run_name(epochs, seed)
@@ -278,15 +285,15 @@ class Bench:
         kd = {k: v for c in changes for k, v in c.finetune.items()}
         if kd:
             kd["teacher"] = str(self.start_pt)
-        run, t0 = self.runs / "train" / name, time.time()
+        run, t0, loop = self.runs / "train" / name, time.time(), None
         if not finished(run, epochs):
             where = {"project": str(self.runs / "train"), "name": name, "exist_ok": True}
             if arm.base == "progressive":
                 prog = {k: v for c in changes for k, v in c.progressive.items()}
-                prune_progressive(self.start_pt, ProgressiveConfig(
+                res = prune_progressive(self.start_pt, ProgressiveConfig(
                     prune=PruneConfig(target="latency", amount=arm.amount, imgsz=self.args.imgsz), **prog),
-                    data=str(self.data_yaml), epochs=epochs, train_args=recipe, **where,
-                    check=LatencyCheck(format="openvino:fp32", threads=self.args.threads))
+                    data=str(self.data_yaml), epochs=epochs, train_args=recipe, **where, check=self.check())
+                loop = res.report.latency
             else:
                 ckpt = self.start_pt
                 if arm.base == "oneshot":
@@ -307,10 +314,16 @@ class Bench:
 
             rec["measured"] = LatencyMeter(self.start_pt, "openvino:fp32", self.args.imgsz, self.args.threads,
                                            self.args.runs).compare(best)["ratio"]
+            rec["loop"] = loop  # the closed loop before training (None: a run finished before this one resumed)
         self.state.data["runs"][name] = rec
         self.state.save()
         print(f"{name}: val {rec['val']:.4f}, test {rec['test']:.4f} ({rec['minutes']} min)", flush=True)
         return rec
+
+    def check(self):
+        from yoloprune.workflows.latency import LatencyCheck
+
+        return LatencyCheck(format="openvino:fp32", threads=self.args.threads, runs=self.args.runs)
 
     # -- stages -------------------------------------------------------------------------------------------------
     def prune_stage(self) -> None:
@@ -349,6 +362,10 @@ class Bench:
         chosen = {a: runs.get(Arm.parse(a).run_name(self.args.epochs, 0)) for a in self.main_arms()}
         if chosen["dense"] is None or chosen[self.args.recover] is None:
             raise SystemExit(f"int8: the seed-0 dense and {self.args.recover} runs are not trained yet (stage arms)")
+        timed = self.state.data.get("timing", {})
+        wanted = sorted(rec["weights"] for rec in chosen.values() if rec)
+        if timed.get("weights") == wanted and timed.get("runs") == self.args.runs:
+            return  # these models were timed together already
         files, ran = {}, {}
         for arm, rec in chosen.items():  # every trained main arm in FP32; dense and the 2x arm in INT8 too
             if rec is None:
@@ -357,7 +374,7 @@ class Bench:
             for e in export_all(rec["weights"], formats, data=str(self.data_yaml),
                                 imgsz=self.args.imgsz, log_file=self.runs / "export.log"):
                 if not e.ok:
-                    raise SystemExit(f"int8: export of {rec['arm']} to {e.precision} failed: {e.error}")
+                    raise SystemExit(f"int8: export of {rec['arm']} to {e.precision} failed: {e.error or e.skipped}")
                 files[f"{rec['arm']} {e.precision}"] = (Path(e.file), e.precision)
         fns = []
         for label, (path, precision) in files.items():
@@ -369,7 +386,7 @@ class Bench:
                           "test": split_map(files[label][0], self.data_yaml, self.args.imgsz, "test", files[label][1])}
                   for label, m in zip(files, ms)}
         self.state.data["timing"] = {"runs": self.args.runs, "threads": self.args.threads, "imgsz": self.args.imgsz,
-                                     "models": timing}
+                                     "weights": wanted, "models": timing}
         self.state.save()
 
 
@@ -403,6 +420,9 @@ def main(argv=None) -> None:
     bad = [s for s in stages if s not in STAGES]
     if bad:
         ap.error(f"--stages: unknown {bad[0]!r}; stages: {', '.join(STAGES)}")
+    recover = Arm.parse(args.recover)
+    if recover.base != "oneshot" or recover.changes or recover.amount not in args.amounts:
+        ap.error(f"--recover {args.recover}: name a one-shot arm of --amounts (e.g. oneshot-{args.amounts[0]:g})")
     for c in args.recovery:
         Arm.parse(f"{args.recover}+{c}" if c != "sparsity" else f"{args.recover.replace('oneshot', 'progressive')}+{c}")
 
@@ -412,8 +432,13 @@ def main(argv=None) -> None:
     import real_models_report
 
     bench, t0 = Bench(args), time.time()
-    bench.state.data.setdefault("settings", {})
-    bench.state.data["settings"] = {**{k: v for k, v in vars(args).items() if k != "stages"}, "out": str(args.out)}
+    settings = {**{k: v for k, v in vars(args).items() if k != "stages"}, "out": str(args.out)}
+    fixed = ("data", "imgsz", "start_model", "start_epochs", "patience", "threads")  # what every recorded result rests on
+    clash = {k: (bench.state.data["settings"].get(k), settings[k]) for k in fixed
+             if "settings" in bench.state.data and bench.state.data["settings"].get(k) != settings[k]}
+    if clash:
+        ap.error(f"{args.out} holds results run with other settings {clash} (recorded, asked): give another --out")
+    bench.state.data["settings"] = settings
     for stage in stages:
         print(f"== {stage}", flush=True)
         if stage == "report":

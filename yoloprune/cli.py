@@ -218,8 +218,12 @@ def _prune(args: dict, extra: dict, debug: bool) -> str:
     if args["method"] == "unstructured":
         return _sparsify(args)
     where = {"project": args["project"], "name": args["name"], "exist_ok": args["exist_ok"]}
-    # target=latency without latency_table=: the workflow profiles (or finds cached) the table for these
-    check = LatencyCheck(hardware=args["hardware"], format=args["format"], compute_units=args["compute_units"])
+    # target=latency without latency_table=: the workflow profiles (or finds cached) the table for these; with a
+    # latency_table= and none of them typed, the table's own device and runtime measure the closed loop
+    where_timed = ("hardware", "format", "compute_units")
+    defaults = _prune_defaults()
+    check = None if args.get("latency_table") and all(args[k] == defaults[k] for k in where_timed) else \
+        LatencyCheck(hardware=args["hardware"], format=args["format"], compute_units=args["compute_units"])
     if args["epochs"] > 0:
         config = ProgressiveConfig.of(**{k: v for k, v in args.items() if k in PROGRESSIVE_KEYS})
         result = prune_progressive(args["model"], config, data=args["data"], epochs=args["epochs"], check=check,
@@ -233,7 +237,7 @@ def _prune(args: dict, extra: dict, debug: bool) -> str:
         raise ConfigError(f"{', '.join(sorted(extra))}: Ultralytics training arguments, but a one-shot prune "
                           "(epochs=0) trains nothing: add epochs=N to prune while training, or pass them to "
                           "'yolo-prune finetune'")
-    defaults = _prune_defaults()  # schedule keys the user set reach the workflow, which refuses them one-shot
+    # schedule keys the user set reach the workflow, which refuses them one-shot
     options = {k: v for k, v in args.items() if k in PRUNE_KEYS or (k in PROGRESSIVE_KEYS and v != defaults[k])}
     result = prune(args["model"], data=args["data"], check=check, **where, **options)
     r = result.report

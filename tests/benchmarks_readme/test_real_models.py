@@ -45,7 +45,9 @@ def test_arm_names_parse_to_their_base_amount_and_changes():
 
 @pytest.mark.parametrize("name, says", [("oneshot-0.5+warp", "low-lr, bn, native, ours, sparsity"),
                                         ("oneshot-0.5+sparsity", "progressive"), ("dense-0.5", "dense, oneshot-A"),
-                                        ("oneshot", "dense, oneshot-A")])
+                                        ("oneshot", "dense, oneshot-A"), ("oneshot-abc", "dense, oneshot-A"),
+                                        ("progressive-0.5+native", "applies to oneshot"),
+                                        ("oneshot-0.5+native+ours", "one distillation at a time")])
 def test_a_wrong_arm_is_refused_naming_the_choices(name, says):
     with pytest.raises(SystemExit, match=says):
         real_models.Arm.parse(name)

@@ -303,3 +303,6 @@ def test_a_planned_step_prunes_an_already_pruned_model_on_its_dense_table(tmp_pa
     assert report.achieved == pytest.approx(table.predict(final) / table.dense_ms)
     with pytest.raises(ConfigError, match="another architecture"):
         prune_(model, cfg)
+    narrow = write_json_atomic(_table({n: (w, 0.02) for n, w in final.items()}).to_dict(), tmp_path / "narrow.json")
+    with pytest.raises(ConfigError, match="another architecture"):  # a model wider than the table's: not its table
+        prune_(build("yolov8n.yaml"), replace(cfg, latency_table=str(narrow)), widths=final)

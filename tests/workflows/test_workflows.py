@@ -46,7 +46,7 @@ def test_progressive_needs_epochs_and_data(dense_ckpt, mini_data):
 
 def test_progressive_names_train_args_it_sets_itself(dense_ckpt, mini_data):
     """``imgsz``/``epochs``/... in train_args reached Ultralytics twice: a TypeError from inside its trainer."""
-    with pytest.raises(ConfigError, match="epochs= itself"):
+    with pytest.raises(ConfigError, match=r"give them to prune_progressive itself \(prune_progressive\(model, epochs=...\)\)"):
         prune_progressive(dense_ckpt, data=mini_data, epochs=1, train_args={"epochs": 3})
     with pytest.raises(ConfigError, match="imgsz=96 but the prune config's imgsz=64"):
         prune_progressive(dense_ckpt, data=mini_data, epochs=1, imgsz=64, train_args={"imgsz": 96})
@@ -68,7 +68,7 @@ def test_progressive_reaches_a_latency_target_in_steps(dense_ckpt, mini_data, tm
     table = synthetic_latency_table({name: (w, 0.02) for name, w in dense.items()}, dense_ms=50.0)
     path = write_json_atomic(table.to_dict(), tmp_path / "table.json")
 
-    class OptimisticTable:
+    class OptimisticMeter:
         def __init__(self, *args, **kwargs):
             pass
 
@@ -76,7 +76,7 @@ def test_progressive_reaches_a_latency_target_in_steps(dense_ckpt, mini_data, tm
             ratio = table.predict(group_widths(net)) / table.dense_ms + 0.15
             return {"ratio": ratio, "dense_ms": 50.0, "pruned_ms": 50.0 * ratio}
 
-    monkeypatch.setattr(oneshot, "LatencyMeter", OptimisticTable)
+    monkeypatch.setattr(oneshot, "LatencyMeter", OptimisticMeter)
     result = prune_progressive(dense_ckpt, data=mini_data, epochs=2, steps=2, start_epoch=0, end_epoch=1,
                                target="latency", amount=0.8, latency_table=str(path), criterion="l2", imgsz=64,
                                train_args={"batch": 8, "workers": 0, "plots": False, "imgsz": 64},
@@ -86,9 +86,30 @@ def test_progressive_reaches_a_latency_target_in_steps(dense_ckpt, mini_data, tm
     assert loop["asked"] == 0.8 and loop["iterations"][0]["measured"] == pytest.approx(0.95, abs=0.03)
     assert loop["budget"] < 0.72 and abs(loop["measured"] - 0.8) <= 0.05 * 0.8
     assert json.loads(result.report_json.read_text())["latency"]["budget"] == loop["budget"]
+    assert loop["latency_table"] == str(path)
     assert result.report.config["amount"] == round(loop["budget"], 4)  # what the callbacks planned for
     widths = group_widths(load_model(result.checkpoint)[0])
     assert abs(table.predict(widths) / table.dense_ms - loop["budget"]) <= 0.03 * loop["budget"]
+
+
+def test_a_latency_table_and_a_check_of_another_runtime_are_refused(dense_ckpt, mini_data, tmp_path):
+    """The closed loop would correct an OpenVINO FP32 table's budget with INT8 timings: one error naming the fix."""
+    from models import synthetic_latency_table
+
+    from yoloprune.core.prune import group_widths
+    from yoloprune.integrations.ultralytics.model_io import load_model
+    from yoloprune.io import write_json_atomic
+    from yoloprune.workflows.latency import LatencyCheck
+
+    dense = group_widths(load_model(dense_ckpt)[0])
+    path = write_json_atomic(synthetic_latency_table({n: (w, 0.02) for n, w in dense.items()}).to_dict(),
+                             tmp_path / "table.json")
+    for call in (lambda c: prune(dense_ckpt, target="latency", amount=0.8, latency_table=str(path), imgsz=64,
+                                 criterion="l2", check=c),
+                 lambda c: prune_progressive(dense_ckpt, data=mini_data, epochs=1, target="latency", amount=0.8,
+                                             latency_table=str(path), imgsz=64, check=c)):
+        with pytest.raises(ConfigError, match="give hardware=intel-cpu format=openvino:fp32"):
+            call(LatencyCheck(format="openvino:int8"))
 
 
 def test_the_old_positional_data_still_works_with_a_warning(dense_ckpt, mini_data):

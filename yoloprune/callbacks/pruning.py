@@ -51,6 +51,7 @@ class PruningCallbacks:
         self.dense: dict | None = None  # {"params", "macs", "channels", "widths"} of the model when the run started
         self.times: list[float] = []  # when each step runs, in epochs (0-based; fractions fall mid-epoch)
         self.plan: WidthPlan | None = None  # fixed at step 1
+        self.latency: dict | None = None  # target=latency: the closed loop that set the planned budget (workflows)
         self.teacher = None
         self.token = id(self)
         self.guard = InterruptGuard()  # Ctrl-C waits until the epoch's checkpoint is written
@@ -106,6 +107,7 @@ class PruningCallbacks:
         if "history" in state and not self.history:  # resumed (or continued) run: pick the schedule up where it was
             self.history, self.dense = list(state["history"]), state.get("dense")
             self.plan = WidthPlan.from_dict(state["plan"]) if state.get("plan") else None
+            self.latency = self.latency or state.get("latency")
             LOGGER.info(f"yoloprune: continuing the schedule after {len(self.history)} completed steps")
         if self.dense is None:
             stats = model_stats(model, self.config.prune.imgsz)
@@ -247,7 +249,7 @@ class PruningCallbacks:
     def state(self) -> dict:
         return {"config": self.config.to_dict(), "dense": self.dense, "history": self.history,
                 "epochs": _positions(self.times), "plan": self.plan.to_dict() if self.plan else None,
-                "complete": self.complete}
+                "complete": self.complete, "latency": self.latency}
 
     def _stamp(self, trainer) -> None:
         """Record the schedule state on the model and its EMA, so every checkpoint carries it."""

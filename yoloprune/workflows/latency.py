@@ -67,3 +67,21 @@ def with_latency_table(model, config: PruneConfig, check: LatencyCheck, data=Non
     result = profile(model, hardware=check.hardware, format=check.format, imgsz=config.imgsz, data=data,
                      compute_units=check.compute_units)
     return replace(config, latency_table=str(result.cached))
+
+
+def check_for(config: PruneConfig, check: LatencyCheck | None) -> LatencyCheck:
+    """The check a ``target=latency`` prune measures with: ``check``, else where its given table was measured, else
+    this CPU's OpenVINO FP32. A given table and a check that name another device or runtime are refused: the closed
+    loop would correct one runtime's budget with another's timings."""
+    given = LatencyTable.load(config.latency_table) if config.target == "latency" and config.latency_table else None
+    if check is None:
+        return LatencyCheck.of_table(given) if given else LatencyCheck()
+    if given is not None:
+        fmt, precision = parse_formats(check.format)[0]
+        key = given.key
+        if (check.hardware, fmt.name, precision) != (key.hardware, key.runtime, key.precision):
+            raise ConfigError(f"latency_table={config.latency_table} was measured on {key.hardware} with "
+                              f"{key.runtime}:{key.precision}, but the check measures {check.hardware} with "
+                              f"{fmt.name}:{precision}: give hardware={key.hardware} format={key.runtime}:{key.precision} "
+                              "(or leave both out to use the table's)")
+    return check

@@ -17,7 +17,7 @@ from ..data.loaders import dataset_classes, detection_batches
 from ..errors import ConfigError
 from ..export.formats import HARDWARE
 from ..profiling.profile import LatencyMeter
-from .latency import LatencyCheck, with_latency_table
+from .latency import LatencyCheck, check_for, with_latency_table
 from ..integrations.ultralytics.model_io import deployment_args, load_model, save_pruned
 from ..io import run_dir, write_json_atomic
 
@@ -55,8 +55,7 @@ def prune(model: str | Path, config: PruneConfig | None = None, *, data: str | P
     pruned = _pruner(model, nc, data)
     latency = None
     if config.target == "latency":
-        given = LatencyTable.load(config.latency_table) if config.latency_table else None
-        check = check or (LatencyCheck.of_table(given) if given else LatencyCheck())
+        check = check_for(config, check)
         config = with_latency_table(model, config, check, data)
         net, ckpt, report, latency = _latency_loop(model, nc, config, check, pruned, data)
     else:
@@ -81,12 +80,29 @@ def _pruner(model, nc, data):
     return pruned
 
 
-def latency_budget(model: str | Path, config: PruneConfig, check: LatencyCheck, data=None) -> dict:
-    """The closed loop of ``target=latency`` on the dense ``model`` (its config names the latency table), keeping
-    nothing but its record: asked, predicted, measured, every iteration and ``budget``, the amount to ask the table
-    for so that the measured latency is the asked one. A progressive run plans its final widths with that budget."""
+def latency_budget(model: str | Path, config: PruneConfig, check: LatencyCheck | None = None, data=None) -> dict:
+    """The closed loop of ``target=latency`` on the dense ``model``, keeping nothing but its record: asked,
+    predicted, measured, every iteration and ``budget``, the amount to ask the table for so that the measured
+    latency is the asked one (the asked amount itself where the table was measured on another device: nothing is
+    pruned or measured then), and ``latency_table``, the table's file. A progressive run plans its final widths with
+    that budget; so can callbacks added to your own training (``PruneConfig(amount=budget, latency_table=...)``). ``check`` and the table as for
+    :func:`prune`; ``data`` feeds the criteria that need real batches."""
+    if config.target != "latency":
+        raise ConfigError(f"latency_budget corrects a target=latency amount; this config has target={config.target}")
+    config = config.resolved(has_data=data is not None)
+    if CRITERIA[config.criterion].needs_gradients and data is None:
+        raise ConfigError(f"criterion {config.criterion!r} needs real data: add data=<dataset name or YAML>")
+    check = check_for(config, check)
+    if not config.latency_table:
+        config = with_latency_table(model, config, check, data)
+    table = LatencyTable.load(config.latency_table)
+    if table.key.hardware not in HARDWARE or not HARDWARE[table.key.hardware].measured_here:
+        return {"asked": config.amount, "table": asdict(table.key), "latency_table": config.latency_table,
+                "predicted": None, "measured": None, "budget": config.amount,
+                "check": f"not measured: the table is the {table.key.hardware}'s"}
     nc = dataset_classes(data) if str(model).endswith((".yaml", ".yml")) else None
-    return _latency_loop(model, nc, config, check, _pruner(model, nc, data), data)[3]
+    return {**_latency_loop(model, nc, config, check, _pruner(model, nc, data), data)[3],
+            "latency_table": config.latency_table}
 
 
 def _latency_loop(model, nc, config: PruneConfig, check: LatencyCheck, pruned, data):

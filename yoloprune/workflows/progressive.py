@@ -16,8 +16,7 @@ from ..callbacks import PruningCallbacks, add_pruning_callbacks
 from ..integrations.ultralytics.model_io import load_model
 from ..integrations.ultralytics.trainer import YOLO
 from ..io import write_json_atomic
-from ..core.latency import LatencyTable
-from .latency import LatencyCheck, with_latency_table
+from .latency import LatencyCheck, check_for, with_latency_table
 from .oneshot import latency_budget
 from .legacy import config_and_data
 
@@ -78,34 +77,37 @@ def prune_progressive(model: str | Path, config: ProgressiveConfig | None = None
     load_model(model)  # clear errors for a missing / corrupt / unsupported model before training starts
     latency = None
     if config.prune.target == "latency":  # the table's bias corrected once, on the dense model, before training
-        given = LatencyTable.load(config.prune.latency_table) if config.prune.latency_table else None
-        check = check or (LatencyCheck.of_table(given) if given else LatencyCheck())
+        check = check_for(config.prune, check)
         config = replace(config, prune=with_latency_table(model, config.prune, check, data))
         latency = latency_budget(model, config.prune, check, data)
-        if latency["budget"] != config.prune.amount:
+        asked, measured = latency["asked"], latency["measured"]
+        if measured is not None and abs(measured - asked) > check.tolerance * asked:
+            LOGGER.warning(f"yoloprune: the closed loop on the dense model came no closer than {measured:.3f} of its "
+                           f"latency (asked {asked}); the run plans for its best budget, {latency['budget']:.3f}")
+        if latency["budget"] != asked:
             LOGGER.info(f"yoloprune: the run plans its widths for {latency['budget']:.3f} of the table's dense latency "
-                        f"(the closed loop on the dense model measured that as {latency['measured']:.3f}; asked "
-                        f"{config.prune.amount})")
+                        f"(measured {measured:.3f} on the dense model pruned so; asked {asked}); prune.json keeps "
+                        "both under latency")
             config = replace(config, prune=replace(config.prune, amount=round(latency["budget"], 4)))
     else:
         config = replace(config, prune=with_latency_table(model, config.prune, check or LatencyCheck(), data))
     yolo = YOLO(str(model))
     callbacks = add_pruning_callbacks(yolo, config)
+    callbacks.latency = latency  # in every checkpoint's schedule state: a resumed run reports it too
     out = Path(project).resolve()  # relative to the working directory, like one-shot runs
     with _interrupt_hint(yolo):
         yolo.train(data=str(resolve_dataset(data)), epochs=epochs, imgsz=config.prune.imgsz, project=str(out),
                    name=name, exist_ok=exist_ok, **train_args)
-    return _result(yolo, callbacks, model, latency)
+    return _result(yolo, callbacks, model)
 
 
 def _own_args_out(train_args: dict, imgsz: int) -> dict:
     """``train_args`` without the ones this verb sets itself: ``imgsz`` equal to the prune config's is dropped,
     any other (or another image size) is one clear error instead of a TypeError from deep inside Ultralytics."""
-    own = {"data": "data=", "epochs": "epochs=", "project": "project=", "name": "name=", "exist_ok": "exist_ok="}
-    clash = sorted(k for k in train_args if k in own)
+    clash = sorted(k for k in train_args if k in {"data", "epochs", "project", "name", "exist_ok"})
     if clash:
-        raise ConfigError(f"train_args {', '.join(clash)}: prune_progressive takes "
-                          f"{', '.join(own[k] for k in clash)} itself; give them there, not in train_args")
+        raise ConfigError(f"train_args {', '.join(clash)}: give them to prune_progressive itself "
+                          f"(prune_progressive(model, {', '.join(f'{k}=...' for k in clash)})), not in train_args")
     if "imgsz" in train_args and train_args["imgsz"] != imgsz:
         raise ConfigError(f"train_args imgsz={train_args['imgsz']} but the prune config's imgsz={imgsz}: the run trains "
                           "at the size it prunes for, so set imgsz= once, in the config")
@@ -148,7 +150,7 @@ class _interrupt_hint:
         return False
 
 
-def _result(yolo, callbacks: PruningCallbacks, model, latency: dict | None = None) -> ProgressiveResult:
+def _result(yolo, callbacks: PruningCallbacks, model) -> ProgressiveResult:
     run = Path(yolo.trainer.save_dir)
     best = Path(yolo.trainer.best) if Path(yolo.trainer.best).exists() else Path(yolo.trainer.last)
     final = callbacks.history[-1] if callbacks.history else {"params": None, "macs": None}
@@ -160,7 +162,7 @@ def _result(yolo, callbacks: PruningCallbacks, model, latency: dict | None = Non
         imgsz=callbacks.config.prune.imgsz, epochs=yolo.trainer.epochs, history=callbacks.history,
         source=str(model), checkpoint=str(best),
         layers=[{"name": n, "before": w, "after": after.get(n, 0)} for n, w in before.items()],
-        latency=latency,
+        latency=callbacks.latency,
     )
     report_json = write_json_atomic(summary.to_dict(), run / "prune.json")
     return ProgressiveResult(run, best, report_json, summary)
