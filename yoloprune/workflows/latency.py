@@ -71,12 +71,13 @@ def with_latency_table(model, config: PruneConfig, check: LatencyCheck, data=Non
 
 def check_for(config: PruneConfig, check: LatencyCheck | None) -> LatencyCheck:
     """The check a ``target=latency`` prune measures with: ``check``, else where its given table was measured, else
-    this CPU's OpenVINO FP32. A given table and a check that name another device or runtime are refused: the closed
-    loop would correct one runtime's budget with another's timings."""
+    this CPU's OpenVINO FP32. A table measured here and a check that names another device or runtime are refused:
+    the closed loop would correct one runtime's budget with another's timings (another device's table is not
+    measured here at all: its device's benchmark bundle checks the result)."""
     given = LatencyTable.load(config.latency_table) if config.target == "latency" and config.latency_table else None
     if check is None:
         return LatencyCheck.of_table(given) if given else LatencyCheck()
-    if given is not None:
+    if given is not None and hardware_entry(given.key.hardware).measured_here:
         fmt, precision = parse_formats(check.format)[0]
         key = given.key
         if (check.hardware, fmt.name, precision) != (key.hardware, key.runtime, key.precision):
