@@ -127,7 +127,9 @@ def write(bench) -> None:
     from real_models import CHANGES
 
     rows = []
-    for arm in [args.recover, args.recover.replace("oneshot", "progressive"), *bench.recovery_arms()]:
+    tried = [r["arm"] for r in runs.runs if "+" in r["arm"] and r["epochs"] == E]  # an earlier run's changes too
+    for arm in dict.fromkeys([args.recover, args.recover.replace("oneshot", "progressive"), *bench.recovery_arms(),
+                              *tried]):
         base, seeds = arm.split("+")[0], [r["seed"] for r in runs.of(arm, E)]
         at = seeds or args.recovery_seeds  # an arm against its base at the seeds both ran
         v, t = runs.stat(arm, E, "val", at), runs.stat(arm, E, "test", at)
