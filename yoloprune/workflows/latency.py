@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from ..core.config import PruneConfig
 from ..core.latency import LatencyTable
 from ..errors import ConfigError
-from ..export.formats import hardware as hardware_entry, parse_formats
+from ..export.formats import HARDWARE, hardware as hardware_entry, parse_formats
 from ..profiling.profile import profile
 
 
@@ -69,6 +69,11 @@ def with_latency_table(model, config: PruneConfig, check: LatencyCheck, data=Non
     return replace(config, latency_table=str(result.cached))
 
 
+def measured_here(table: LatencyTable) -> bool:
+    """Whether ``table``'s device is this machine (so the closed loop can time the result here)."""
+    return table.key.hardware in HARDWARE and HARDWARE[table.key.hardware].measured_here
+
+
 def check_for(config: PruneConfig, check: LatencyCheck | None) -> LatencyCheck:
     """The check a ``target=latency`` prune measures with: ``check``, else where its given table was measured, else
     this CPU's OpenVINO FP32. A table measured here and a check that names another device or runtime are refused:
@@ -77,7 +82,7 @@ def check_for(config: PruneConfig, check: LatencyCheck | None) -> LatencyCheck:
     given = LatencyTable.load(config.latency_table) if config.target == "latency" and config.latency_table else None
     if check is None:
         return LatencyCheck.of_table(given) if given else LatencyCheck()
-    if given is not None and hardware_entry(given.key.hardware).measured_here:
+    if given is not None and measured_here(given):
         fmt, precision = parse_formats(check.format)[0]
         key = given.key
         if (check.hardware, fmt.name, precision) != (key.hardware, key.runtime, key.precision):

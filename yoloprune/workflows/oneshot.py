@@ -15,9 +15,8 @@ from ..core.latency import LatencyTable, close_loop
 from ..core.prune import PruneReport, prune_
 from ..data.loaders import dataset_classes, detection_batches
 from ..errors import ConfigError
-from ..export.formats import HARDWARE
 from ..profiling.profile import LatencyMeter
-from .latency import LatencyCheck, check_for, with_latency_table
+from .latency import LatencyCheck, check_for, measured_here, with_latency_table
 from ..integrations.ultralytics.model_io import deployment_args, load_model, save_pruned
 from ..io import run_dir, write_json_atomic
 
@@ -96,7 +95,7 @@ def latency_budget(model: str | Path, config: PruneConfig, check: LatencyCheck |
     if not config.latency_table:
         config = with_latency_table(model, config, check, data)
     table = LatencyTable.load(config.latency_table)
-    if table.key.hardware not in HARDWARE or not HARDWARE[table.key.hardware].measured_here:
+    if not measured_here(table):
         return {"asked": config.amount, "table": asdict(table.key), "latency_table": config.latency_table,
                 "predicted": None, "measured": None, "budget": config.amount,
                 "check": f"not measured: the table is the {table.key.hardware}'s"}
@@ -114,7 +113,7 @@ def _latency_loop(model, nc, config: PruneConfig, check: LatencyCheck, pruned, d
     asked = config.amount
     record = {"asked": asked, "table": asdict(table.key), "table_mape": table.validation.mape if table.validation else None}
     where = table.key.hardware
-    if where not in HARDWARE or not HARDWARE[where].measured_here:
+    if not measured_here(table):
         net, ckpt, report = pruned(config)
         record.update(predicted=report.achieved, measured=None, budget=asked,
                       check=f"the closed-loop check must run on the {where} (its device bundle's benchmark)")

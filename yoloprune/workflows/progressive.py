@@ -78,8 +78,8 @@ def prune_progressive(model: str | Path, config: ProgressiveConfig | None = None
     latency = None
     if config.prune.target == "latency":  # the table's bias corrected once, on the dense model, before training
         check = check_for(config.prune, check)
-        config = replace(config, prune=with_latency_table(model, config.prune, check, data))
-        latency = latency_budget(model, config.prune, check, data)
+        latency = latency_budget(model, config.prune, check, data)  # profiles (or finds) the table on the way
+        config = replace(config, prune=replace(config.prune, latency_table=latency["latency_table"]))
         asked, measured = latency["asked"], latency["measured"]
         if measured is not None and abs(measured - asked) > check.tolerance * asked:
             LOGGER.warning(f"yoloprune: the closed loop on the dense model came no closer than {measured:.3f} of its "
