@@ -47,7 +47,7 @@ README = ROOT / "benchmarks" / "README.md"
 MAKEFILE = ROOT / "Makefile"
 MAKE_RESULTS = "benchmarks/results"  # how the Makefile's --out paths name the results folder
 WRAP = 100  # commands are shown wrapped at this width
-SKIP_DIRS = {"runs", "models", "homes"}  # training runs, checkpoints and caches inside a result folder: not results
+SKIP_DIRS = {"runs", "models", "homes", "logs"}  # training runs, checkpoints, caches and (git-ignored) console logs: not results
 
 
 # --------------------------------------------------------------------------------------------------- the records
