@@ -22,7 +22,9 @@ recovery  the 2x one-shot model (``--recover``) with one change each (``--recove
           ``+low-lr`` (a fine-tune at a tenth of the start's learning rate, no warm-up, instead of Ultralytics'
           default schedule run again, i.e. learning-rate rewinding), ``+bn`` (BatchNorm statistics re-estimated
           right after the cut), ``+native`` (Ultralytics' own distillation, the start as teacher), ``+ours``
-          (yoloprune's ``distill=both``); ``progressive-A+sparsity`` (L1 on BatchNorm scales before the last step)
+          (yoloprune's ``distill=both``), ``+floor`` (``max_layer_ratio`` 0.75: pruned anew, its own closed loop);
+          on the progressive twin: ``+sparsity`` (L1 on BatchNorm scales before the last step), ``+early`` (the
+          prune steps at epochs 0-2 instead of 3-6)
 curve     dense and the 2x one-shot model after each of ``--curve`` epochs (each its own run and schedule; the
           ``--epochs`` runs of the arms are reused)
 int8      the seed-0 dense (FP32, INT8) and pruned (FP32, INT8) models exported to OpenVINO (NNCF INT8 calibrated on
@@ -84,6 +86,7 @@ class Change:
 
     doc: str
     finetune: dict = field(default_factory=dict)  # FinetuneConfig fields (teacher= filled with the start)
+    prune: dict = field(default_factory=dict)  # PruneConfig fields (a one-shot base is pruned anew with them)
     recipe: dict = field(default_factory=dict)  # train args
     progressive: dict = field(default_factory=dict)  # ProgressiveConfig fields (progressive bases only)
     bn: bool = False  # BatchNorm re-estimated on training batches right after the cut
@@ -101,6 +104,11 @@ CHANGES = {
                    finetune={"distill": "both", "distill_weight": 1.0}),
     "sparsity": Change("L1 on BatchNorm scales before the last prune step (progressive)",
                        progressive={"sparsity": "bn"}, bases=("progressive",)),
+    "floor": Change("no layer loses more than 75 % of its channels (max_layer_ratio 0.75 instead of 0.9)",
+                    prune={"max_layer_ratio": 0.75}, bases=("oneshot", "progressive")),
+    "early": Change("the prune steps at epochs 0 to 2 of 10 instead of 3 to 6 (a converged start needs no dense "
+                    "epochs first; more epochs at the final width)",
+                    progressive={"start_epoch": 0, "end_epoch": 2}, bases=("progressive",)),
 }
 
 
@@ -130,6 +138,15 @@ class Arm:
 
     def run_name(self, epochs: int, seed: int) -> str:
         return f"{self.name}-e{epochs}-seed{seed}"
+
+    @property
+    def prune_options(self) -> dict:
+        return {k: v for c in self.changes for k, v in CHANGES[c].prune.items()}
+
+    @property
+    def pruned_key(self) -> str:
+        """The one-shot model this arm fine-tunes: its base, pruned with the changes that change the cut."""
+        return "+".join([f"oneshot-{self.amount:g}", *(c for c in self.changes if CHANGES[c].prune)])
 
 
 # ---- the state: one JSON file, written atomically after every finished step --------------------------------------
@@ -163,6 +180,13 @@ def split_map(weights: Path, data_yaml: Path, imgsz: int, split: str, precision:
 
     scope = FORMATS["openvino"].precision_scope(precision) if precision else None
     return round(val_map(weights, data_yaml, imgsz, scope, batch=1 if precision else 16, split=split), 4)
+
+
+def recovery_arm(recover: str, change: str) -> str:
+    """The arm trying ``change`` (``a`` or ``a+b``) on the ``recover`` one-shot arm, or on its progressive twin where
+    a change applies to progressive arms only (sparsity, early)."""
+    progressive_only = any("oneshot" not in CHANGES[c].bases for c in change.split("+") if c in CHANGES)
+    return f"{recover.replace('oneshot', 'progressive') if progressive_only else recover}+{change}"
 
 
 class Bench:
@@ -210,15 +234,16 @@ class Bench:
               flush=True)
 
     # -- prune --------------------------------------------------------------------------------------------------
-    def pruned(self, amount: float) -> Path:
-        """The one-shot ``target=latency`` model at ``amount`` (pruned once, recorded)."""
+    def pruned(self, arm: Arm) -> Path:
+        """The one-shot ``target=latency`` model of ``arm`` (its amount, its changes of the cut; pruned once, recorded)."""
         from yoloprune.core.config import PruneConfig
         from yoloprune.workflows.oneshot import prune
 
-        key = f"oneshot-{amount:g}"
+        key = arm.pruned_key
         info = self.state.data["pruned"].get(key)
         if info is None:
-            res = prune(self.start_pt, PruneConfig(target="latency", amount=amount, imgsz=self.args.imgsz),
+            res = prune(self.start_pt, PruneConfig(target="latency", amount=arm.amount, imgsz=self.args.imgsz,
+                                                   **arm.prune_options),
                         data=str(self.data_yaml), project=self.runs / "prune", name=key, exist_ok=True,
                         check=self.check())
             net = self._bn_reestimated(res.checkpoint, self.runs / "prune" / key / "pruned_bn.pt", fresh=True)
@@ -276,15 +301,16 @@ class Bench:
             if arm.base == "progressive":
                 prog = {k: v for c in changes for k, v in c.progressive.items()}
                 res = prune_progressive(self.start_pt, ProgressiveConfig(
-                    prune=PruneConfig(target="latency", amount=arm.amount, imgsz=self.args.imgsz), **prog),
+                    prune=PruneConfig(target="latency", amount=arm.amount, imgsz=self.args.imgsz,
+                                      **arm.prune_options), **prog),
                     data=str(self.data_yaml), epochs=epochs, train_args=recipe, **where, check=self.check())
                 loop = res.report.latency
             else:
                 ckpt = self.start_pt
                 if arm.base == "oneshot":
-                    ckpt = self.pruned(arm.amount)
+                    ckpt = self.pruned(arm)
                     if any(c.bn for c in changes):
-                        ckpt = Path(self.state.data["pruned"][f"oneshot-{arm.amount:g}"]["bn_checkpoint"])
+                        ckpt = Path(self.state.data["pruned"][arm.pruned_key]["bn_checkpoint"])
                 finetune(ckpt, FinetuneConfig(epochs=epochs, **kd), data=str(self.data_yaml),
                          train_args=recipe, project=where["project"], name=name, exist_ok=True)
         best = run / "weights" / "best.pt"
@@ -313,7 +339,7 @@ class Bench:
     # -- stages -------------------------------------------------------------------------------------------------
     def prune_stage(self) -> None:
         for a in self.args.amounts:
-            self.pruned(a)
+            self.pruned(Arm.parse(f"oneshot-{a:g}"))
 
     def arms_stage(self) -> None:
         for seed in self.args.seeds:
@@ -335,8 +361,7 @@ class Bench:
         return ["dense", *(f"oneshot-{a}" for a in amounts), *(f"progressive-{a}" for a in amounts)]
 
     def recovery_arms(self) -> list[str]:
-        prog = self.args.recover.replace("oneshot", "progressive")
-        return [f"{prog}+{c}" if c == "sparsity" else f"{self.args.recover}+{c}" for c in self.args.recovery]
+        return [recovery_arm(self.args.recover, c) for c in self.args.recovery]
 
     def int8_stage(self) -> None:
         from yoloprune.export.exporter import export_all
@@ -387,7 +412,7 @@ def main(argv=None) -> None:
     ap.add_argument("--seeds", default="0,1")
     ap.add_argument("--amounts", default="0.5,0.67", help="latency kept (0.5 = 2x, 0.67 = 1.5x)")
     ap.add_argument("--recover", default="oneshot-0.5", help="the arm the recovery stage and the curve start from")
-    ap.add_argument("--recovery", default="low-lr,bn,native,ours,sparsity",
+    ap.add_argument("--recovery", default="low-lr,bn,native,ours,sparsity,floor,early",
                     help=f"changes tried one at a time (of {', '.join(CHANGES)}); a+b tries a combination")
     ap.add_argument("--recovery-seeds", default="0")
     ap.add_argument("--curve", default="2,5,10,20", help="fine-tune epochs of the recovery curve")
@@ -409,7 +434,7 @@ def main(argv=None) -> None:
     if recover.base != "oneshot" or recover.changes or recover.amount not in args.amounts:
         ap.error(f"--recover {args.recover}: name a one-shot arm of --amounts (e.g. oneshot-{args.amounts[0]:g})")
     for c in args.recovery:
-        Arm.parse(f"{args.recover}+{c}" if c != "sparsity" else f"{args.recover.replace('oneshot', 'progressive')}+{c}")
+        Arm.parse(recovery_arm(args.recover, c))
 
     from yoloprune import offline
 

@@ -43,9 +43,11 @@ def measured(state: dict, arm: str, runs: Runs, epochs: int) -> float | None:
     progressive runs' own (their seeds' mean)."""
     if arm == "dense":
         return 1.0
-    base = arm.split("+")[0]
-    if base.startswith("oneshot"):
-        info = state["pruned"].get(base)
+    from real_models import Arm
+
+    parsed = Arm.parse(arm)
+    if parsed.base == "oneshot":
+        info = state["pruned"].get(parsed.pruned_key)
         return info["loop"]["measured"] if info else None
     vals = [r["measured"] for r in runs.of(arm, epochs) if r.get("measured") is not None]
     return statistics.mean(vals) if vals else None
@@ -133,11 +135,12 @@ def write(bench) -> None:
         base, seeds = arm.split("+")[0], [r["seed"] for r in runs.of(arm, E)]
         at = seeds or args.recovery_seeds  # an arm against its base at the seeds both ran
         v, t = runs.stat(arm, E, "val", at), runs.stat(arm, E, "test", at)
+        m = measured(st, arm, runs, E)
         rows.append([arm, "; ".join(CHANGES[c].doc for c in arm.split("+")[1:]) or "the default pipeline",
-                     fmt(v, len(seeds)), "" if arm == base else delta(v, runs.stat(base, E, "val", at)), fmt(t),
+                     "" if m is None else f"{m:.3f}", fmt(v, len(seeds)), "" if arm == base else delta(v, runs.stat(base, E, "val", at)), fmt(t),
                      "" if arm == base else delta(t, runs.stat(base, E, "test", at))])
     tables.append({"title": f"Recovery ({E} epochs, each change against its base at the same seeds)", "headers": [
-        "arm", "change", ">val mAP50-95", ">vs base (points)", ">test mAP50-95", ">vs base (points)"], "rows": rows})
+        "arm", "change", ">latency kept (measured)", ">val mAP50-95", ">vs base (points)", ">test mAP50-95", ">vs base (points)"], "rows": rows})
 
     # recovery curve
     curve, rows = {}, []

@@ -43,10 +43,26 @@ def test_arm_names_parse_to_their_base_amount_and_changes():
     assert real_models.Arm.parse("dense").amount is None
 
 
+def test_a_change_of_the_cut_names_its_own_pruned_model_and_others_share_the_base():
+    floor = real_models.Arm.parse("oneshot-0.5+floor+native")
+    assert floor.pruned_key == "oneshot-0.5+floor" and floor.prune_options == {"max_layer_ratio": 0.75}
+    plain = real_models.Arm.parse("oneshot-0.5+bn+native")
+    assert plain.pruned_key == "oneshot-0.5" and plain.prune_options == {}
+
+
+def test_a_progressive_only_change_is_tried_on_the_progressive_twin():
+    assert real_models.recovery_arm("oneshot-0.5", "native") == "oneshot-0.5+native"
+    assert real_models.recovery_arm("oneshot-0.5", "floor") == "oneshot-0.5+floor"
+    assert real_models.recovery_arm("oneshot-0.5", "sparsity") == "progressive-0.5+sparsity"
+    assert real_models.recovery_arm("oneshot-0.5", "floor+early") == "progressive-0.5+floor+early"
+    real_models.Arm.parse(real_models.recovery_arm("oneshot-0.5", "floor+early"))  # a valid arm
+
+
 @pytest.mark.parametrize("name, says", [("oneshot-0.5+warp", "low-lr, bn, native, ours, sparsity"),
                                         ("oneshot-0.5+sparsity", "progressive"), ("dense-0.5", "dense, oneshot-A"),
                                         ("oneshot", "dense, oneshot-A"), ("oneshot-abc", "dense, oneshot-A"),
                                         ("progressive-0.5+native", "applies to oneshot"),
+                                        ("oneshot-0.5+early", "applies to progressive"),
                                         ("oneshot-0.5+native+ours", "one distillation at a time")])
 def test_a_wrong_arm_is_refused_naming_the_choices(name, says):
     with pytest.raises(SystemExit, match=says):
