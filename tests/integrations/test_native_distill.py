@@ -115,3 +115,41 @@ def test_a_pruned_student_fine_tunes_with_ultralytics_distillation(pruned_run, d
     rows = list(csv.DictReader(open(result.run_dir / "results.csv")))
     assert float(rows[-1]["train/dis_loss"]) > 0
     assert conv_widths(StockYOLO(str(result.checkpoint)).model) == widths
+
+
+def test_pruning_while_training_distils_natively_from_the_model_it_prunes(mini_data, dense_ckpt, tmp_path):
+    """prune_progressive(distill="native"): Ultralytics' distillation with the checkpoint being pruned as teacher
+    for the whole run; best.pt is the pruned student, reloadable by stock Ultralytics."""
+    from ultralytics import YOLO as StockYOLO
+
+    from yoloprune.workflows.progressive import prune_progressive
+
+    result = prune_progressive(dense_ckpt, data=mini_data, epochs=2, project=tmp_path, name="run", target="macs",
+                               amount=0.5, steps=1, start_epoch=0, end_epoch=0, imgsz=IMGSZ, criterion="l2",
+                               distill="native", train_args={"batch": 8, "workers": 0, "plots": False, "amp": False,
+                                                             "warmup_epochs": 0})
+    rows = list(csv.DictReader(open(result.run_dir / "results.csv")))
+    assert len(rows) == 2 and all(float(r["train/dis_loss"]) > 0 for r in rows)
+    best = StockYOLO(str(result.checkpoint)).model
+    assert conv_widths(best) != conv_widths(StockYOLO(str(dense_ckpt)).model)
+    assert best.yoloprune["config"]["distill"] == "native" and best.yoloprune["complete"]
+
+
+def test_native_distillation_needs_its_teacher(mini_data, dense_ckpt, tmp_path):
+    """distill=native in the callbacks without Ultralytics' distill_model=, or from a YAML (nothing trained to
+    teach), or with yoloprune's distill_weight: one error naming the fix each."""
+    from yoloprune import YOLO
+    from yoloprune.callbacks import add_pruning_callbacks
+    from yoloprune.core.config import ProgressiveConfig
+    from yoloprune.errors import ConfigError
+    from yoloprune.workflows.progressive import prune_progressive
+
+    model = YOLO(str(dense_ckpt))
+    add_pruning_callbacks(model, target="macs", amount=0.5, imgsz=IMGSZ, distill="native")
+    with pytest.raises(ConfigError, match="distill_model=<the dense .pt>"):
+        model.train(data=str(mini_data), epochs=1, imgsz=IMGSZ, batch=8, workers=0, project=str(tmp_path))
+    with pytest.raises(ConfigError, match="give model=<trained .pt>"):
+        prune_progressive("yolov8n.yaml", data=mini_data, epochs=1, project=tmp_path, imgsz=IMGSZ, distill="native")
+    with pytest.raises(ConfigError, match="dis= train argument"):
+        ProgressiveConfig.of(distill="native", distill_weight=2.0)
+    assert ProgressiveConfig.of(distill="native").distill == "native"

@@ -20,7 +20,7 @@ from ultralytics.utils import LOGGER, RANK
 from ultralytics.utils.torch_utils import unwrap_model
 
 from .. import offline
-from ..core.config import ProgressiveConfig, PruneConfig, from_options, needs_latency_table
+from ..core.config import OWN_DISTILL, ProgressiveConfig, PruneConfig, from_options, needs_latency_table
 from ..core.criteria import CRITERIA
 from ..core.distributed import from_rank0
 from ..core.plan import WidthPlan
@@ -87,9 +87,12 @@ class PruningCallbacks:
         if not self._mine(trainer):
             LOGGER.warning("yoloprune: a second set of pruning callbacks is registered on this trainer; ignoring it")
             return
-        if distilling(trainer) and self.config.distill != "none":
+        if distilling(trainer) and self.config.distill in OWN_DISTILL:
             raise ConfigError(f"distill={self.config.distill} and Ultralytics' distill_model={trainer.args.distill_model}"
-                              " both distil: keep one (distill=none to use Ultralytics' own)")
+                              " both distil: keep one (distill=native to use Ultralytics' own)")
+        if self.config.distill == "native" and not distilling(trainer):
+            raise ConfigError("distill=native is Ultralytics' own distillation: pass its teacher to train(), "
+                              "distill_model=<the dense .pt> (prune_progressive and yolo-prune prune pass the model)")
         source = trainer.args.resume if trainer.resume else trainer.args.model
         if isinstance(trainer, PrunedDetectionTrainer) or not str(source).endswith(".pt") or not Path(str(source)).is_file():
             return
@@ -114,7 +117,7 @@ class PruningCallbacks:
             self.dense = {"params": stats.params, "macs": stats.macs, "channels": total_channels(model),
                           "widths": conv_widths(model)}
         self.times = self.step_times(trainer.epochs)
-        if self.config.distill != "none" and self.history:  # resumed after the teacher was saved at step 1
+        if self.config.distill in OWN_DISTILL and self.history:  # resumed after the teacher was saved at step 1
             self.teacher = dense_teacher(trainer, model)
             if self.complete:
                 attach_distillation(model, self.teacher, self.config.distill, self.config.distill_weight)
@@ -201,7 +204,7 @@ class PruningCallbacks:
         wrapper = unwrap_model(trainer.model)
         model = student_of(wrapper)  # (Ultralytics' distillation wraps it: its projectors follow the step)
         t0 = time.perf_counter()
-        if cfg.distill != "none" and self.teacher is None:  # the dense model as trained so far teaches
+        if cfg.distill in OWN_DISTILL and self.teacher is None:  # the dense model as trained so far teaches
             self.teacher = dense_teacher(trainer, model)
         criterion = model.criterion if hasattr(model, "criterion") else None
         with Projectors(wrapper) if isinstance(wrapper, DistillationModel) else nullcontext() as projectors:

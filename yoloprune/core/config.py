@@ -12,7 +12,8 @@ from .schedule import SCHEDULES
 TARGETS = ("ratio", "macs", "params", "latency")  # what ``amount`` measures
 ALLOCATIONS = ("global", "local", "sensitivity", "knapsack")
 SPARSITY = ("none", "bn", "group")
-DISTILL = ("none", "logit", "feature", "both")
+DISTILL = ("none", "logit", "feature", "both", "native")  # native: Ultralytics' own (its distill_model= and dis=)
+OWN_DISTILL = ("logit", "feature", "both")  # yoloprune's: a frozen teacher in the callbacks
 FINETUNE_LR = ("restart", "continue")
 _TYPES = {"int": int, "float": (int, float), "str": str, "tuple": (tuple, list)}
 
@@ -196,8 +197,10 @@ class ProgressiveConfig:
         sparsity_weight: its strength (lambda).
         distill: during the fine-tune stage, learn from a frozen copy of the dense model:
             ``logit`` (class scores and box distributions), ``feature`` (spatial attention of the
-            neck features, width-independent), ``both``.
-        distill_weight: weight of the distillation term added to the Ultralytics loss.
+            neck features, width-independent), ``both``; or ``native``: Ultralytics' own distillation
+            for the whole run, the dense checkpoint as teacher (its ``distill_model=`` train argument,
+            which ``prune_progressive`` and ``yolo-prune prune`` set; its ``dis=`` weighs it).
+        distill_weight: weight of yoloprune's distillation term added to the Ultralytics loss.
         rewarm_epochs: after each prune step the learning rate ramps linearly from 0 back to the
             schedule's value over this many epochs; 0 disables.
         finetune_lr: the learning rate of the fine-tune stage after the last step: ``restart`` (default)
@@ -232,6 +235,9 @@ class ProgressiveConfig:
                f"end_epoch={self.end_epoch} is before start_epoch={self.start_epoch}")
         _check(self.sparsity_weight >= 0, f"sparsity_weight={self.sparsity_weight} is invalid: must be >= 0")
         _check(self.distill_weight >= 0, f"distill_weight={self.distill_weight} is invalid: must be >= 0")
+        _check(self.distill != "native" or self.distill_weight == 1.0,
+               f"distill_weight={self.distill_weight} weighs yoloprune's distillation; Ultralytics' own (distill=native)"
+               " is weighed by its dis= train argument (e.g. dis=6)")
         _check(self.rewarm_epochs >= 0, f"rewarm_epochs={self.rewarm_epochs} is invalid: must be >= 0 (0 disables)")
 
     @classmethod

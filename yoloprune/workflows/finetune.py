@@ -17,7 +17,7 @@ from ..integrations.ultralytics.trainer import YOLO
 from .legacy import config_and_data
 
 
-FINETUNE_DISTILL = (*DISTILL, "native")  # native: Ultralytics' own distillation (its distill_model= and dis=)
+FINETUNE_DISTILL = DISTILL  # native: Ultralytics' own distillation (its distill_model= and dis=)
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,7 @@ def prune_progressive(model: str | Path, config: ProgressiveConfig | None = None
         raise ConfigError("pruning while training needs data=<dataset name or data YAML>")
     train_args = _own_args_out(train_args or {}, config.prune.imgsz)
     load_model(model)  # clear errors for a missing / corrupt / unsupported model before training starts
+    train_args = _native_teacher(model, config, train_args)
     latency = None
     if config.prune.target == "latency":  # the table's bias corrected once, on the dense model, before training
         check = check_for(config.prune, check)
@@ -112,6 +113,17 @@ def _own_args_out(train_args: dict, imgsz: int) -> dict:
         raise ConfigError(f"train_args imgsz={train_args['imgsz']} but the prune config's imgsz={imgsz}: the run trains "
                           "at the size it prunes for, so set imgsz= once, in the config")
     return {k: v for k, v in train_args.items() if k != "imgsz"}
+
+
+def _native_teacher(model: str | Path, config: ProgressiveConfig, train_args: dict) -> dict:
+    """``distill=native``: Ultralytics' own distillation with the dense checkpoint being pruned as its teacher
+    (``distill_model=``), unless ``train_args`` name another."""
+    if config.distill != "native" or train_args.get("distill_model"):
+        return train_args
+    if not str(model).endswith(".pt"):
+        raise ConfigError(f"distill=native distils the trained checkpoint into the pruned model, but {model} is not "
+                          "one: give model=<trained .pt>, or distill=both (the dense model as trained so far teaches)")
+    return {**train_args, "distill_model": str(model)}
 
 
 def resume(last: str | Path) -> ProgressiveResult:
