@@ -22,7 +22,7 @@ recovery  the 2x one-shot model (``--recover``) with one change each (``--recove
           ``+low-lr`` (a fine-tune at a tenth of the start's learning rate, no warm-up, instead of Ultralytics'
           default schedule run again, i.e. learning-rate rewinding), ``+bn`` (BatchNorm statistics re-estimated
           right after the cut), ``+native`` (Ultralytics' own distillation, the start as teacher), ``+ours``
-          (yoloprune's ``distill=both``), ``+floor`` (``max_layer_ratio`` 0.75) and ``+uniform`` (``allocation=local``),
+          (yoloprune's ``distill=both``), ``+floor`` (``max_layer_ratio`` 0.75) and ``+uniform`` (``allocation=local``), ``+l2`` (``criterion=l2``),
           each pruned anew with its own closed loop;
           on the progressive twin: ``+sparsity`` (L1 on BatchNorm scales before the last step), ``+early`` (the
           prune steps at epochs 0-2 instead of 3-6)
@@ -109,6 +109,8 @@ CHANGES = {
                     prune={"max_layer_ratio": 0.75}, bases=("oneshot", "progressive")),
     "uniform": Change("every layer loses the same fraction (allocation=local) instead of global ranking",
                       prune={"allocation": "local"}, bases=("oneshot", "progressive")),
+    "l2": Change("channels ranked by their weights' L2 norm (criterion=l2, Torch-Pruning's magnitude) instead of "
+                 "the default taylor_raw", prune={"criterion": "l2"}, bases=("oneshot", "progressive")),
     "early": Change("the prune steps at epochs 0 to 2 of 10 instead of 3 to 6 (a converged start needs no dense "
                     "epochs first; more epochs at the final width)",
                     progressive={"start_epoch": 0, "end_epoch": 2}, bases=("progressive",)),
@@ -415,7 +417,7 @@ def main(argv=None) -> None:
     ap.add_argument("--seeds", default="0,1")
     ap.add_argument("--amounts", default="0.5,0.67", help="latency kept (0.5 = 2x, 0.67 = 1.5x)")
     ap.add_argument("--recover", default="oneshot-0.5", help="the arm the recovery stage and the curve start from")
-    ap.add_argument("--recovery", default="low-lr,bn,native,ours,sparsity,floor,uniform,early",
+    ap.add_argument("--recovery", default="low-lr,bn,native,ours,sparsity,floor,uniform,l2,early",
                     help=f"changes tried one at a time (of {', '.join(CHANGES)}); a+b tries a combination")
     ap.add_argument("--recovery-seeds", default="0")
     ap.add_argument("--curve", default="2,5,10,20", help="fine-tune epochs of the recovery curve")
