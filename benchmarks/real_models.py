@@ -22,8 +22,8 @@ recovery  the 2x one-shot model (``--recover``) with one change each (``--recove
           ``+low-lr`` (a fine-tune at a tenth of the start's learning rate, no warm-up, instead of Ultralytics'
           default schedule run again, i.e. learning-rate rewinding), ``+bn`` (BatchNorm statistics re-estimated
           right after the cut), ``+native`` (Ultralytics' own distillation, the start as teacher), ``+ours``
-          (yoloprune's ``distill=both``), ``+floor`` (``max_layer_ratio`` 0.75) and ``+uniform`` (``allocation=local``), ``+l2`` (``criterion=l2``),
-          each pruned anew with its own closed loop;
+          (yoloprune's ``distill=both``); changes of the cut, each pruned anew with its own closed loop:
+          ``+floor`` (``max_layer_ratio`` 0.75), ``+uniform`` (``allocation=local``), ``+l2`` (``criterion=l2``);
           on the progressive twin: ``+sparsity`` (L1 on BatchNorm scales before the last step), ``+early`` (the
           prune steps at epochs 0-2 instead of 3-6)
 curve     dense and the 2x one-shot model after each of ``--curve`` epochs (each its own run and schedule; the
