@@ -32,6 +32,7 @@ class Probe:
             "dfl_frozen": bool(dfl) and all(not p.requires_grad for p in dfl),
             "scheduler_ok": trainer.scheduler.optimizer is trainer.optimizer,
             "best_fitness": trainer.best_fitness,
+            "initial_lrs": [g.get("initial_lr") for g in trainer.optimizer.param_groups],
             "nhwc": all(m.weight.is_contiguous(memory_format=torch.channels_last) for m in model.modules()
                         if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3) and m.in_channels > 1),
         })
@@ -72,6 +73,17 @@ def progressive_run(mini_data, tmp_path_factory):
     model.train(data=str(mini_data), epochs=6, imgsz=IMGSZ, batch=8, workers=0, plots=False, project=str(out),
                 name="run", exist_ok=True, amp=False, patience=1, warmup_epochs=1)  # patience=1 would stop early if allowed
     return model, cb, probe
+
+
+def test_prune_steps_keep_the_runs_learning_rate(progressive_run):
+    """Every rebuilt optimizer keeps the run's base rate (each group's ``initial_lr``, what the schedule multiplies):
+    a step must not make the rate it happened to run at (mid warm-up, decayed, ramping) the run's new base. That
+    compounded over the steps: a 2x run fine-tuned at a sixth of its rate, and one stepped during warm-up at a
+    fifteenth."""
+    _, cb, probe = progressive_run
+    first = probe.rows[0]["initial_lrs"]
+    assert first and None not in first and len(set(first)) == 1  # one base rate (lr0) for all groups
+    assert [r["initial_lrs"] for r in probe.rows] == [first] * len(probe.rows)
 
 
 def test_schedule_runs_exactly_once_per_step(progressive_run):

@@ -36,10 +36,11 @@ def rebuild_optimizer(trainer) -> None:
     trainer.optimizer = trainer.build_optimizer(
         model=trainer.model, name=name, lr=args.lr0, momentum=args.momentum, decay=weight_decay, iterations=iterations
     )
-    # keep the current learning rates (warm-up / schedule position) of the matching parameter groups
+    # keep the current learning rates (warm-up / schedule position) of the matching parameter groups, and their
+    # base rate: a new optimizer has no initial_lr, and the scheduler built next would take the current rate as it
     for new, prev in zip(trainer.optimizer.param_groups, old.param_groups):
         for key in ("lr", "initial_lr", "momentum", "betas"):
-            if key in prev and key in new:
+            if key in prev and (key in new or key == "initial_lr"):
                 new[key] = prev[key]
 
 
