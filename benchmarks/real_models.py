@@ -336,6 +336,27 @@ class Bench:
         print(f"{name}: val {rec['val']:.4f}, test {rec['test']:.4f} ({rec['minutes']} min)", flush=True)
         return rec
 
+    def supersede(self, base: str, reason: str) -> list[str]:
+        """Set aside every recorded run of ``base`` arms (``progressive``, ``oneshot``, ``dense``; their changes too),
+        e.g. after a product fix they predate: kept under ``superseded`` with ``reason`` (the report lists them beside
+        their reruns), their folders renamed, so the stages train them again."""
+        gone = [n for n, r in self.state.data["runs"].items() if Arm.parse(r["arm"]).base == base]
+        for name in gone:
+            rec = self.state.data["runs"].pop(name)
+            folder = self.runs / "train" / name
+            if folder.exists():
+                dest = folder.with_name(f"{name}.superseded")
+                k = 1
+                while dest.exists():
+                    dest, k = folder.with_name(f"{name}.superseded{k}"), k + 1
+                folder.rename(dest)
+                rec["weights"] = str(dest / "weights" / "best.pt")
+            self.state.data.setdefault("superseded", {})[name] = {**rec, "reason": reason}
+        if gone:  # the speed table may hold the models set aside: the int8 stage times the reruns together again
+            self.state.data["timing"] = {}
+        self.state.save()
+        return gone
+
     def check(self):
         from yoloprune.workflows.latency import LatencyCheck
 
@@ -424,6 +445,9 @@ def main(argv=None) -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--runs", type=int, default=60, help="interleaved timing rounds")
     ap.add_argument("--stages", default=",".join(STAGES))
+    ap.add_argument("--supersede", default=None, help="set aside the recorded runs of these arms (dense, oneshot or "
+                    "progressive) before the stages run, e.g. after a product fix they predate; needs --reason")
+    ap.add_argument("--reason", default=None, help="why --supersede (kept with the runs, shown in the report)")
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
     args.seeds = [int(s) for s in args.seeds.split(",") if s]
@@ -447,13 +471,19 @@ def main(argv=None) -> None:
     import real_models_report
 
     bench, t0 = Bench(args), time.time()
-    settings = {**{k: v for k, v in vars(args).items() if k != "stages"}, "out": str(args.out)}
+    settings = {**{k: v for k, v in vars(args).items() if k not in ("stages", "supersede", "reason")},
+                "out": str(args.out)}
     fixed = ("data", "imgsz", "start_model", "start_epochs", "patience", "threads")  # what every recorded result rests on
     clash = {k: (bench.state.data["settings"].get(k), settings[k]) for k in fixed
              if "settings" in bench.state.data and bench.state.data["settings"].get(k) != settings[k]}
     if clash:
         ap.error(f"{args.out} holds results run with other settings {clash} (recorded, asked): give another --out")
     bench.state.data["settings"] = settings
+    if args.supersede:
+        if args.supersede not in ("dense", "oneshot", "progressive") or not args.reason:
+            ap.error("--supersede takes dense, oneshot or progressive, with --reason <why>")
+        gone = bench.supersede(args.supersede, args.reason)
+        print(f"superseded {len(gone)} runs: {', '.join(gone) or 'none'}", flush=True)
     for stage in stages:
         print(f"== {stage}", flush=True)
         if stage == "report":

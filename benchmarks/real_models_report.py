@@ -142,6 +142,16 @@ def write(bench) -> None:
     tables.append({"title": f"Recovery ({E} epochs, each change against its base at the same seeds)", "headers": [
         "arm", "change", ">latency kept (measured)", ">val mAP50-95", ">vs base (points)", ">test mAP50-95", ">vs base (points)"], "rows": rows})
 
+    # runs set aside (e.g. they predate a product fix), beside their reruns
+    rows = []
+    for name, old in st.get("superseded", {}).items():
+        new = st["runs"].get(name)
+        rows.append([name, f"{old['val']:.4f}", f"{old['test']:.4f}", f"{new['val']:.4f}" if new else "not rerun yet",
+                     f"{new['test']:.4f}" if new else "", old["reason"]])
+    if rows:
+        tables.append({"title": "Runs set aside, beside their reruns", "headers": [
+            "run", ">val then", ">test then", ">val rerun", ">test rerun", "why"], "rows": rows})
+
     # recovery curve
     curve, rows = {}, []
     zero = st["pruned"].get(args.recover, {}).get("zero_shot_val")
@@ -194,7 +204,8 @@ def write(bench) -> None:
     write_json_atomic({"settings": st.get("settings", {}), "machine": machine,
                        "dataset": dataset.record() if dataset else {"yaml": args.data}, "intro": intro,
                        "tables": tables, "notes": notes, "goals": goals, "summary": summary, "start": start,
-                       "pruned": st["pruned"], "runs": st["runs"], "curve": {str(k): v for k, v in curve.items()},
+                       "pruned": st["pruned"], "runs": st["runs"], "superseded": st.get("superseded", {}),
+                       "curve": {str(k): v for k, v in curve.items()},
                        "timing": st.get("timing", {}), "minutes": minutes}, out / "results.json")
     print("\n".join(lines), flush=True)
 

@@ -80,6 +80,8 @@ def test_the_report_of_a_partial_run_marks_what_is_missing(tmp_path):
     run = lambda arm, seed, val: {"arm": arm, "epochs": 10, "seed": seed, "val": val, "test": val - 0.01}
     state.data["runs"] = {f"{a}-{s}": run(a, s, v) for a, s, v in
                           (("dense", 0, 0.50), ("dense", 1, 0.52), ("oneshot-0.5", 0, 0.49), ("oneshot-0.5", 1, 0.50))}
+    state.data["superseded"] = {"oneshot-0.5-0": {"val": 0.3, "test": 0.29, "reason": "before the fix"},
+                                "oneshot-0.5-7": {"val": 0.1, "test": 0.1, "reason": "before the fix"}}
     bench = SimpleNamespace(state=state, args=args, out=tmp_path, main_arms=lambda: ["dense", "oneshot-0.67",
                                                                                       "oneshot-0.5"],
                             recovery_arms=lambda: ["oneshot-0.5+bn"])
@@ -88,6 +90,31 @@ def test_the_report_of_a_partial_run_marks_what_is_missing(tmp_path):
     assert "| oneshot-0.67 |  |  |  | not run |" in table
     assert "| oneshot-0.5 | 0.520 | 1.92x | 0.400 | 0.4950 ± 0.0071 (2) | -1.5 |" in table
     assert "Goal oneshot-0.5 (val): within 1 point(s) of dense: NOT met (-1.50 points, seeds [0, 1])" in table
+    assert "| oneshot-0.5-0 | 0.3000 | 0.2900 | 0.4900 | 0.4800 | before the fix |" in table
+    assert "| oneshot-0.5-7 | 0.1000 | 0.1000 | not rerun yet |  | before the fix |" in table
     results = json.loads((tmp_path / "results.json").read_text())
     assert [g["met"] for g in results["goals"]] == [False, False]
     assert not (tmp_path / "tradeoff.png").exists()  # nothing timed yet: no trade-off plotted
+
+
+def test_superseded_runs_are_set_aside_with_their_reason_and_train_again(tmp_path):
+    """--supersede progressive: the runs of progressive arms (and their changes) leave ``runs`` for ``superseded``
+    with the reason, their folders are renamed (a rerun trains anew instead of finding them finished), the speed
+    table is dropped, and the report shows them beside their reruns."""
+    state = real_models.State(tmp_path / "state.json")
+    run = lambda arm, val: {"arm": arm, "epochs": 10, "seed": 0, "val": val, "test": val,
+                            "weights": str(tmp_path / "runs" / "train" / f"{arm}-e10-seed0" / "weights" / "best.pt")}
+    state.data["runs"] = {f"{a}-e10-seed0": run(a, v) for a, v in
+                          (("dense", 0.5), ("progressive-0.5", 0.2), ("progressive-0.5+sparsity", 0.25))}
+    state.data["timing"] = {"models": {"dense fp32": {}}}
+    for name in state.data["runs"]:
+        (tmp_path / "runs" / "train" / name / "weights").mkdir(parents=True)
+    bench = SimpleNamespace(state=state, runs=tmp_path / "runs")
+    gone = real_models.Bench.supersede(bench, "progressive", "before the fix")
+    assert gone == ["progressive-0.5-e10-seed0", "progressive-0.5+sparsity-e10-seed0"]
+    assert list(state.data["runs"]) == ["dense-e10-seed0"] and state.data["timing"] == {}
+    old = state.data["superseded"]["progressive-0.5-e10-seed0"]
+    assert old["reason"] == "before the fix" and old["val"] == 0.2
+    assert not (tmp_path / "runs" / "train" / "progressive-0.5-e10-seed0").exists()
+    assert (tmp_path / "runs" / "train" / "progressive-0.5-e10-seed0.superseded" / "weights").is_dir()
+    assert json.loads((tmp_path / "state.json").read_text())["superseded"].keys() == set(gone)
