@@ -334,3 +334,17 @@ def test_interrupt_guard_holds_ctrl_c_until_the_checkpoint_is_written():
 
     proc = subprocess.run([sys.executable, "-c", GUARD_CHECK], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip().endswith("ok"), proc.stderr[-2000:]
+
+
+def test_a_trained_checkpoint_is_pruned_early_by_default(mini_data, dense_ckpt, tmp_path):
+    """With the automatic epochs a run from a trained .pt prunes in its first 20 % (no dense epochs first), leaving
+    the rest at the final width; the same schedule from a YAML would wait until 30 % of the run."""
+    from yoloprune import YOLO
+    from yoloprune.callbacks import add_pruning_callbacks
+
+    model = YOLO(str(dense_ckpt))
+    cb = add_pruning_callbacks(model, target="macs", amount=0.5, steps=2, imgsz=IMGSZ, criterion="l2")
+    model.train(data=str(mini_data), epochs=5, imgsz=IMGSZ, batch=8, workers=0, plots=False, project=str(tmp_path),
+                name="run", exist_ok=True, amp=False, warmup_epochs=0, val=False)
+    assert [h["at_epoch"] for h in cb.history] == [1, 2]  # epochs 0 and int(0.2 * 5) = 1, 1-based
+    assert cb.step_times(5) == [1, 3]  # from scratch

@@ -30,7 +30,10 @@ def test_step_times_validation():
     from yoloprune.errors import ConfigError
 
     cb = PruningCallbacks(steps=3)
-    assert cb.step_times(20) == [6, 9, 12]
+    assert cb.step_times(20) == [6, 9, 12]  # from scratch: 30-60 % of the run
+    assert cb.step_times(20, trained=True) == [0, 2, 4]  # from a trained checkpoint: the first 20 %
+    assert cb.step_times(3, trained=True) == pytest.approx([0, 1 / 3, 2 / 3])  # short runs: within the first epoch
+    assert PruningCallbacks(steps=3, start_epoch=5).step_times(20, trained=True)[0] == 5  # given epochs win
     with pytest.raises(ConfigError, match="inside the run"):
         PruningCallbacks(start_epoch=2, end_epoch=10).step_times(5)
 

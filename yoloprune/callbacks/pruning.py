@@ -116,7 +116,8 @@ class PruningCallbacks:
             stats = model_stats(model, self.config.prune.imgsz)
             self.dense = {"params": stats.params, "macs": stats.macs, "channels": total_channels(model),
                           "widths": conv_widths(model)}
-        self.times = self.step_times(trainer.epochs)
+        # the run's own start, also when resumed (Ultralytics restores model= from the checkpoint's train args)
+        self.times = self.step_times(trainer.epochs, trained=str(trainer.args.model).endswith(".pt"))
         if self.config.distill in OWN_DISTILL and self.history:  # resumed after the teacher was saved at step 1
             self.teacher = dense_teacher(trainer, model)
             if self.complete:
@@ -169,11 +170,13 @@ class PruningCallbacks:
             self._write_history(trainer)
 
     # ----------------------------------------------------------------- the steps
-    def step_times(self, total_epochs: int) -> list[float]:
-        """When the prune steps run (epochs from the start, 0-based), for a run of ``total_epochs``."""
+    def step_times(self, total_epochs: int, trained: bool = False) -> list[float]:
+        """When the prune steps run (epochs from the start, 0-based), for a run of ``total_epochs`` that starts from
+        a ``trained`` checkpoint or not (automatic epochs: see :class:`ProgressiveConfig`)."""
         cfg = self.config
-        start = cfg.start_epoch if cfg.start_epoch >= 0 else int(0.3 * total_epochs)
-        end = cfg.end_epoch if cfg.end_epoch >= 0 else max(start, int(0.6 * total_epochs))
+        first, last = (0.0, 0.2) if trained else (0.3, 0.6)
+        start = cfg.start_epoch if cfg.start_epoch >= 0 else int(first * total_epochs)
+        end = cfg.end_epoch if cfg.end_epoch >= 0 else max(start, int(last * total_epochs))
         if end >= total_epochs:
             raise ConfigError(f"end_epoch={end} is not inside the run's {total_epochs} epochs: lower it or train longer")
         return prune_epochs(start, end, cfg.steps)
