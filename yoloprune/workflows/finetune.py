@@ -17,9 +17,6 @@ from ..integrations.ultralytics.trainer import YOLO
 from .legacy import config_and_data
 
 
-FINETUNE_DISTILL = DISTILL  # native: Ultralytics' own distillation (its distill_model= and dis=)
-
-
 @dataclass(frozen=True)
 class FinetuneConfig:
     """How to fine-tune: ``epochs``; optionally distil a dense ``teacher`` checkpoint (same classes) into the
@@ -36,8 +33,8 @@ class FinetuneConfig:
     def __post_init__(self):
         if isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or self.epochs < 1:
             raise ConfigError(f"epochs={self.epochs!r} must be an integer >= 1")
-        if self.distill not in FINETUNE_DISTILL:
-            raise ConfigError(f"distill={self.distill!r}: use one of {', '.join(FINETUNE_DISTILL)}")
+        if self.distill not in DISTILL:  # native: Ultralytics' own (its distill_model= and dis=)
+            raise ConfigError(f"distill={self.distill!r}: use one of {', '.join(DISTILL)}")
         if self.distill != "none" and self.teacher is None:
             raise ConfigError(f"distill={self.distill} needs teacher=<dense checkpoint .pt>")
         if self.distill_weight is not None and (isinstance(self.distill_weight, bool) or not isinstance(

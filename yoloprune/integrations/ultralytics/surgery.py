@@ -39,9 +39,8 @@ def rebuild_optimizer(trainer) -> None:
     # keep the current learning rates (warm-up / schedule position) of the matching parameter groups, and their
     # base rate: a new optimizer has no initial_lr, and the scheduler built next would take the current rate as it
     for new, prev in zip(trainer.optimizer.param_groups, old.param_groups):
-        for key in ("lr", "initial_lr", "momentum", "betas"):
-            if key in prev and (key in new or key == "initial_lr"):
-                new[key] = prev[key]
+        new.update({k: prev[k] for k in ("lr", "initial_lr") if k in prev})
+        new.update({k: prev[k] for k in ("momentum", "betas") if k in prev and k in new})  # this optimizer's own
 
 
 def rebuild_scheduler(trainer, epoch: int) -> None:
