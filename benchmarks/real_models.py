@@ -23,9 +23,9 @@ recovery  the 2x one-shot model (``--recover``) with one change each (``--recove
           default schedule run again, i.e. learning-rate rewinding), ``+bn`` (BatchNorm statistics re-estimated
           right after the cut), ``+native`` (Ultralytics' own distillation, the start as teacher), ``+ours``
           (yoloprune's ``distill=both``); changes of the cut, each pruned anew with its own closed loop:
-          ``+floor`` (``max_layer_ratio`` 0.75), ``+uniform`` (``allocation=local``), ``+l2`` (``criterion=l2``);
-          on the progressive twin: ``+sparsity`` (L1 on BatchNorm scales before the last step), ``+early`` (the
-          prune steps at epochs 0-2 instead of 3-6)
+          ``+floor`` (``max_layer_ratio`` 0.75), ``+floor50`` (0.5), ``+uniform`` (``allocation=local``), ``+l2`` (``criterion=l2``);
+          on the progressive twin: ``+sparsity`` (L1 on BatchNorm scales before the last step), ``+late`` (the
+          prune steps at epochs 3-6, the schedule from a YAML, instead of the default 0-2 from a trained checkpoint)
 curve     dense and the 2x one-shot model after each of ``--curve`` epochs (each its own run and schedule; the
           ``--epochs`` runs of the arms are reused)
 int8      the seed-0 dense (FP32, INT8) and pruned (FP32, INT8) models exported to OpenVINO (NNCF INT8 calibrated on
@@ -107,13 +107,15 @@ CHANGES = {
                        progressive={"sparsity": "bn"}, bases=("progressive",)),
     "floor": Change("no layer loses more than 75 % of its channels (max_layer_ratio 0.75 instead of 0.9)",
                     prune={"max_layer_ratio": 0.75}, bases=("oneshot", "progressive")),
+    "floor50": Change("no layer loses more than half of its channels (max_layer_ratio 0.5 instead of 0.9)",
+                      prune={"max_layer_ratio": 0.5}, bases=("oneshot", "progressive")),
     "uniform": Change("every layer loses the same fraction (allocation=local) instead of global ranking",
                       prune={"allocation": "local"}, bases=("oneshot", "progressive")),
     "l2": Change("channels ranked by their weights' L2 norm (criterion=l2, Torch-Pruning's magnitude) instead of "
                  "the default taylor_raw", prune={"criterion": "l2"}, bases=("oneshot", "progressive")),
-    "early": Change("the prune steps at epochs 0 to 2 of 10 instead of 3 to 6 (a converged start needs no dense "
-                    "epochs first; more epochs at the final width)",
-                    progressive={"start_epoch": 0, "end_epoch": 2}, bases=("progressive",)),
+    "late": Change("the prune steps at epochs 3 to 6 of 10 (30-60 %, the schedule from a YAML) instead of 0 to 2 (the "
+                   "default from a trained checkpoint)",
+                   progressive={"start_epoch": 3, "end_epoch": 6}, bases=("progressive",)),
 }
 
 
@@ -189,7 +191,9 @@ def split_map(weights: Path, data_yaml: Path, imgsz: int, split: str, precision:
 
 def recovery_arm(recover: str, change: str) -> str:
     """The arm trying ``change`` (``a`` or ``a+b``) on the ``recover`` one-shot arm, or on its progressive twin where
-    a change applies to progressive arms only (sparsity, early)."""
+    a change applies to progressive arms only (sparsity, late)."""
+    if change.startswith(("oneshot-", "progressive-")):  # a whole arm name: tried as it is
+        return change
     progressive_only = any("oneshot" not in CHANGES[c].bases for c in change.split("+") if c in CHANGES)
     return f"{recover.replace('oneshot', 'progressive') if progressive_only else recover}+{change}"
 
@@ -357,6 +361,36 @@ class Bench:
         self.state.save()
         return gone
 
+    def rename(self, pairs: dict[str, str], reason: str) -> list[str]:
+        """Give the recorded runs of arm ``old`` the name ``new`` for every ``old: new`` of ``pairs`` (their folders
+        too, set-aside runs included), e.g. when a product default changed and an arm's settings now have another
+        name; ``reason`` is kept with every renamed run and shown in the report. Swaps work (two passes)."""
+        done, staged = [], []
+        for table in ("runs", "superseded"):
+            recs = self.state.data.get(table, {})
+            for name in [n for n, r in recs.items() if r["arm"] in pairs]:
+                rec = recs.pop(name)
+                new_name = name.replace(rec["arm"], pairs[rec["arm"]], 1)
+                folder = Path(rec["weights"]).parent.parent
+                tmp = folder.with_name(folder.name + ".renaming")
+                if folder.exists():
+                    folder.rename(tmp)
+                staged.append((table, name, new_name, rec, tmp, folder.name.replace(name, new_name, 1)))
+        for table, name, new_name, rec, tmp, dest_name in staged:
+            dest = tmp.with_name(dest_name)
+            if dest.exists():
+                raise SystemExit(f"--rename: {dest} exists already")
+            if tmp.exists():
+                tmp.rename(dest)
+            rec.update(arm=pairs[rec["arm"]], weights=str(dest / "weights" / "best.pt"))
+            rec.setdefault("renamed", []).append({"from": name, "reason": reason})
+            self.state.data[table][new_name] = rec
+            done.append(f"{name} -> {new_name}")
+        if done:
+            self.state.data["timing"] = {}  # the speed table's labels name arms: the int8 stage times them again
+        self.state.save()
+        return done
+
     def check(self):
         from yoloprune.workflows.latency import LatencyCheck
 
@@ -379,7 +413,7 @@ class Bench:
 
     def curve_stage(self) -> None:
         for epochs in self.args.curve:
-            for name in ("dense", self.args.recover):
+            for name in ("dense", self.args.best):
                 self.train(Arm.parse(name), epochs, 0)
 
     def main_arms(self) -> list[str]:
@@ -395,9 +429,11 @@ class Bench:
         from yoloprune.profiling.timing import interleaved_medians
 
         runs = self.state.data["runs"]
-        chosen = {a: runs.get(Arm.parse(a).run_name(self.args.epochs, 0)) for a in self.main_arms()}
-        if chosen["dense"] is None or chosen[self.args.recover] is None:
-            raise SystemExit(f"int8: the seed-0 dense and {self.args.recover} runs are not trained yet (stage arms)")
+        chosen = {a: runs.get(Arm.parse(a).run_name(self.args.epochs, 0)) for a in
+                  dict.fromkeys([*self.main_arms(), self.args.best])}
+        if chosen["dense"] is None or chosen[self.args.best] is None:
+            raise SystemExit(f"int8: the seed-0 dense and {self.args.best} runs are not trained yet (stage arms, "
+                             "recovery)")
         timed = self.state.data.get("timing", {})
         wanted = sorted(rec["weights"] for rec in chosen.values() if rec)
         if timed.get("weights") == wanted and timed.get("runs") == self.args.runs:
@@ -406,7 +442,7 @@ class Bench:
         for arm, rec in chosen.items():  # every trained main arm in FP32; dense and the 2x arm in INT8 too
             if rec is None:
                 continue
-            formats = "openvino:fp32,openvino:int8" if arm in ("dense", self.args.recover) else "openvino:fp32"
+            formats = "openvino:fp32,openvino:int8" if arm in ("dense", self.args.best) else "openvino:fp32"
             for e in export_all(rec["weights"], formats, data=str(self.data_yaml),
                                 imgsz=self.args.imgsz, log_file=self.runs / "export.log"):
                 if not e.ok:
@@ -438,16 +474,23 @@ def main(argv=None) -> None:
     ap.add_argument("--seeds", default="0,1")
     ap.add_argument("--amounts", default="0.5,0.67", help="latency kept (0.5 = 2x, 0.67 = 1.5x)")
     ap.add_argument("--recover", default="oneshot-0.5", help="the arm the recovery stage and the curve start from")
-    ap.add_argument("--recovery", default="low-lr,bn,native,ours,sparsity,floor,uniform,l2,early",
-                    help=f"changes tried one at a time (of {', '.join(CHANGES)}); a+b tries a combination")
+    ap.add_argument("--recovery", default="low-lr,bn,native,ours,sparsity,floor,uniform,l2,late",
+                    help=f"changes tried one at a time (of {', '.join(CHANGES)}); a+b tries a combination; a whole arm name "
+                    "(e.g. progressive-0.5+floor) is tried as it is")
     ap.add_argument("--recovery-seeds", default="0")
     ap.add_argument("--curve", default="2,5,10,20", help="fine-tune epochs of the recovery curve")
+    ap.add_argument("--best", default=None, help="the pruned arm of the recovery curve and the INT8 row, e.g. the "
+                    "best 2x pipeline the recovery stage found (default: --recover)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--runs", type=int, default=60, help="interleaved timing rounds")
     ap.add_argument("--stages", default=",".join(STAGES))
     ap.add_argument("--supersede", default=None, help="set aside the recorded runs of these arms (dense, oneshot or "
                     "progressive) before the stages run, e.g. after a product fix they predate; needs --reason")
-    ap.add_argument("--reason", default=None, help="why --supersede (kept with the runs, shown in the report)")
+    ap.add_argument("--rename", default=None, help="give recorded runs another arm name before the stages run, "
+                    "OLD=NEW[,OLD=NEW]: when a changed product default makes an arm's settings another arm's "
+                    "(swaps work); needs --reason")
+    ap.add_argument("--reason", default=None, help="why --supersede or --rename (kept with the runs, shown in the "
+                    "report)")
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
     args.seeds = [int(s) for s in args.seeds.split(",") if s]
@@ -464,6 +507,8 @@ def main(argv=None) -> None:
         ap.error(f"--recover {args.recover}: name a one-shot arm of --amounts (e.g. oneshot-{args.amounts[0]:g})")
     for c in args.recovery:
         Arm.parse(recovery_arm(args.recover, c))
+    args.best = args.best or args.recover
+    Arm.parse(args.best)
 
     from yoloprune import offline
 
@@ -471,7 +516,7 @@ def main(argv=None) -> None:
     import real_models_report
 
     bench, t0 = Bench(args), time.time()
-    settings = {**{k: v for k, v in vars(args).items() if k not in ("stages", "supersede", "reason")},
+    settings = {**{k: v for k, v in vars(args).items() if k not in ("stages", "supersede", "rename", "reason")},
                 "out": str(args.out)}
     fixed = ("data", "imgsz", "start_model", "start_epochs", "patience", "threads")  # what every recorded result rests on
     clash = {k: (bench.state.data["settings"].get(k), settings[k]) for k in fixed
@@ -479,6 +524,14 @@ def main(argv=None) -> None:
     if clash:
         ap.error(f"{args.out} holds results run with other settings {clash} (recorded, asked): give another --out")
     bench.state.data["settings"] = settings
+    if args.rename:
+        pairs = dict(p.split("=", 1) for p in args.rename.split(",") if "=" in p)
+        if not args.reason or not pairs or len(pairs) != len(args.rename.split(",")):
+            ap.error("--rename takes OLD=NEW[,OLD=NEW] arm names, with --reason <why>")
+        for arm in pairs.values():  # the old names may hold a change since removed
+            Arm.parse(arm)
+        done = bench.rename(pairs, args.reason)
+        print(f"renamed {len(done)} runs: {', '.join(done) or 'none'}", flush=True)
     if args.supersede:
         if args.supersede not in ("dense", "oneshot", "progressive") or not args.reason:
             ap.error("--supersede takes dense, oneshot or progressive, with --reason <why>")

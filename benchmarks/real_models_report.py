@@ -152,25 +152,33 @@ def write(bench) -> None:
         tables.append({"title": "Runs set aside, beside their reruns", "headers": [
             "run", ">val then", ">test then", ">val rerun", ">test rerun", "why"], "rows": rows})
 
+    # runs renamed (a product default changed: the same settings under today's arm name)
+    rows = [[name + (" (set aside)" if table == "superseded" else ""), r["from"], r["reason"]] for table in ("runs", "superseded") for name, rec in st.get(table, {}).items()
+            for r in rec.get("renamed", [])]
+    if rows:
+        tables.append({"title": "Runs renamed (the same settings under today's name)", "headers": [
+            "run", "ran as", "why"], "rows": rows})
+
     # recovery curve
     curve, rows = {}, []
-    zero = st["pruned"].get(args.recover, {}).get("zero_shot_val")
-    if start and zero is not None:
-        rows.append([0, f"{start['val']:.4f}", f"{zero:.4f}", f"{100 * (zero - start['val']):+.1f}", f"{start['test']:.4f}",
-                     ""])
+    best = getattr(args, "best", None) or args.recover  # results written before --best: the recover arm
+    zero = st["pruned"].get(best, {}).get("zero_shot_val")  # a progressive arm has no model right after a cut
+    if start:
+        rows.append([0, f"{start['val']:.4f}", "" if zero is None else f"{zero:.4f}",
+                     "" if zero is None else f"{100 * (zero - start['val']):+.1f}", f"{start['test']:.4f}", ""])
     cell = lambda rs, k: f"{rs[0][k]:.4f}" if rs else "not run"
-    for e in sorted(set(args.curve)):
+    for e in sorted(set(args.curve) | {r["epochs"] for r in runs.runs if r["arm"] in ("dense", best)}):
         d = [r for r in runs.of("dense", e) if r["seed"] == 0]
-        p = [r for r in runs.of(args.recover, e) if r["seed"] == 0]
+        p = [r for r in runs.of(best, e) if r["seed"] == 0]
         if d or p:
             curve[e] = {"dense": d[0] if d else None, "pruned": p[0] if p else None}
         rows.append([e, cell(d, "val"), cell(p, "val"), f"{100 * (p[0]['val'] - d[0]['val']):+.1f}" if d and p else "",
                      cell(d, "test"), cell(p, "test")])
     tables.append({"title": "Recovery curve (seed 0; each epoch count its own run and schedule)", "headers": [
-        ">fine-tune epochs", ">dense val", f">{args.recover} val", ">gap (points)", ">dense test",
-        f">{args.recover} test"], "rows": rows})
+        ">fine-tune epochs", ">dense val", f">{best} val", ">gap (points)", ">dense test",
+        f">{best} test"], "rows": rows})
     if curve:
-        recovery_plot(curve, start, zero, args.recover, out / "recovery.png")
+        recovery_plot(curve, start, zero, best, out / "recovery.png")
 
     # speed: FP32 arms and INT8, timed together
     timing = st.get("timing", {}).get("models", {})
@@ -182,13 +190,13 @@ def write(bench) -> None:
                                    ">test mAP50-95"],
                        "rows": [[label, t["precision_ran"], f"{t['ms']:.2f}", f"{dense_ms / t['ms']:.2f}x",
                                  f"{t['val']:.4f}", f"{t['test']:.4f}"] for label, t in timing.items()]})
-        q = timing.get(f"{args.recover} int8")
+        q = timing.get(f"{best} int8")
         if q:
             speed, lost = dense_ms / q["ms"], timing["dense fp32"]["val"] - q["val"]
             ok = speed >= INT8_GOAL[0] and lost <= INT8_GOAL[1]
-            notes.append(f"Goal {args.recover} + INT8: >= {INT8_GOAL[0]}x dense FP32 within {100 * INT8_GOAL[1]:g} "
+            notes.append(f"Goal {best} + INT8: >= {INT8_GOAL[0]}x dense FP32 within {100 * INT8_GOAL[1]:g} "
                          f"points: {'met' if ok else 'NOT met'} ({speed:.2f}x, {-100 * lost:+.1f} points on val, seed 0).")
-            goals.append({"arm": f"{args.recover}+int8", "split": "val", "speedup": round(speed, 3),
+            goals.append({"arm": f"{best}+int8", "split": "val", "speedup": round(speed, 3),
                           "gap_points": round(-100 * lost, 2), "met": ok})
         tradeoff_plot(timing, out / "tradeoff.png")
     minutes = st.get("minutes", {})

@@ -54,15 +54,16 @@ def test_a_progressive_only_change_is_tried_on_the_progressive_twin():
     assert real_models.recovery_arm("oneshot-0.5", "native") == "oneshot-0.5+native"
     assert real_models.recovery_arm("oneshot-0.5", "floor") == "oneshot-0.5+floor"
     assert real_models.recovery_arm("oneshot-0.5", "sparsity") == "progressive-0.5+sparsity"
-    assert real_models.recovery_arm("oneshot-0.5", "floor+early") == "progressive-0.5+floor+early"
-    real_models.Arm.parse(real_models.recovery_arm("oneshot-0.5", "floor+early"))  # a valid arm
+    assert real_models.recovery_arm("oneshot-0.5", "floor+late") == "progressive-0.5+floor+late"
+    real_models.Arm.parse(real_models.recovery_arm("oneshot-0.5", "floor+late"))  # a valid arm
+    assert real_models.recovery_arm("oneshot-0.5", "progressive-0.67+floor") == "progressive-0.67+floor"  # as is
 
 
 @pytest.mark.parametrize("name, says", [("oneshot-0.5+warp", "low-lr, bn, native, ours, sparsity"),
                                         ("oneshot-0.5+sparsity", "progressive"), ("dense-0.5", "dense, oneshot-A"),
                                         ("oneshot", "dense, oneshot-A"), ("oneshot-abc", "dense, oneshot-A"),
                                         ("progressive-0.5+native", "applies to oneshot"),
-                                        ("oneshot-0.5+early", "applies to progressive"),
+                                        ("oneshot-0.5+late", "applies to progressive"),
                                         ("oneshot-0.5+native+ours", "one distillation at a time")])
 def test_a_wrong_arm_is_refused_naming_the_choices(name, says):
     with pytest.raises(SystemExit, match=says):
@@ -118,3 +119,36 @@ def test_superseded_runs_are_set_aside_with_their_reason_and_train_again(tmp_pat
     assert not (tmp_path / "runs" / "train" / "progressive-0.5-e10-seed0").exists()
     assert (tmp_path / "runs" / "train" / "progressive-0.5-e10-seed0.superseded" / "weights").is_dir()
     assert json.loads((tmp_path / "state.json").read_text())["superseded"].keys() == set(gone)
+
+
+def test_renamed_runs_swap_names_with_their_folders_and_keep_where_they_came_from(tmp_path):
+    """--rename a=b,c=a (a default changed: arm a's settings are now arm c's): runs and set-aside runs get the new
+    names, folders follow (a swap through temporary names), every renamed run keeps its old name and the reason."""
+    state = real_models.State(tmp_path / "state.json")
+    folder = lambda name: tmp_path / "runs" / "train" / name
+    run = lambda arm, val, name: {"arm": arm, "epochs": 10, "seed": 0, "val": val, "test": val,
+                                  "weights": str(folder(name) / "weights" / "best.pt")}
+    state.data["runs"] = {"progressive-0.5-e10-seed0": run("progressive-0.5", 0.2, "progressive-0.5-e10-seed0"),
+                          "progressive-0.5+early-e10-seed0": run("progressive-0.5+early", 0.3,
+                                                                 "progressive-0.5+early-e10-seed0")}
+    state.data["superseded"] = {"progressive-0.5-e10-seed1": run("progressive-0.5", 0.1,
+                                                                 "progressive-0.5-e10-seed1.superseded")}
+    state.data["timing"] = {"models": {"progressive-0.5 fp32": {}}}
+    for name in ("progressive-0.5-e10-seed0", "progressive-0.5+early-e10-seed0",
+                 "progressive-0.5-e10-seed1.superseded"):
+        (folder(name) / "weights").mkdir(parents=True)
+        (folder(name) / "weights" / "best.pt").write_text(name)
+    bench = SimpleNamespace(state=state, runs=tmp_path / "runs")
+    done = real_models.Bench.rename(bench, {"progressive-0.5": "progressive-0.5+late",
+                                            "progressive-0.5+early": "progressive-0.5"}, "the default changed")
+    assert len(done) == 3
+    runs = state.data["runs"]
+    assert set(runs) == {"progressive-0.5+late-e10-seed0", "progressive-0.5-e10-seed0"}
+    assert runs["progressive-0.5-e10-seed0"]["val"] == 0.3 and runs["progressive-0.5+late-e10-seed0"]["val"] == 0.2
+    assert runs["progressive-0.5-e10-seed0"]["renamed"] == [{"from": "progressive-0.5+early-e10-seed0",
+                                                             "reason": "the default changed"}]
+    assert Path(runs["progressive-0.5-e10-seed0"]["weights"]).read_text() == "progressive-0.5+early-e10-seed0"
+    assert Path(runs["progressive-0.5+late-e10-seed0"]["weights"]).read_text() == "progressive-0.5-e10-seed0"
+    old = state.data["superseded"]["progressive-0.5+late-e10-seed1"]
+    assert old["arm"] == "progressive-0.5+late" and Path(old["weights"]).read_text().endswith("seed1.superseded")
+    assert state.data["timing"] == {}  # the speed table named the old arms
