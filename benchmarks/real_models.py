@@ -23,7 +23,7 @@ recovery  the 2x one-shot model (``--recover``) with one change each (``--recove
           default schedule run again, i.e. learning-rate rewinding), ``+bn`` (BatchNorm statistics re-estimated
           right after the cut), ``+native`` (Ultralytics' own distillation, the start as teacher), ``+ours``
           (yoloprune's ``distill=both``); changes of the cut, each pruned anew with its own closed loop:
-          ``+floor`` (``max_layer_ratio`` 0.75), ``+floor50`` (0.5), ``+uniform`` (``allocation=local``), ``+l2`` (``criterion=l2``);
+          ``+floor`` (``max_layer_ratio`` 0.75), ``+floor90``, ``+floor50``, ``+uniform`` (``allocation=local``), ``+l2`` (``criterion=l2``);
           on the progressive twin: ``+sparsity`` (L1 on BatchNorm scales before the last step), ``+late`` (the
           prune steps at epochs 3-6, the schedule from a YAML, instead of the default 0-2 from a trained checkpoint)
 curve     dense and the 2x one-shot model after each of ``--curve`` epochs (each its own run and schedule; the
@@ -105,9 +105,12 @@ CHANGES = {
                    finetune={"distill": "both", "distill_weight": 1.0}),
     "sparsity": Change("L1 on BatchNorm scales before the last prune step (progressive)",
                        progressive={"sparsity": "bn"}, bases=("progressive",)),
-    "floor": Change("no layer loses more than 75 % of its channels (max_layer_ratio 0.75 instead of 0.9)",
+    "floor": Change("no layer loses more than 75 % of its channels (max_layer_ratio 0.75, today's default, instead "
+                    "of 0.9)",
                     prune={"max_layer_ratio": 0.75}, bases=("oneshot", "progressive")),
-    "floor50": Change("no layer loses more than half of its channels (max_layer_ratio 0.5 instead of 0.9)",
+    "floor90": Change("a layer may lose up to 90 % of its channels (max_layer_ratio 0.9, the default before 0.75)",
+                      prune={"max_layer_ratio": 0.9}, bases=("oneshot", "progressive")),
+    "floor50": Change("no layer loses more than half of its channels (max_layer_ratio 0.5)",
                       prune={"max_layer_ratio": 0.5}, bases=("oneshot", "progressive")),
     "uniform": Change("every layer loses the same fraction (allocation=local) instead of global ranking",
                       prune={"allocation": "local"}, bases=("oneshot", "progressive")),
@@ -148,6 +151,7 @@ class Arm:
 
     @property
     def prune_options(self) -> dict:
+        """PruneConfig fields its changes of the cut set."""
         return {k: v for c in self.changes for k, v in CHANGES[c].prune.items()}
 
     @property
@@ -210,6 +214,8 @@ class Bench:
             raise SystemExit(f"real_models: {self.data_yaml} missing: run benchmarks/real_data.py --dataset {args.data}")
         self.nc = dataset_classes(str(self.data_yaml))
         self.state = State(self.out / "state.json")
+        # a folder whose runs began before the default floor moved from 0.9 to 0.75 keeps 0.9 for its arms
+        self.state.data.setdefault("base_prune", {"max_layer_ratio": 0.9} if self.state.data["runs"] else {})
         self.runs = self.out / "runs"
         self.start_pt = self.runs / "start" / "weights" / "best.pt"
 
@@ -252,7 +258,7 @@ class Bench:
         info = self.state.data["pruned"].get(key)
         if info is None:
             res = prune(self.start_pt, PruneConfig(target="latency", amount=arm.amount, imgsz=self.args.imgsz,
-                                                   **arm.prune_options),
+                                                   **self.prune_options(arm)),
                         data=str(self.data_yaml), project=self.runs / "prune", name=key, exist_ok=True,
                         check=self.check())
             net = self._bn_reestimated(res.checkpoint, self.runs / "prune" / key / "pruned_bn.pt", fresh=True)
@@ -311,7 +317,7 @@ class Bench:
                 prog = {k: v for c in changes for k, v in c.progressive.items()}
                 res = prune_progressive(self.start_pt, ProgressiveConfig(
                     prune=PruneConfig(target="latency", amount=arm.amount, imgsz=self.args.imgsz,
-                                      **arm.prune_options), **prog),
+                                      **self.prune_options(arm)), **prog),
                     data=str(self.data_yaml), epochs=epochs, train_args=recipe, **where, check=self.check())
                 loop = res.report.latency
             else:
@@ -390,6 +396,12 @@ class Bench:
             self.state.data["timing"] = {}  # the speed table's labels name arms: the int8 stage times them again
         self.state.save()
         return done
+
+    def prune_options(self, arm: Arm) -> dict:
+        """PruneConfig fields of ``arm``'s cut: what this results folder pins (``base_prune`` in its state: product
+        defaults that moved after its runs began, kept so every arm still differs from its base by its changes
+        alone), then the arm's changes of the cut."""
+        return {**self.state.data.get("base_prune", {}), **arm.prune_options}
 
     def check(self):
         from yoloprune.workflows.latency import LatencyCheck

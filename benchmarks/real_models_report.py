@@ -84,6 +84,10 @@ def write(bench) -> None:
                      f"{' '.join(f'{v:.3f}' for v in start['curve'])}.")
     else:
         intro.append("Start: not trained yet.")
+    if st.get("base_prune"):
+        pinned = ", ".join(f"{k} {v}" for k, v in st["base_prune"].items())
+        intro.append(f"Every arm's cut pins {pinned} (the product's default when these runs began; a change of the "
+                     "cut overrides it).")
     tables, notes, goals = [], [], []
 
     # main arms

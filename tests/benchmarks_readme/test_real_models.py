@@ -48,6 +48,9 @@ def test_a_change_of_the_cut_names_its_own_pruned_model_and_others_share_the_bas
     assert floor.pruned_key == "oneshot-0.5+floor" and floor.prune_options == {"max_layer_ratio": 0.75}
     plain = real_models.Arm.parse("oneshot-0.5+bn+native")
     assert plain.pruned_key == "oneshot-0.5" and plain.prune_options == {}
+    pinned = SimpleNamespace(state=SimpleNamespace(data={"base_prune": {"max_layer_ratio": 0.9}}))
+    assert real_models.Bench.prune_options(pinned, plain) == {"max_layer_ratio": 0.9}  # a moved default, pinned
+    assert real_models.Bench.prune_options(pinned, floor) == {"max_layer_ratio": 0.75}  # the change wins
 
 
 def test_a_progressive_only_change_is_tried_on_the_progressive_twin():

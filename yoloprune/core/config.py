@@ -108,7 +108,10 @@ class PruneConfig:
         round_to: keep channel counts a multiple of this (hardware-friendly widths); 1 disables; ``auto``
             (with a latency table): the step at which the measured latency climbs its staircase.
         min_channels: never keep fewer channels than this in any layer.
-        max_layer_ratio: never remove more than this fraction of any single layer.
+        max_layer_ratio: never remove more than this fraction of any single layer. The default 0.75 keeps
+            the deep layers of a pretrained detector wide enough: on real photos at 2x it ended 1.5 points of
+            mAP50-95 above 0.9 one-shot and 5.8 while training (0.9 thins them to 32-64 channels). Cuts
+            past about 2.5x may need it raised (an unreachable budget says so).
         skip: layers left untouched: ``model.<i>`` indices (ints) or module-name prefixes.
         imgsz: image size at which MACs are counted and the graph is traced.
         tolerance: allowed relative error on a ``macs``/``params`` target (0.03 = ±3 %).
@@ -127,7 +130,7 @@ class PruneConfig:
     allocation: str = "global"
     round_to: int | str = 8
     min_channels: int = 8
-    max_layer_ratio: float = 0.9
+    max_layer_ratio: float = 0.75
     skip: tuple = field(default_factory=tuple)
     imgsz: int = 640
     tolerance: float = 0.03
