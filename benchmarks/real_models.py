@@ -441,8 +441,10 @@ class Bench:
         from yoloprune.profiling.timing import interleaved_medians
 
         runs = self.state.data["runs"]
+        base, _, changes = self.args.best.partition("+")  # the best pipeline at every amount, timed with the rest
+        twins = [f"{base.split('-')[0]}-{a:g}" + (f"+{changes}" if changes else "") for a in self.args.amounts]
         chosen = {a: runs.get(Arm.parse(a).run_name(self.args.epochs, 0)) for a in
-                  dict.fromkeys([*self.main_arms(), self.args.best])}
+                  dict.fromkeys([*self.main_arms(), self.args.best, *twins])}
         if chosen["dense"] is None or chosen[self.args.best] is None:
             raise SystemExit(f"int8: the seed-0 dense and {self.args.best} runs are not trained yet (stage arms, "
                              "recovery)")

@@ -90,8 +90,11 @@ def write(bench) -> None:
                      "cut overrides it).")
     tables, notes, goals = [], [], []
 
-    # main arms
-    arms = bench.main_arms()
+    # main arms, and the best pipeline the recovery stage found (--best) with its twins at the other amounts
+    best = getattr(args, "best", None) or args.recover  # results written before --best: the recover arm
+    base, _, changes = best.partition("+")
+    twins = [f"{base.split('-')[0]}-{a:g}" + (f"+{changes}" if changes else "") for a in args.amounts]
+    arms = list(dict.fromkeys([*bench.main_arms(), *(a for a in twins if runs.of(a, E))]))
     summary, rows = {}, []
     for arm in arms:
         v, t, m = runs.stat(arm, E, "val"), runs.stat(arm, E, "test"), measured(st, arm, runs, E)
@@ -106,8 +109,10 @@ def write(bench) -> None:
                    "headers": ["arm", ">latency kept (measured)", ">speed-up", ">MACs kept",
                                ">val mAP50-95 (mean ± sd, seeds)", ">vs dense (points)", ">test mAP50-95",
                                ">vs dense (points)"], "rows": rows})
+    from real_models import Arm
+
     for arm in arms[1:]:
-        allowed, s = GOALS.get(float(arm.split("-")[1])), summary[arm]
+        allowed, s = GOALS.get(Arm.parse(arm).amount), summary[arm]
         if allowed is None or s["val"] is None or s["dense_val"] is None:
             continue
         for split, ref in (("val", s["dense_val"]), ("test", s["dense_test"])):
@@ -165,7 +170,6 @@ def write(bench) -> None:
 
     # recovery curve
     curve, rows = {}, []
-    best = getattr(args, "best", None) or args.recover  # results written before --best: the recover arm
     zero = st["pruned"].get(best, {}).get("zero_shot_val")  # a progressive arm has no model right after a cut
     if start:
         rows.append([0, f"{start['val']:.4f}", "" if zero is None else f"{zero:.4f}",

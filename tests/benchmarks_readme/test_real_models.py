@@ -98,6 +98,14 @@ def test_the_report_of_a_partial_run_marks_what_is_missing(tmp_path):
     assert "| oneshot-0.5-7 | 0.1000 | 0.1000 | not rerun yet |  | before the fix |" in table
     results = json.loads((tmp_path / "results.json").read_text())
     assert [g["met"] for g in results["goals"]] == [False, False]
+
+    # the best pipeline (--best, an arm with changes) joins the main table with its goal, at its seeds
+    args.best = "oneshot-0.5+bn"
+    state.data["runs"]["bn-0"] = run("oneshot-0.5+bn", 0, 0.495)
+    real_models_report.write(bench)
+    table = (tmp_path / "table.md").read_text()
+    assert "| oneshot-0.5+bn | 0.520 | 1.92x |  | 0.4950 ± 0.0000 (1) | -0.5 |" in table
+    assert "Goal oneshot-0.5+bn (val): within 1 point(s) of dense: met (-0.50 points, seeds [0])" in table
     assert not (tmp_path / "tradeoff.png").exists()  # nothing timed yet: no trade-off plotted
 
 
