@@ -202,6 +202,12 @@ def recovery_arm(recover: str, change: str) -> str:
     return f"{recover.replace('oneshot', 'progressive') if progressive_only else recover}+{change}"
 
 
+def twins(arm: str, amounts: list[float]) -> list[str]:
+    """``arm`` (base-A+changes) at every amount of ``amounts``: the same pipeline at 1.5x and 2x."""
+    base, _, changes = arm.partition("+")
+    return [f"{base.split('-')[0]}-{a:g}" + (f"+{changes}" if changes else "") for a in amounts]
+
+
 class Bench:
     def __init__(self, args):
         import real_data
@@ -441,10 +447,8 @@ class Bench:
         from yoloprune.profiling.timing import interleaved_medians
 
         runs = self.state.data["runs"]
-        base, _, changes = self.args.best.partition("+")  # the best pipeline at every amount, timed with the rest
-        twins = [f"{base.split('-')[0]}-{a:g}" + (f"+{changes}" if changes else "") for a in self.args.amounts]
-        chosen = {a: runs.get(Arm.parse(a).run_name(self.args.epochs, 0)) for a in
-                  dict.fromkeys([*self.main_arms(), self.args.best, *twins])}
+        chosen = {a: runs.get(Arm.parse(a).run_name(self.args.epochs, 0)) for a in  # the best pipeline too
+                  dict.fromkeys([*self.main_arms(), self.args.best, *twins(self.args.best, self.args.amounts)])}
         if chosen["dense"] is None or chosen[self.args.best] is None:
             raise SystemExit(f"int8: the seed-0 dense and {self.args.best} runs are not trained yet (stage arms, "
                              "recovery)")

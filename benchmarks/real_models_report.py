@@ -92,9 +92,9 @@ def write(bench) -> None:
 
     # main arms, and the best pipeline the recovery stage found (--best) with its twins at the other amounts
     best = getattr(args, "best", None) or args.recover  # results written before --best: the recover arm
-    base, _, changes = best.partition("+")
-    twins = [f"{base.split('-')[0]}-{a:g}" + (f"+{changes}" if changes else "") for a in args.amounts]
-    arms = list(dict.fromkeys([*bench.main_arms(), *(a for a in twins if runs.of(a, E))]))
+    from real_models import twins
+
+    arms = list(dict.fromkeys([*bench.main_arms(), *(a for a in twins(best, args.amounts) if runs.of(a, E))]))
     summary, rows = {}, []
     for arm in arms:
         v, t, m = runs.stat(arm, E, "val"), runs.stat(arm, E, "test"), measured(st, arm, runs, E)
