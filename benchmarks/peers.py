@@ -114,15 +114,14 @@ class Peers:
         return self._meter
 
     def start_model(self):
-        from yoloprune.integrations.ultralytics.model_io import load_model
+        return self.load(self.start_pt).eval()
 
-        return load_model(self.start_pt)[0].eval()
+    def size(self, net) -> tuple[float, int]:
+        """(MACs in G, parameters) at the benchmark's image size: the product's own count."""
+        from yoloprune.core.stats import model_stats
 
-    def size(self, net) -> tuple[int, int]:
-        import torch
-        import torch_pruning as tp
-
-        return tp.utils.count_ops_and_params(net.eval(), torch.zeros(1, 3, self.args.imgsz, self.args.imgsz))
+        stats = model_stats(net, self.args.imgsz)
+        return stats.macs, stats.params
 
     def save(self, net, path: Path, meta: dict) -> Path:
         from yoloprune.integrations.ultralytics.model_io import save_pruned
