@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade "pip==26.3"
-	$(VENV)/bin/pip install -q -c constraints.txt -e ".[export,dev,docs]"
+	$(VENV)/bin/pip install -q -c constraints.txt -e ".[export,dev,docs,search]"
 	touch $(STAMP)
 
 .PHONY: setup demo test docs bench bench-real bench-real-models bench-latency bench-latency-table bench-kits bench-latency-accuracy bench-readme gpu-check

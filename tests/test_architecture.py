@@ -14,10 +14,10 @@ LAYERS = {
     "yoloprune.callbacks": 3, "yoloprune.export": 3,
     "yoloprune.profiling": 4,
     "yoloprune.workflows": 5, "yoloprune.benchmarking": 5,
-    "yoloprune.demo": 6, "yoloprune.cli": 7, "yoloprune.__main__": 8, "yoloprune": 9,
+    "yoloprune.demo": 6, "yoloprune.searching": 6, "yoloprune.cli": 7, "yoloprune.__main__": 8, "yoloprune": 9,
 }
 # imports that may sit inside functions: optional export backends, and the few stated in place
-OPTIONAL = {"openvino", "coremltools", "tensorrt", "nncf", "onnx", "onnxruntime"}
+OPTIONAL = {"openvino", "coremltools", "tensorrt", "nncf", "onnx", "onnxruntime", "ray"}
 DEFERRED = {
     "yoloprune": ("importlib",),  # the lazy facade resolves names on first use
     "yoloprune.__main__": ("yoloprune.cli",),  # the environment is set before the CLI (and Ultralytics) loads

@@ -15,6 +15,7 @@ The layers, each importing only from those before it::
     callbacks/, export/            the training callbacks; formats, exporter, parity checks, OpenVINO precision
     profiling/                     side-by-side timing, latency tables, device profile kits
     workflows/, benchmarking/      oneshot / progressive / finetune / ...; deployment benchmarks, device bundles
+    searching/                     the search for the fastest model within an accuracy budget (here or on Ray)
     demo, cli, __main__            entry points
 """
 
@@ -37,6 +38,7 @@ VERBS = {  # one verb per workflow: verb(model, config=None, *, data=None, proje
     "profile": "yoloprune.profiling.profile",
     "export_all": "yoloprune.export.exporter",
     "benchmark": "yoloprune.benchmarking.benchmark",
+    "search": "yoloprune.searching.search",
 }
 CONFIGS = {  # frozen, validated when made
     "PruneConfig": "yoloprune.core.config",
@@ -48,6 +50,7 @@ CONFIGS = {  # frozen, validated when made
     "ProfileConfig": "yoloprune.profiling.profile",
     "ExportConfig": "yoloprune.export.exporter",
     "BenchmarkConfig": "yoloprune.benchmarking.benchmark",
+    "SearchConfig": "yoloprune.searching.config",
 }
 RESULTS = {  # what the verbs return: each has .report (its record) and .run_dir
     "PruneReport": "yoloprune.core.prune",
@@ -61,6 +64,7 @@ RESULTS = {  # what the verbs return: each has .report (its record) and .run_dir
     "LatencyTable": "yoloprune.core.latency",
     "ExportResult": "yoloprune.export.exporter",
     "BenchmarkResult": "yoloprune.benchmarking.benchmark",
+    "SearchResult": "yoloprune.searching.search",
 }
 INTEGRATION = {  # Ultralytics: the trainer that keeps a pruned architecture, the callbacks
     "YOLO": "yoloprune.integrations.ultralytics.trainer",

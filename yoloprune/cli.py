@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import sys
 import traceback
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Callable
 
@@ -31,6 +31,9 @@ from .profiling.profile import profile
 from .profiling.kit import merge, write_kit
 from .profiling.tables import table_summary
 from .reporting.report import build_report
+from .searching.config import SearchConfig
+from .searching.record import SearchRecord
+from .searching.search import search
 from .reporting.tables import export_table, markdown_table
 from .workflows.finetune import FinetuneConfig, finetune
 from .workflows.latency import LatencyCheck
@@ -43,7 +46,7 @@ ALIASES = {"ratio": "amount", "importance": "criterion", "size": "imgsz"}
 METHODS = ("structured", "unstructured")
 COMMON = {"project": "runs/prune", "name": "exp", "exist_ok": False, "debug": False}
 # the Ultralytics stage whose arguments a command passes through (its cfg keys, Ultralytics' own type checks)
-STAGE = {"prune": "train", "finetune": "train", "export": "export", "benchmark": "export"}
+STAGE = {"prune": "train", "finetune": "train", "search": "train", "export": "export", "benchmark": "export"}
 # Ultralytics keys that yolo-prune sets itself, with the way to say it here
 RESERVED = {
     "mode": "the command chooses it", "task": "yoloprune prunes detect models", "cfg": "give the keys themselves",
@@ -55,7 +58,8 @@ DEPRECATED = {"benchmark": {"target": "hardware"}}  # old key -> new key, per co
 EXPORT_RESERVED = {  # export/benchmark only: the checks and timings are of batch-1 raw outputs
     "batch": "exports are checked and timed at batch 1", "nms": "parity compares the raw outputs (export without nms)",
 }
-TEXT_KEYS = {"model", "data", "project", "name", "dense", "teacher", "run", "merge", "latency_table", "kit"}  # paths and names: kept as typed
+TEXT_KEYS = {"model", "data", "project", "name", "dense", "teacher", "run", "merge", "latency_table", "kit",
+             "ray_address"}  # paths and names: kept as typed
 
 
 def parse_value(text: str):
@@ -348,6 +352,33 @@ def _benchmark(args: dict, extra: dict, debug: bool) -> str:
             f"{', benchmark.log' if report.log else ''})")
 
 
+def _search(args: dict, extra: dict, debug: bool) -> str:
+    where = {k: args[k] for k in ("project", "name", "exist_ok")}
+    train_args = {"batch": args["batch"], "workers": args["workers"], **extra}
+    if args["resume"]:  # resume=<folder of the search>: its model, data and settings
+        folder = Path(str(args["resume"]))
+        record = SearchRecord.load(folder)
+        folder = record.path.parent
+        trials = args["trials"] if args["trials"] != SearchConfig().trials else record.config.trials
+        result = search(record.model, replace(record.config, trials=trials), data=record.data, train_args=train_args,
+                        project=folder.parent, name=folder.name, resume=True)
+    else:
+        _need(args, "model", "trained checkpoint .pt", "search")
+        _need(args, "data", "dataset name or data YAML", "search")
+        keys = {f.name for f in fields(SearchConfig)}
+        config = SearchConfig(**{k: ("" if v is None and k in ("latency_table", "ray_address") else v)
+                                 for k, v in args.items() if k in keys})
+        result = search(args["model"], config, data=args["data"], train_args=train_args, **where)
+    print((Path(result.run_dir) / "trials.md").read_text())  # the recommendation and its command are logged above
+    return f"Results saved to {result.run_dir} (search.json, trials.md, pareto.png, search.log)"
+
+
+def _search_defaults() -> dict:
+    shown = {k: ",".join(map(str, v)) if isinstance(v, list) else v for k, v in SearchConfig().to_dict().items()}
+    return {"model": None, "data": None, **shown, "batch": 16, "workers": 0, "resume": None,
+            **COMMON, "project": "runs/search", "name": "exp"}
+
+
 def _report(args: dict, extra: dict, debug: bool) -> str:
     _need(args, "run", "project>/<name> folder of a yolo-prune run", "report")
     return f"Report written to {build_report(args['run'])}"
@@ -425,6 +456,13 @@ COMMANDS: dict[str, Command] = {
         lambda: {"model": None, "data": "shapes", "ratios": (0.25, 0.5, 0.75), "images": 64, "imgsz": 320,
                  **COMMON, "project": "runs/sensitivity", "name": "exp"},
         _sensitivity),
+    "search": Command(
+        "Find the fastest pruned model within max_drop points of mAP50-95 (val): trials of target=latency prunes "
+        "(amounts=low,high of the dense latency on hardware= with format=) and recipes (schedules, criteria, "
+        "allocations, distill), each fine-tuned epochs= and validated, hopeless ones stopped early; writes search.json, "
+        "trials.md, pareto.png and the command that fine-tunes the recommendation fully. use_ray=True runs the trials "
+        "with Ray Tune (ray_address= for a cluster); resume=<folder> continues a search.",
+        _search_defaults, _search),
     "report": Command("Rebuild a run's report.md, report.json and plots from the files in its folder.",
                       lambda: {"run": None, "debug": False}, _report),
     "demo": Command(

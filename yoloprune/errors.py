@@ -9,6 +9,11 @@ class ConfigError(YoloPruneError, ValueError):
     """An option has a value outside its allowed range or of the wrong type."""
 
 
+class UnreachableTargetError(ConfigError):
+    """A latency target the model cannot reach within its floors (``min_channels``, ``max_layer_ratio``) or its
+    latency table; the message says which layers stop it."""
+
+
 class UnsupportedModelError(YoloPruneError):
     """The model's task or architecture cannot be pruned by yoloprune."""
 

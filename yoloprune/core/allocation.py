@@ -20,7 +20,7 @@ from torch import nn
 from .config import PruneConfig
 from .latency import LatencyTable, knapsack
 from .layers import channel_sides
-from ..errors import ConfigError
+from ..errors import ConfigError, UnreachableTargetError
 from .plan import partners
 from .stats import forward_sizes
 
@@ -192,7 +192,7 @@ class Allocator:
             error = abs(self.measure(keep) - goal)
         if error > self.cfg.tolerance * goal:
             reach = [self.measure(self.keep(s)) for s in (0.0, 1.0)]
-            raise ConfigError(
+            raise UnreachableTargetError(
                 f"{self.cfg.target}={goal} cannot be reached within ±{self.cfg.tolerance:.0%} "
                 f"(closest: {self.measure(keep):.3f}; reachable range {min(reach):.3f}-{max(reach):.3f} with "
                 f"min_channels={self.cfg.min_channels}, round_to={self.round_to}, max_layer_ratio={self.cfg.max_layer_ratio}"

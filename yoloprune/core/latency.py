@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import nnls
 
-from ..errors import ConfigError
+from ..errors import ConfigError, UnreachableTargetError
 from .plan import partners
 
 STAIRCASE_STEPS = (8, 16, 32, 64)  # candidate channel multiples for round_to=auto
@@ -374,7 +374,7 @@ def knapsack(scores: list[np.ndarray], allowed: list[list[int]], names: list[str
             if best is None or (ratio[i], lost[i]) < best[0]:
                 best = ((ratio[i], lost[i]), g, to[i])
         if best is None:  # nothing narrower saves time in the table
-            raise ConfigError(_unreachable(table, names, keep, allowed, budget_ms, current))
+            raise UnreachableTargetError(_unreachable(table, names, keep, allowed, budget_ms, current))
         _, g, to = best
         for m, width in to.items():
             keep[m] = width

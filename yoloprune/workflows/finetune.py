@@ -66,13 +66,14 @@ class FinetuneResult:
 
 def finetune(model: str | Path, config: FinetuneConfig | None = None, *legacy, data: str | Path | None = None,
              train_args: dict | None = None, project: str | Path | None = None, name: str | None = None,
-             exist_ok: bool = False, **options) -> FinetuneResult:
+             exist_ok: bool = False, callbacks: dict | None = None, **options) -> FinetuneResult:
     """Train ``model`` (a pruned ``.pt``) on ``data`` with ``config``; the run folder and its best checkpoint.
 
     ``options`` are :class:`FinetuneConfig` fields when no ``config`` is given (both is an error).
     ``train_args`` go to ``YOLO.train`` unchanged (``imgsz``, ``batch``, ``lr0``, ...). The run folder is
     ``project/name`` (a new ``name2``, ... unless ``exist_ok``), as in Ultralytics; without ``project`` it is
-    where Ultralytics puts your training runs (its ``runs_dir`` setting).
+    where Ultralytics puts your training runs (its ``runs_dir`` setting). ``callbacks`` (``{event: function}``,
+    Ultralytics' events) are added to the run.
     """
     offline.configure_if_requested()  # YOLOPRUNE_OFFLINE=1 only
     config, data = config_and_data("finetune", config, legacy, data)
@@ -99,6 +100,8 @@ def finetune(model: str | Path, config: FinetuneConfig | None = None, *legacy, d
             weight = 1.0 if config.distill_weight is None else config.distill_weight
             for event, fn in DistillCallbacks(dense, config.distill, weight).callbacks.items():
                 yolo.add_callback(event, fn)
+    for event, fn in (callbacks or {}).items():
+        yolo.add_callback(event, fn)
     if train_args.get("project"):  # like yolo-prune prune: relative to the working directory, not runs_dir/detect
         train_args["project"] = str(Path(train_args["project"]).resolve())
     yolo.train(data=str(data_yaml), epochs=config.epochs, **train_args)

@@ -31,6 +31,8 @@ class LatencyCheck:
         tolerance: how far (relative) the measured latency may miss the asked one.
         iterations: at most this many prunes from the dense model.
         runs: interleaved timing rounds of dense and pruned per measurement.
+        closed_loop: ``False`` prunes where the table predicts the asked amount and times nothing here: for a
+            budget already corrected (a search's trials are; their driver times every model one at a time).
     """
 
     hardware: str = "intel-cpu"
@@ -40,10 +42,13 @@ class LatencyCheck:
     tolerance: float = 0.05
     iterations: int = 4
     runs: int = 30
+    closed_loop: bool = True
 
     def __post_init__(self):
         if not 0 < self.tolerance < 1 or self.iterations < 1 or self.runs < 3 or self.threads < 1:
             raise ConfigError(f"LatencyCheck: tolerance in (0, 1), iterations >= 1, runs >= 3, threads >= 1 (got {self})")
+        if not isinstance(self.closed_loop, bool):
+            raise ConfigError(f"LatencyCheck: closed_loop must be True or False (got {self.closed_loop!r})")
         hardware_entry(self.hardware)  # unknown hardware: one error naming the known ones
         if len(parse_formats(self.format)) != 1:
             raise ConfigError(f"format={self.format!r}: target=latency is measured with one format and precision, "

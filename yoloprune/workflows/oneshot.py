@@ -95,10 +95,11 @@ def latency_budget(model: str | Path, config: PruneConfig, check: LatencyCheck |
     if not config.latency_table:
         config = with_latency_table(model, config, check, data)
     table = LatencyTable.load(config.latency_table)
-    if not measured_here(table):
+    if not measured_here(table) or not check.closed_loop:
         return {"asked": config.amount, "table": asdict(table.key), "latency_table": config.latency_table,
                 "predicted": None, "measured": None, "budget": config.amount,
-                "check": f"not measured: the table is the {table.key.hardware}'s"}
+                "check": ("not measured: closed_loop=False" if measured_here(table)
+                          else f"not measured: the table is the {table.key.hardware}'s")}
     nc = dataset_classes(data) if str(model).endswith((".yaml", ".yml")) else None
     return {**_latency_loop(model, nc, config, check, _pruner(model, nc, data), data)[3],
             "latency_table": config.latency_table}
@@ -113,10 +114,11 @@ def _latency_loop(model, nc, config: PruneConfig, check: LatencyCheck, pruned, d
     asked = config.amount
     record = {"asked": asked, "table": asdict(table.key), "table_mape": table.validation.mape if table.validation else None}
     where = table.key.hardware
-    if not measured_here(table):
+    if not measured_here(table) or not check.closed_loop:
         net, ckpt, report = pruned(config)
         record.update(predicted=report.achieved, measured=None, budget=asked,
-                      check=f"the closed-loop check must run on the {where} (its device bundle's benchmark)")
+                      check=("not measured: closed_loop=False" if measured_here(table) else
+                             f"the closed-loop check must run on the {where} (its device bundle's benchmark)"))
         return net, ckpt, report, record
     meter = LatencyMeter(load_model(model, nc=nc)[0], check.format, config.imgsz, check.threads, check.runs, data=data)
 

@@ -57,7 +57,7 @@ class ProgressiveResult:
 def prune_progressive(model: str | Path, config: ProgressiveConfig | None = None, *legacy, data: str | Path | None = None,
                       epochs: int, train_args: dict | None = None, project: str | Path = "runs/prune",
                       name: str = "exp", exist_ok: bool = False, check: LatencyCheck | None = None,
-                      **options) -> ProgressiveResult:
+                      callbacks: dict | None = None, **options) -> ProgressiveResult:
     """Train ``model`` on ``data`` for ``epochs`` with the pruning callbacks: the schedule in ``config``
     prunes during training and the rest of the run is the fine-tune stage.
 
@@ -65,6 +65,7 @@ def prune_progressive(model: str | Path, config: ProgressiveConfig | None = None
     ``config`` is given (both is an error); ``train_args`` go to Ultralytics' ``train`` unchanged
     (``batch``, ``lr0``, ``device``, ...). ``target=latency`` without a ``latency_table`` profiles one first
     for ``check``'s hardware and format (:class:`LatencyCheck`; default OpenVINO FP32 on this CPU).
+    ``callbacks`` (``{event: function}``, Ultralytics' events) run besides the pruning callbacks.
     """
     offline.configure_if_requested()  # YOLOPRUNE_OFFLINE=1 only
     config, data = config_and_data("prune_progressive", config, legacy, data)
@@ -93,13 +94,15 @@ def prune_progressive(model: str | Path, config: ProgressiveConfig | None = None
     else:
         config = replace(config, prune=with_latency_table(model, config.prune, check or LatencyCheck(), data))
     yolo = YOLO(str(model))
-    callbacks = add_pruning_callbacks(yolo, config)
-    callbacks.latency = latency  # in every checkpoint's schedule state: a resumed run reports it too
+    pruning = add_pruning_callbacks(yolo, config)
+    pruning.latency = latency  # in every checkpoint's schedule state: a resumed run reports it too
+    for event, fn in (callbacks or {}).items():
+        yolo.add_callback(event, fn)
     out = Path(project).resolve()  # relative to the working directory, like one-shot runs
     with _interrupt_hint(yolo):
         yolo.train(data=str(resolve_dataset(data)), epochs=epochs, imgsz=config.prune.imgsz, project=str(out),
                    name=name, exist_ok=exist_ok, **train_args)
-    return _result(yolo, callbacks, model)
+    return _result(yolo, pruning, model)
 
 
 def _own_args_out(train_args: dict, imgsz: int) -> dict:
