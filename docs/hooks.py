@@ -58,6 +58,7 @@ CONFIGS = [
     ("yoloprune.profiling.profile", "ProfileConfig"),
     ("yoloprune.export.exporter", "ExportConfig"),
     ("yoloprune.benchmarking.benchmark", "BenchmarkConfig"),
+    ("yoloprune.searching.config", "SearchConfig"),
     ("yoloprune.demo", "DemoConfig"),
 ]
 
@@ -70,6 +71,7 @@ COMMAND_CONFIGS = {
     "benchmark": ["BenchmarkConfig"],
     "profile": ["ProfileConfig"],
     "sensitivity": ["SensitivityConfig"],
+    "search": ["SearchConfig"],
     "report": [],
     "demo": ["DemoConfig"],
 }
@@ -154,6 +156,16 @@ KEY_HELP = {
     "sensitivity": {
         "model": "the trained checkpoint (`.pt`)",
         "data": "dataset name or data YAML (its validation split)",
+        **_COMMON,
+    },
+    "search": {
+        "model": "the trained checkpoint (`.pt`): its validation mAP50-95 is what `max_drop` is counted from",
+        "data": "dataset name or data YAML: every trial is fine-tuned on its training split and validated on its "
+                "validation split",
+        "batch": "training batch size of every trial",
+        "workers": "data loader workers of every trial (0 trains on every core)",
+        "resume": "the folder of a search (`runs/search/exp`): continue it with its own settings (finished trials "
+                  "are kept; `trials=` may ask for more)",
         **_COMMON,
     },
     "report": {

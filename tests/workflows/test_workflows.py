@@ -112,6 +112,39 @@ def test_a_latency_table_and_a_check_of_another_runtime_are_refused(dense_ckpt, 
             call(LatencyCheck(format="openvino:int8"))
 
 
+def test_closed_loop_off_prunes_where_the_table_says_and_times_nothing(dense_ckpt, tmp_path, monkeypatch):
+    """``LatencyCheck(closed_loop=False)`` (a search's trials: their driver times every model itself): a table
+    measured on this machine prunes to the asked amount by the table alone; nothing is exported or timed."""
+    from models import synthetic_latency_table
+
+    from yoloprune.core.prune import group_widths
+    from yoloprune.integrations.ultralytics.model_io import load_model
+    from yoloprune.io import write_json_atomic
+    from yoloprune.workflows import oneshot
+    from yoloprune.workflows.latency import LatencyCheck
+
+    dense = group_widths(load_model(dense_ckpt)[0])
+    table = synthetic_latency_table({n: (w, 0.02) for n, w in dense.items()}, dense_ms=50.0)
+    path = write_json_atomic(table.to_dict(), tmp_path / "table.json")
+
+    class NoTiming:
+        def __init__(self, *args, **kwargs):
+            raise AssertionError("closed_loop=False timed a model")
+
+    monkeypatch.setattr(oneshot, "LatencyMeter", NoTiming)
+    check = LatencyCheck(closed_loop=False)
+    result = prune(dense_ckpt, target="latency", amount=0.8, latency_table=str(path), imgsz=64, criterion="l2",
+                   check=check, project=tmp_path, name="open")
+    assert result.latency["measured"] is None and result.latency["budget"] == 0.8
+    assert result.latency["check"] == "not measured: closed_loop=False"
+    assert abs(table.predict(group_widths(load_model(result.checkpoint)[0])) / table.dense_ms - 0.8) <= 0.03 * 0.8
+    loop = oneshot.latency_budget(dense_ckpt, PruneConfig(target="latency", amount=0.7, latency_table=str(path),
+                                                          imgsz=64, criterion="l2"), check)
+    assert loop["budget"] == 0.7 and loop["measured"] is None
+    with pytest.raises(ConfigError, match="closed_loop must be True or False"):
+        LatencyCheck(closed_loop="no")
+
+
 def test_the_old_positional_data_still_works_with_a_warning(dense_ckpt, mini_data):
     """``verb(model, data, config)`` was the older shape of three verbs; it still reaches the same checks."""
     with pytest.warns(DeprecationWarning, match=r"prune_progressive\(model, data, config\) is deprecated"):
