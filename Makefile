@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(VENV)/bin/pip install -q -c constraints.txt -e ".[export,dev,docs,search]"
 	touch $(STAMP)
 
-.PHONY: setup demo test docs bench bench-real bench-real-models bench-latency bench-latency-table bench-kits bench-latency-accuracy bench-readme gpu-check
+.PHONY: setup demo test docs bench bench-real bench-real-models bench-search bench-latency bench-latency-table bench-kits bench-latency-accuracy bench-readme gpu-check
 setup: $(STAMP)
 
 demo: $(STAMP)
@@ -114,6 +114,10 @@ bench-real-models: $(STAMP)
 	$(PYTHON) benchmarks/real_data.py --dataset hardhat --git-dir $(HARDHAT_GIT)
 	$(PYTHON) benchmarks/real_models.py --data aquarium --out $(RESULTS)/real_models/aquarium
 	$(PYTHON) benchmarks/real_models.py --data hardhat --out $(RESULTS)/real_models/hardhat
+
+# yolo-prune search on the real start of bench-real-models vs its hand sweep, and Ray's overhead (hours)
+bench-search: $(STAMP)
+	$(PYTHON) benchmarks/search.py --data aquarium
 
 # target=latency (the default global ranking and the knapsack) vs target=macs: asked vs measured speed-up and the
 # latency model's error (OpenVINO FP32, 640 px); then round_to=auto against round_to=8
