@@ -66,11 +66,12 @@ class Driver:
         return not stopped_by
 
     def finish(self, index: int, checkpoint: str | Path | None, error: str = "", wall_s: float | None = None) -> Trial:
-        """Trial ``index`` ended: finished (every epoch), stopped by halving, or failed; a checkpoint is timed."""
+        """Trial ``index`` ended: finished (every epoch, its model timed here), stopped by halving (its latency stays
+        the one planned), or failed."""
         t = self.record.trial(index)
         epochs = self.record.config.epochs
         status = "failed" if error else ("finished" if len(t.maps) >= epochs and not t.stopped_by else "stopped")
-        timing = self.time_fn(checkpoint) if checkpoint and status != "failed" else None
+        timing = self.time_fn(checkpoint) if checkpoint and status == "finished" else None  # stopped: as planned
         t = replace(t, status=status, checkpoint=str(checkpoint or ""), error=error, wall_s=wall_s,
                     latency=timing and timing["ratio"], latency_ms=timing and timing["pruned_ms"],
                     dense_ms=timing and timing["dense_ms"])
