@@ -59,7 +59,7 @@ EXPORT_RESERVED = {  # export/benchmark only: the checks and timings are of batc
     "batch": "exports are checked and timed at batch 1", "nms": "parity compares the raw outputs (export without nms)",
 }
 TEXT_KEYS = {"model", "data", "project", "name", "dense", "teacher", "run", "merge", "latency_table", "kit",
-             "ray_address"}  # paths and names: kept as typed
+             "ray_address", "distill", "schedules", "criteria", "allocations"}  # distill=none is the word, not None  # paths and names: kept as typed
 
 
 def parse_value(text: str):
@@ -355,26 +355,36 @@ def _benchmark(args: dict, extra: dict, debug: bool) -> str:
 def _search(args: dict, extra: dict, debug: bool) -> str:
     where = {k: args[k] for k in ("project", "name", "exist_ok")}
     train_args = {"batch": args["batch"], "workers": args["workers"], **extra}
-    if args["resume"]:  # resume=<folder of the search>: its model, data and settings
-        folder = Path(str(args["resume"]))
-        record = SearchRecord.load(folder)
+    if args["resume"]:  # resume=<folder of the search>: its model, data, settings and training arguments
+        defaults = _search_defaults()
+        given = sorted(k for k, v in args.items() if k not in ("resume", "trials") and v != defaults[k]) + sorted(extra)
+        if given:
+            raise ConfigError(f"{', '.join(given)}: a resumed search continues with the settings it started with "
+                              "(in its search.json); only trials= may be given, to run more")
+        record = SearchRecord.load(Path(str(args["resume"])))
         folder = record.path.parent
-        trials = args["trials"] if args["trials"] != SearchConfig().trials else record.config.trials
-        result = search(record.model, replace(record.config, trials=trials), data=record.data, train_args=train_args,
-                        project=folder.parent, name=folder.name, resume=True)
+        trials = record.config.trials if args["trials"] is None else args["trials"]
+        result = search(record.model, replace(record.config, trials=trials), data=record.data,
+                        train_args=record.train_args, project=folder.parent, name=folder.name, resume=True)
     else:
         _need(args, "model", "trained checkpoint .pt", "search")
         _need(args, "data", "dataset name or data YAML", "search")
-        keys = {f.name for f in fields(SearchConfig)}
-        config = SearchConfig(**{k: ("" if v is None and k in ("latency_table", "ray_address") else v)
-                                 for k, v in args.items() if k in keys})
-        result = search(args["model"], config, data=args["data"], train_args=train_args, **where)
+        result = search(args["model"], search_config(args), data=args["data"], train_args=train_args, **where)
     print((Path(result.run_dir) / "trials.md").read_text())  # the recommendation and its command are logged above
     return f"Results saved to {result.run_dir} (search.json, trials.md, pareto.png, search.log)"
 
 
+def search_config(args: dict) -> SearchConfig:
+    """The SearchConfig of parsed ``search`` keys: an empty path is "", ``distill=none`` the word (not None)."""
+    empty = {"latency_table": "", "ray_address": "", "distill": "none"}
+    keys = {f.name for f in fields(SearchConfig)}
+    return SearchConfig(**{k: (empty[k] if v is None and k in empty else v) for k, v in args.items()
+                           if k in keys and not (k == "trials" and v is None)})
+
+
 def _search_defaults() -> dict:
     shown = {k: ",".join(map(str, v)) if isinstance(v, list) else v for k, v in SearchConfig().to_dict().items()}
+    shown["trials"] = None  # 12 for a new search; a resumed one keeps its own unless trials= asks for more
     return {"model": None, "data": None, **shown, "batch": 16, "workers": 0, "resume": None,
             **COMMON, "project": "runs/search", "name": "exp"}
 

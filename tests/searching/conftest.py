@@ -20,6 +20,11 @@ def ray_local(tmp_path_factory):
     os.environ.update(env)
     try:
         ray = pytest.importorskip("ray", reason="Ray is the optional extra yoloprune[search]")
+        from ray._private import ray_constants
+
+        # Ray may be imported already (Ultralytics' Ray Tune callback imports it during any training), after which
+        # the variable is not read again in this process: the same setting, made directly
+        ray_constants.ENABLE_RAY_CLUSTER = False
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     finally:
         for k, v in saved.items():

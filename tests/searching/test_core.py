@@ -105,3 +105,26 @@ def test_a_trial_job_and_the_trial_function_pickle(tmp_path):
     assert TrialJob.from_dict(job.to_dict()) == job
     assert pickle.loads(pickle.dumps(run_trial)) is run_trial  # by reference: a Ray worker imports it
     assert job.run_dir == tmp_path / "trial003"
+
+
+def test_the_reporter_skips_epochs_before_the_last_prune_step_and_reports_best_pt_as_final():
+    """A progressive trial keeps ``best_fitness`` at infinity until its last prune step: those epochs are not the
+    pruned model's and are not reported; after training stops, Ultralytics' final evaluation (of best.pt, at
+    epoch + 1) is reported as final, not as another epoch."""
+    import math
+    from types import SimpleNamespace
+
+    from yoloprune.searching.trial import MAP_KEY, _reporter
+
+    calls = []
+    on_fit_epoch_end = _reporter(lambda epoch, value, final: calls.append((epoch, value, final)) or epoch < 3)
+    trainer = SimpleNamespace(epoch=0, metrics={MAP_KEY: 0.5}, best_fitness=math.inf, stop=False)
+    on_fit_epoch_end(trainer)  # still pruning
+    trainer.epoch, trainer.best_fitness, trainer.metrics = 1, None, {MAP_KEY: 0.30}
+    on_fit_epoch_end(trainer)
+    trainer.epoch, trainer.metrics = 2, {MAP_KEY: 0.32}
+    on_fit_epoch_end(trainer)  # report says stop after epoch 3
+    assert trainer.stop is True
+    trainer.epoch, trainer.metrics = 3, {MAP_KEY: 0.325}  # the final evaluation, as Ultralytics numbers it
+    on_fit_epoch_end(trainer)
+    assert calls == [(2, 0.30, False), (3, 0.32, False), (3, 0.325, True)]

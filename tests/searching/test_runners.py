@@ -11,7 +11,8 @@ from yoloprune.searching.config import SearchConfig
 from yoloprune.searching.front import pareto, recommend
 from yoloprune.searching.halving import Halving
 from yoloprune.searching.record import SearchRecord
-from yoloprune.searching.runners import Driver, ray_modules, run_ray, run_sequential
+from yoloprune.searching.driver import Driver
+from yoloprune.searching.runners import ray_modules, run_ray, run_sequential
 from yoloprune.searching.sampler import Sampler
 from yoloprune.searching.trial import TrialJob
 
@@ -57,6 +58,18 @@ def test_ray_gives_the_same_search_as_sequential(tmp_path, ray_local):
     assert sum(t.status == "stopped" for t in seq.record.trials) == 2
     assert [t.index for t in pareto(ray_run.record.trials)] == [t.index for t in pareto(seq.record.trials)]
     assert all(t.checkpoint.endswith("best.pt") for t in ray_run.record.trials if t.status == "finished")
+
+
+def test_ray_with_more_slots_than_candidates_waits_instead_of_ending(tmp_path, ray_local):
+    """Three trials at once: while the running ones leave the sampler nothing new, Ray waits for their results
+    rather than ending the search short."""
+    config = SearchConfig(trials=6, epochs=3, amounts=(0.3, 0.9))
+    seq, ray_run = driver(tmp_path / "seq", config), driver(tmp_path / "ray", config)
+    run_sequential(seq, fakes.fake_trial)
+    run_ray(ray_run, SearchConfig(**{**config.to_dict(), "use_ray": True, "max_concurrent": 3}), tmp_path / "ray",
+            fakes.fake_trial)
+    assert len(seq.record.trials) == len(ray_run.record.trials) == 6
+    assert all(t.status != "running" for t in ray_run.record.trials)
 
 
 def test_without_ray_use_ray_names_the_extra(monkeypatch):

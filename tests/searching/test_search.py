@@ -17,8 +17,16 @@ def table(dense_ckpt, tmp_path_factory):
     from yoloprune.io import write_json_atomic
 
     dense = group_widths(load_model(dense_ckpt)[0])
-    t = synthetic_latency_table({name: (w, 0.05) for name, w in dense.items()}, dense_ms=60.0)
+    t = at_64(synthetic_latency_table({name: (w, 0.05) for name, w in dense.items()}, dense_ms=60.0))
     return str(write_json_atomic(t.to_dict(), tmp_path_factory.mktemp("table") / "table.json"))
+
+
+def at_64(table):
+    """The table as if timed at the tests' 64 px (a search refuses a table of another size)."""
+    from dataclasses import replace
+
+    table.key = replace(table.key, imgsz=64)
+    return table
 
 
 TRAIN = {"batch": 8, "workers": 0, "plots": False}
@@ -74,9 +82,22 @@ def test_resume_runs_only_the_interrupted_trial(searched, dense_ckpt, mini_data,
                    resume=True, **options(table, schedules=("progressive", "oneshot")))
     assert ran == [1]
     assert again.report.trials[0].to_dict() == first and again.report.trials[1].status == "finished"
+    rows = (again.run_dir / "trials" / "trial001" / "results.csv").read_text().strip().splitlines()
+    assert len(rows) == 1 + 2  # the interrupted run's folder was removed first: its epochs are not appended to
     with pytest.raises(ConfigError, match="other settings"):
         search(dense_ckpt, data=mini_data, project=searched.run_dir.parent, name="exp", resume=True,
                **options(table, epochs=3))
+
+
+def test_a_table_of_another_size_or_a_missing_one_is_refused(dense_ckpt, mini_data, table, tmp_path):
+    from yoloprune import search
+
+    with pytest.raises(ConfigError, match="measured at imgsz=64, the search runs at imgsz=96"):
+        search(dense_ckpt, data=mini_data, train_args=TRAIN, project=tmp_path, **options(table, imgsz=96))
+    with pytest.raises(ConfigError, match="no such file"):
+        search(dense_ckpt, data=mini_data, project=tmp_path, **options(str(tmp_path / "typo.json")))
+    with pytest.raises(ConfigError, match="train_args epochs: the search sets them"):
+        search(dense_ckpt, data=mini_data, project=tmp_path, train_args={"epochs": 3}, **options(table))
 
 
 def test_an_unreachable_range_gets_one_clear_error(dense_ckpt, mini_data, tmp_path):
@@ -90,7 +111,7 @@ def test_an_unreachable_range_gets_one_clear_error(dense_ckpt, mini_data, tmp_pa
     from yoloprune.io import write_json_atomic
 
     dense = group_widths(load_model(dense_ckpt)[0])
-    slow = synthetic_latency_table({name: (w, 0.005) for name, w in dense.items()}, dense_ms=60.0)
+    slow = at_64(synthetic_latency_table({name: (w, 0.005) for name, w in dense.items()}, dense_ms=60.0))
     path = str(write_json_atomic(slow.to_dict(), tmp_path / "slow.json"))
     with pytest.raises(ConfigError, match="cannot get faster than 0.63"):
         search(dense_ckpt, data=mini_data, train_args=TRAIN, project=tmp_path, **options(path, amounts=(0.3, 0.5)))

@@ -25,7 +25,7 @@ class SearchConfig:
     Attributes:
         max_drop: mAP50-95 points (1.0 = one point: 0.45 -> 0.44) the recommended model may lose against the dense
             model as given, on the validation split.
-        trials: how many trials (each a prune and a fine-tune of at most ``epochs``).
+        trials: how many trials (12 by default; each a prune and a fine-tune of at most ``epochs``).
         epochs: fine-tune epochs of one trial; the recommendation's command trains ``final_epochs``.
         amounts: the range of latency kept that trials draw from (0.5 = 2x faster).
         schedules / criteria / allocations / distill: the recipe settings tried (the first of each is the

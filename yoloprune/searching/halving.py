@@ -52,7 +52,8 @@ class Halving:
         self.finished[index] = tuple(maps)
 
     def _hopeless(self, epoch: int, value: float) -> bool:
-        gains = [max(maps) - maps[epoch - 1] for maps in self.finished.values() if len(maps) >= epoch]
+        gains = [max(m for m in maps if m is not None) - maps[epoch - 1] for maps in self.finished.values()
+                 if len(maps) >= epoch and maps[epoch - 1] is not None]
         if not gains:
             return False
         return self.floor - value > HOPELESS * max(max(gains), 0.0) + 1e-9
@@ -61,7 +62,7 @@ class Halving:
         """Rebuild the record from ``trials`` (a resumed search), in their order."""
         for t in trials:
             for epoch, value in enumerate(t.maps, 1):
-                if epoch in self.rungs and t.planned is not None:
+                if epoch in self.rungs and t.planned is not None and value is not None:
                     self.judged.setdefault(epoch, {})[t.index] = (t.planned, value)
             if t.status == "finished":
                 self.done(t.index, t.maps)

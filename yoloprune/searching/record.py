@@ -27,6 +27,7 @@ class SearchRecord:
     recommended: int | None = None  # a trial's index
     recommended_map: float | None = None  # its best.pt validated again
     command: str = ""
+    train_args: dict = field(default_factory=dict)  # every trial's Ultralytics arguments (a resume reuses them)
 
     @classmethod
     def open(cls, path: Path, config: SearchConfig, model: str, data: str) -> SearchRecord:
@@ -51,7 +52,7 @@ class SearchRecord:
         d = json.loads(path.read_text())
         return cls(path, SearchConfig.from_dict(d["config"]), d["model"], d["data"], d.get("dense_map"),
                    d.get("latency_table", ""), [Trial.from_dict(t) for t in d.get("trials", [])],
-                   d.get("recommended"), d.get("recommended_map"), d.get("command", ""))
+                   d.get("recommended"), d.get("recommended_map"), d.get("command", ""), d.get("train_args", {}))
 
     def trial(self, index: int) -> Trial:
         return next(t for t in self.trials if t.index == index)
@@ -66,4 +67,5 @@ class SearchRecord:
         return write_json_atomic({"version": VERSION, "config": self.config.to_dict(), "model": self.model,
                                   "data": self.data, "dense_map": self.dense_map, "latency_table": self.latency_table,
                                   "trials": [t.to_dict() for t in self.trials], "recommended": self.recommended,
-                                  "recommended_map": self.recommended_map, "command": self.command}, self.path)
+                                  "recommended_map": self.recommended_map, "command": self.command,
+                                  "train_args": self.train_args}, self.path)

@@ -64,8 +64,7 @@ class Sampler:
         return t.status == "finished" and within(t, self.dense_map, self.config.target_drop)
 
     def _missed(self, t: Trial) -> bool:
-        return t.status == "failed" or (t.status == "stopped" and t.stopped_by == "budget") or (
-            t.status == "finished" and not self._ok(t))
+        return t.status in ("failed", "stopped") or (t.status == "finished" and not self._ok(t))
 
     def _edges(self, trials: list[Trial]) -> tuple[float | None, float | None]:
         """(the fastest amount within the budget, the largest amount below it that missed)."""

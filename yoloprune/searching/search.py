@@ -24,7 +24,8 @@ from .front import pareto, recommend
 from .halving import Halving
 from .record import SearchRecord
 from .report import write_outputs
-from .runners import Driver, ray_modules, run_ray, run_sequential
+from .driver import Driver
+from .runners import ray_modules, run_ray, run_sequential
 from .sampler import Sampler
 from .trial import Trial, TrialJob, TrialSpec, run_trial
 
@@ -69,13 +70,14 @@ def search(model: str | Path, config: SearchConfig | None = None, *, data: str |
     if not str(model).endswith(".pt"):
         raise ConfigError(f"model={model}: a search starts from a trained checkpoint (.pt): its accuracy is the budget")
     load_model(model)  # clear errors for a missing or corrupt file
-    train_args = {k: v for k, v in (train_args or {}).items() if k != "imgsz"}
+    train_args = _own_args_out(train_args or {}, config.imgsz)
     folder = Path(project).resolve() / name
     if resume and not (folder / "search.json").exists():
         raise ConfigError(f"resume: no search.json in {folder}; give the project= and name= of the search")
     out = folder if resume else run_dir(project, name, exist_ok)
-    data_yaml = str(resolve_dataset(data))
+    data_yaml = str(Path(resolve_dataset(data)).resolve())  # absolute: Ray's trials run in folders of their own
     record = SearchRecord.open(out / "search.json", config, str(Path(model).resolve()), data_yaml)
+    record.train_args = train_args
     record.trials = [t for t in record.trials if t.status != "running"]  # an interrupted trial runs again
     with third_party_logs_to(out / "search.log") as console:
         _run(record, config, train_args, run_trial, console)
@@ -87,12 +89,18 @@ def _run(record: SearchRecord, config: SearchConfig, train_args: dict, trial_fn,
     model, data, out = record.model, record.data, record.path.parent
     check = LatencyCheck(hardware=config.hardware, format=config.format, threads=config.threads, runs=config.runs)
     if config.latency_table:
-        record.latency_table = config.latency_table
+        if not Path(config.latency_table).is_file():
+            raise ConfigError(f"latency_table={config.latency_table}: no such file; give a table from "
+                              "'yolo-prune profile', or leave it out to profile one")
+        record.latency_table = str(Path(config.latency_table).resolve())
     if not record.latency_table or not Path(record.latency_table).exists():
         cut = PruneConfig(target="latency", amount=config.amounts[1], imgsz=config.imgsz)
         record.latency_table = with_latency_table(model, cut, check, data).latency_table
         record.save()
     table = LatencyTable.load(record.latency_table)
+    if table.key.imgsz != config.imgsz:
+        raise ConfigError(f"latency_table={record.latency_table} was measured at imgsz={table.key.imgsz}, the search "
+                          f"runs at imgsz={config.imgsz}: give imgsz={table.key.imgsz}, or a table of this size")
     check_for(PruneConfig(target="latency", latency_table=record.latency_table, imgsz=config.imgsz), check)
     _reachable(table, config)
     if record.dense_map is None:
@@ -115,7 +123,7 @@ def _run(record: SearchRecord, config: SearchConfig, train_args: dict, trial_fn,
     bar = TQDM(total=config.trials * config.epochs, desc=desc, file=console)
     bar.update(sum(config.epochs for t in record.trials))
 
-    def progress(epochs: int, trial: Trial | None = None) -> None:
+    def progress(epochs: int) -> None:
         bar.update(epochs)
         best = recommend(record.trials, record.dense_map, config.target_drop)
         bar.set_description(f"{desc}, fastest within -{config.max_drop:g}: " +
@@ -134,6 +142,20 @@ def _run(record: SearchRecord, config: SearchConfig, train_args: dict, trial_fn,
     record.recommended = best.index if best else None
     record.recommended_map = validate(best.checkpoint, data, config.imgsz, train_args, out / "val") if best else None
     record.command = command_for(best, record) if best else ""
+    if best and record.dense_map - record.recommended_map > config.target_drop + 1e-9:
+        LOGGER.warning(f"yoloprune search: trial {best.index} validated again at {record.recommended_map:.4f}, beyond "
+                       f"max_drop of the dense {record.dense_map:.4f} (its training validation said {best.map:.4f})")
+
+
+def _own_args_out(train_args: dict, imgsz: int) -> dict:
+    """The trials' Ultralytics arguments without those the search sets itself: one clear error for each."""
+    clash = sorted(k for k in train_args if k in {"data", "epochs", "project", "name", "exist_ok", "resume", "model"})
+    if clash:
+        raise ConfigError(f"train_args {', '.join(clash)}: the search sets them for every trial (data=, epochs=, "
+                          "project=, name= are the search's own)")
+    if train_args.get("imgsz", imgsz) != imgsz:
+        raise ConfigError(f"train_args imgsz={train_args['imgsz']} but the search's imgsz={imgsz}: set imgsz= once")
+    return {k: v for k, v in train_args.items() if k != "imgsz"}
 
 
 def validate(weights: str | Path, data: str, imgsz: int, train_args: dict, folder: Path) -> float:
@@ -162,7 +184,7 @@ def command_for(trial: Trial, record: SearchRecord) -> str:
         distill = " distill=native" if s.distill == "native" else ""
         return f"yolo-prune prune model={record.model} {common}{distill} epochs={c.final_epochs}"
     teacher = f" teacher={record.model} distill=native" if s.distill == "native" else ""
-    return (f"yolo-prune prune model={record.model} {common} name=search-cut && yolo-prune finetune "
+    return (f"yolo-prune prune model={record.model} {common} name=search-cut exist_ok=True && yolo-prune finetune "
             f"model=runs/prune/search-cut/pruned.pt data={record.data} imgsz={c.imgsz} epochs={c.final_epochs}{teacher}")
 
 

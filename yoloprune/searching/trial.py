@@ -3,6 +3,8 @@ what it reached (:class:`Trial`), and the trial function (:func:`run_trial`), th
 
 from __future__ import annotations
 
+import math
+import shutil
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
@@ -85,7 +87,8 @@ class Trial:
     spec: TrialSpec
     budget: float | None = None  # the amount asked of the table
     closed_loop: float | None = None  # the dense model pruned to the budget, measured (fraction of dense)
-    maps: tuple = ()  # validation mAP50-95 after epoch 1, 2, ...
+    maps: tuple = ()  # validation mAP50-95 after epoch 1, 2, ... (None: not yet fully pruned)
+    best: float | None = None  # its best.pt validated when training ended (Ultralytics' final evaluation)
     status: str = "running"  # running | finished | stopped | failed
     stopped_by: str = ""  # budget (could not reach max_drop) | front (a faster trial was more accurate)
     checkpoint: str = ""
@@ -97,8 +100,11 @@ class Trial:
 
     @property
     def map(self) -> float | None:
-        """The best validation mAP50-95 of its epochs (its ``best.pt``, as Ultralytics picks it)."""
-        return max(self.maps) if self.maps else None
+        """Its ``best.pt``'s validation mAP50-95 (else the best of its fully pruned epochs)."""
+        if self.best is not None:
+            return self.best
+        seen = [m for m in self.maps if m is not None]
+        return max(seen) if seen else None
 
     @property
     def planned(self) -> float | None:
@@ -125,9 +131,11 @@ class Trial:
         return cls(**{**d, "spec": TrialSpec(**d["spec"]), "maps": tuple(d.get("maps", ()))})
 
 
-def run_trial(job: TrialJob, report: Callable[[int, float], bool]) -> Path:
-    """Prune ``job.model`` with the job's recipe to its budget and fine-tune it ``job.epochs``; after every epoch
-    ``report(epoch, mAP50-95)`` and stop when it returns False. The trial's best checkpoint."""
+def run_trial(job: TrialJob, report: Callable[[int, float, bool], bool]) -> Path:
+    """Prune ``job.model`` with the job's recipe to its budget and fine-tune it ``job.epochs``; after every epoch of
+    the fully pruned model ``report(epoch, mAP50-95, False)`` and stop when it returns False; at the end
+    ``report(epoch, mAP50-95 of best.pt, True)``. The trial's best checkpoint. A folder left by an interrupted run
+    of the same trial is removed first (its ``results.csv`` and ``best.pt`` are not this run's)."""
     spec = job.spec
     cut = PruneConfig(target="latency", amount=job.budget, criterion=spec.criterion, allocation=spec.allocation,
                       imgsz=job.imgsz, latency_table=job.latency_table, seed=job.seed)
@@ -136,6 +144,8 @@ def run_trial(job: TrialJob, report: Callable[[int, float], bool]) -> Path:
     train_args = {"seed": job.seed, "deterministic": True, "imgsz": job.imgsz, **job.train_args,
                   "val": True}  # every epoch validated: halving judges it
     run = job.run_dir
+    for stale in (run, run.with_name(f"{run.name}-cut")):
+        shutil.rmtree(stale, ignore_errors=True)
     if spec.schedule == "progressive":
         config = ProgressiveConfig(prune=cut, distill=spec.distill)
         return prune_progressive(job.model, config, data=job.data, epochs=job.epochs, train_args=train_args,
@@ -149,17 +159,23 @@ def run_trial(job: TrialJob, report: Callable[[int, float], bool]) -> Path:
                     callbacks=callbacks).checkpoint
 
 
-def _reporter(report: Callable[[int, float], bool]):
-    """An ``on_fit_epoch_end`` callback: each epoch's validation mAP50-95, and the trainer stopped after the epoch
-    when ``report`` says so. Once training stops (the last epoch, or stopped) the event's next call is Ultralytics'
-    final evaluation of ``best.pt`` at "epoch + 1", which is not an epoch: it is not reported."""
+def _reporter(report: Callable[[int, float, bool], bool]):
+    """An ``on_fit_epoch_end`` callback: each epoch's validation mAP50-95 once the model is fully pruned (a
+    progressive run keeps ``best_fitness`` at infinity until its last step), the trainer stopped after the epoch when
+    ``report`` says so. Once training stops, the event's next call is Ultralytics' final evaluation of ``best.pt``
+    (at "epoch + 1"): reported as final."""
     state = {"done": False}
 
     def on_fit_epoch_end(trainer):
         metrics = getattr(trainer, "metrics", None) or {}
-        if state["done"] or MAP_KEY not in metrics:
+        if MAP_KEY not in metrics:
             return
-        if not report(trainer.epoch + 1, float(metrics[MAP_KEY])):
+        value = float(metrics[MAP_KEY])
+        if state["done"]:
+            report(trainer.epoch, value, True)  # the final evaluation: best.pt
+            return
+        pruning = isinstance(trainer.best_fitness, float) and math.isinf(trainer.best_fitness)
+        if not pruning and not report(trainer.epoch + 1, value, False):
             trainer.stop = True
         state["done"] = bool(trainer.stop)
 
