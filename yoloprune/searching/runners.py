@@ -84,8 +84,10 @@ def _tune(driver: Driver, config: SearchConfig, storage: Path, trial_fn: Callabl
     if config.gpus_per_trial > 1 and config.gpus_per_trial != int(config.gpus_per_trial):
         raise ConfigError(f"gpus_per_trial={config.gpus_per_trial:g}: Ray gives a trial a fraction of one GPU or whole "
                           "GPUs, e.g. gpus_per_trial=0.5 or 2")
-    per_trial = {"cpu": 1, "gpu": config.gpus_per_trial if gpus else 0}
     concurrent = config.max_concurrent or (max(int(gpus // max(config.gpus_per_trial, 1e-9)), 1) if gpus else 1)
+    # each trial its share of the CPUs: Ray gives a task as many threads (OMP_NUM_THREADS) as CPUs it asked for
+    cpus = max(int(ray.cluster_resources().get("CPU", 1) // concurrent), 1)
+    per_trial = {"cpu": cpus, "gpu": config.gpus_per_trial if gpus else 0}
     planner, halver = _ray_adapters(driver)
 
     trainable = tune.with_resources(tune.with_parameters(_ray_trainable, trial_fn=trial_fn), per_trial)
