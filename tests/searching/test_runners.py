@@ -2,6 +2,7 @@
 user without Ray is told."""
 
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -58,6 +59,9 @@ def test_ray_gives_the_same_search_as_sequential(tmp_path, ray_local):
     assert sum(t.status == "stopped" for t in seq.record.trials) == 2
     assert [t.index for t in pareto(ray_run.record.trials)] == [t.index for t in pareto(seq.record.trials)]
     assert all(t.checkpoint.endswith("best.pt") for t in ray_run.record.trials if t.status == "finished")
+    finished = [t for t in ray_run.record.trials if t.status == "finished"]
+    # one trial at a time on 2 CPUs: it gets both (Ray gives a trial as many threads as CPUs it asked for)
+    assert finished and all(Path(t.checkpoint).read_text().endswith("threads=2") for t in finished)
 
 
 def test_ray_with_more_slots_than_candidates_waits_instead_of_ending(tmp_path, ray_local):

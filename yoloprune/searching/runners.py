@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
+import torch
+
 from ..errors import ConfigError, UnreachableTargetError, YoloPruneError
 from .config import SearchConfig
 from .driver import Driver
@@ -43,8 +45,12 @@ def ray_modules():
 
 def _ray_trainable(params: dict, trial_fn: Callable = run_trial) -> None:
     """One trial on a Ray worker: the trial function, each epoch's mAP reported back to the driver's halving."""
+    import ray
     from ray import tune
 
+    # the CPUs Ray gave this trial, as torch threads: a pooled worker keeps the thread count of the task that
+    # first imported torch in it (one thread, for a one-CPU task), whatever OMP_NUM_THREADS says now
+    torch.set_num_threads(max(int(ray.get_runtime_context().get_assigned_resources().get("CPU", 1)), 1))
     job = TrialJob.from_dict(params["job"])
 
     def report(epoch: int, value: float, final: bool = False) -> bool:
