@@ -7,12 +7,14 @@ resumes after the fix)."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Callable
 
 import torch
 
+from .. import offline
 from ..errors import ConfigError, UnreachableTargetError, YoloPruneError
 from .config import SearchConfig
 from .driver import Driver
@@ -48,9 +50,13 @@ def _ray_trainable(params: dict, trial_fn: Callable = run_trial) -> None:
     import ray
     from ray import tune
 
-    # the CPUs Ray gave this trial, as torch threads: a pooled worker keeps the thread count of the task that
-    # first imported torch in it (one thread, for a one-CPU task), whatever OMP_NUM_THREADS says now
-    torch.set_num_threads(max(int(ray.get_runtime_context().get_assigned_resources().get("CPU", 1)), 1))
+    # the CPUs Ray gave this trial, as the threads it trains with. Ray's worker started with OMP_NUM_THREADS=1,
+    # which CPU training reads as a user's choice (offline.USER_THREADS), and a pooled worker keeps the torch threads
+    # of the task that first imported torch in it: this worker process is the trial's, so both are set here
+    threads = max(int(ray.get_runtime_context().get_assigned_resources().get("CPU", 1)), 1)
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    offline.USER_THREADS = str(threads)
+    torch.set_num_threads(threads)
     job = TrialJob.from_dict(params["job"])
 
     def report(epoch: int, value: float, final: bool = False) -> bool:
