@@ -117,7 +117,7 @@ bench-real-models: $(STAMP)
 
 # yolo-prune search on the real start of bench-real-models vs its hand sweep, and Ray's overhead (hours)
 bench-search: $(STAMP)
-	$(PYTHON) benchmarks/search.py --data aquarium
+	$(PYTHON) benchmarks/search.py --data aquarium --out $(RESULTS)/search/aquarium
 
 # target=latency (the default global ranking and the knapsack) vs target=macs: asked vs measured speed-up and the
 # latency model's error (OpenVINO FP32, 640 px); then round_to=auto against round_to=8

@@ -825,6 +825,12 @@ BENCHMARKS: tuple[Benchmark, ...] = (
               (Part("real_models/aquarium/results.json", render_real_models, heading="Aquarium (underwater photos)"),
                Part("real_models/hardhat/results.json", render_real_models, heading="Hard hats (work-site photos)")),
               "bench-real-models"),
+    Benchmark("search", "yolo-prune search against a hand sweep",
+              "The search for the fastest model within one point of mAP50-95 on the real start of the real-model "
+              "benchmark, against that benchmark's hand-picked arms: trial-epochs, wall time and the model each finds; "
+              "and what running the same trials on Ray Tune in local mode adds on this machine.",
+              (Part("search/aquarium/results.json", render_real_models, heading="Aquarium (underwater photos)"),),
+              "bench-search"),
     Benchmark("latency-target", "Pruning to a measured latency: asked vs measured speed-up",
               "target=latency (the default global ranking and the knapsack allocation) against target=macs on the "
               "same amount: the speed-up asked for against the speed-up measured, and the latency model's error.",

@@ -98,36 +98,37 @@ def hand_sweep(source: Path) -> tuple[list[dict], dict]:
 
 
 def report_stage(args, state: dict) -> None:
+    """``results.json`` (the tables as data: title, headers, rows; the intro and notes) and ``table.md``."""
     from yoloprune.io import write_text_atomic
 
     rows, start = hand_sweep(args.source)
     dense = start.get("val")
-    lines = [f"# Search vs the hand sweep ({args.data}, {args.imgsz} px)", "",
-             f"Start: the transfer-trained YOLOv8s of the real-model benchmark, val mAP50-95 {dense} (test "
-             f"{start.get('test')}). Budget: within {args.max_drop:g} point(s) of the start's val mAP50-95.", "",
-             "| what | trial-epochs | wall time | fastest within the budget | its speed-up (measured) | val | test |",
-             "|---|---:|---:|---|---:|---:|---:|"]
-    out = {"settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-           "machine": {"cpu": platform.processor() or platform.machine(), "flags": cpu_flags()},
-           "hand_sweep": rows, "start": start}
+    intro = [f"Start: the transfer-trained YOLOv8s of the real-model benchmark ({args.data}, {args.imgsz} px), val "
+             f"mAP50-95 {dense} (test {start.get('test')}). Budget: within {args.max_drop:g} point(s) of the start's "
+             "val mAP50-95, as given. Machine: " + cpu_name() +
+             f" ({', '.join(cpu_flags())}), OpenVINO FP32 (f32 compute), 2 threads."]
     ok = [r for r in rows if dense is not None and (dense - r["val"]) * 100 <= args.max_drop and r["latency"]]
     best = min(ok, key=lambda r: r["latency"]) if ok else None
     epochs = sum(10 * len(r["seeds"]) for r in rows)
-    lines.append(f"| hand sweep ({len(rows)} arms x their seeds, 10 epochs each) | {epochs} | "
-                 f"{sum(r['minutes'] for r in rows):.0f} min | {best['arm'] if best else 'none'} | "
-                 f"{1 / best['latency']:.2f}x | {best['val']:.4f} | {best['test']:.4f} |" if best else
-                 f"| hand sweep ({len(rows)} arms x their seeds, 10 epochs each) | {epochs} | "
-                 f"{sum(r['minutes'] for r in rows):.0f} min | none | - | - | - |")
+    table = [[f"hand sweep ({len(rows)} arms x their seeds, 10 epochs each)", epochs,
+              f"{sum(r['minutes'] for r in rows):.0f} min", best["arm"] if best else "none",
+              f"{1 / best['latency']:.2f}x" if best else "-", f"{best['val']:.4f}" if best else "-",
+              f"{best['test']:.4f}" if best else "-"]]
+    out = {"settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+           "machine": {"cpu": cpu_name(), "flags": cpu_flags()},
+           "hand_sweep": rows, "start": start, "intro": intro, "notes": []}
     s = state.get("search")
     if s:
         rec = next((t for t in s["trials"] if t["index"] == s["recommended"]), None)
         used = sum(len(t["maps"]) for t in s["trials"])
         test = s.get("recommended_test")
-        lines.append(f"| search ({len(s['trials'])} trials) | {used} | {s.get('wall_s_total', s['wall_s']) / 60:.0f} min | "
-                     + (f"trial {rec['index']} ({rec['spec']['amount']} {rec['spec']['schedule']}) | "
-                        f"{1 / rec['latency']:.2f}x | {s['recommended_map']:.4f} | {test if test else '-'} |" if rec
-                        else "none | - | - | - |"))
+        table.append([f"search ({len(s['trials'])} trials)", used, f"{s.get('wall_s_total', s['wall_s']) / 60:.0f} min",
+                      f"trial {rec['index']} ({rec['spec']['amount']} {rec['spec']['schedule']})" if rec else "none",
+                      f"{1 / rec['latency']:.2f}x" if rec else "-",
+                      f"{s['recommended_map']:.4f}" if rec else "-", test if (rec and test) else "-"])
         out["search"] = s
+    else:
+        out["notes"].append("The search itself has not run yet (stage search).")
     o = state.get("overhead")
     if o and {"sequential", "ray"} <= set(o):
         seq, ray = o["sequential"], o["ray"]
@@ -135,15 +136,30 @@ def report_stage(args, state: dict) -> None:
         gaps = [abs(max(m for m in a["maps"] if m is not None) - max(m for m in b["maps"] if m is not None)) * 100
                 for a, b in zip(seq["trials"], ray["trials"]) if a["maps"] and b["maps"]]
         n = len(seq["trials"])
-        lines += ["", f"Ray local mode, one trial at a time, the same {n} trials: {ray['wall_s']:.0f} s vs "
-                  f"{seq['wall_s']:.0f} s here ({(ray['wall_s'] - seq['wall_s']) / n:+.0f} s per trial). The same "
-                  f"trials: {'yes' if same else 'no'}; their mAP50-95 {max(gaps, default=0):.1f} points apart at most "
-                  "(each closed loop times the cut anew, so budgets and widths differ a little)."]
+        out["notes"].append(f"Ray local mode, one trial at a time, the same {n} trials: {ray['wall_s']:.0f} s vs "
+                            f"{seq['wall_s']:.0f} s here ({(ray['wall_s'] - seq['wall_s']) / n:+.0f} s per trial). The "
+                            f"same trials: {'yes' if same else 'no'}; their mAP50-95 {max(gaps, default=0):.1f} points "
+                            "apart at most (each closed loop times the cut anew, so budgets and widths differ a little).")
         out["overhead"] = {"sequential_s": seq["wall_s"], "ray_s": ray["wall_s"], "trials": n, "same": same,
                            "map_gap_points": max(gaps, default=0.0)}
+    headers = ["what", ">trial-epochs", ">wall time", "fastest within the budget", ">its speed-up (measured)", ">val",
+               ">test"]
+    out["tables"] = [{"title": "Search vs the hand sweep", "headers": headers, "rows": table}]
     args.out.mkdir(parents=True, exist_ok=True)
     save(out, args.out / "results.json")
-    write_text_atomic("\n".join(lines) + "\n", args.out / "table.md")
+    plain = [h.lstrip(">") for h in headers]
+    md = [f"# Search vs the hand sweep ({args.data}, {args.imgsz} px)", "", *intro, "",
+          "| " + " | ".join(plain) + " |", "|" + "---|" * len(plain),
+          *("| " + " | ".join(str(c) for c in r) + " |" for r in table), "", *out["notes"]]
+    write_text_atomic("\n".join(md) + "\n", args.out / "table.md")
+
+
+def cpu_name() -> str:
+    try:
+        line = next(x for x in Path("/proc/cpuinfo").read_text().splitlines() if x.startswith("model name"))
+        return line.split(":", 1)[1].strip()
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
 
 
 def cpu_flags() -> list[str]:
