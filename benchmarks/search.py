@@ -65,7 +65,7 @@ def overhead_stage(args, state: dict, start: Path, data: str) -> None:
     runs = state.setdefault("overhead", {})
     for name, extra in (("sequential", {}), ("ray", {"use_ray": True, "max_concurrent": 1})):
         if name not in runs:
-            runs[name] = timed_search(start, data, args.out / "overhead", name, **small, **extra)
+            runs[name] = timed_search(start, data, args.out / "runs" / "overhead", name, **small, **extra)
             save(state, args.out / "state.json")
 
 
@@ -75,7 +75,7 @@ def search_stage(args, state: dict, start: Path, data: str) -> None:
     from real_models import split_map
 
     earlier = state.get("search", {}).get("wall_s_total", 0.0)
-    s = timed_search(start, data, args.out, "search", trials=args.trials, epochs=args.epochs, imgsz=args.imgsz,
+    s = timed_search(start, data, args.out / "runs", "search", trials=args.trials, epochs=args.epochs, imgsz=args.imgsz,
                      max_drop=args.max_drop)
     s["wall_s_total"] = earlier + s["wall_s"]
     rec = next((t for t in json.loads(Path(s["record"]).read_text())["trials"] if t["index"] == s["recommended"]), None)
@@ -115,7 +115,7 @@ def report_stage(args, state: dict) -> None:
               f"{1 / best['latency']:.2f}x" if best else "-", f"{best['val']:.4f}" if best else "-",
               f"{best['test']:.4f}" if best else "-"]]
     out = {"settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-           "machine": {"cpu": cpu_name(), "flags": cpu_flags()},
+           "machine": {"cpu": cpu_name(), "cpu_flags": cpu_flags()},
            "hand_sweep": rows, "start": start, "intro": intro, "notes": []}
     s = state.get("search")
     if s:
