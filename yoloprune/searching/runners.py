@@ -167,6 +167,5 @@ def _ray_adapters(driver: Driver):
 
 def _best(driver: Driver, index: int) -> str | None:
     """A stopped Ray trial's best checkpoint (the trial was ended before it could say)."""
-    for path in Path(driver.record.path.parent, "trials").glob(f"trial{index:03d}/weights/best.pt"):
-        return str(path)
-    return None
+    path = driver.record.path.parent / "trials" / f"trial{index:03d}" / "weights" / "best.pt"  # TrialJob.run_dir's
+    return str(path) if path.exists() else None
